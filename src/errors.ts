@@ -1,0 +1,102 @@
+/**
+ * The one error type of the service. Every failure that leaves a module is an
+ * `AppError` with a code from the closed catalogue below; third-party errors
+ * (S3, csv-parse, zod, lib-storage) are translated where they are first seen,
+ * and kept as `cause`.
+ *
+ * `status` and `expose` follow koa's contract (`ctx.throw`), `retryable` is what
+ * the pipeline's retry policy reads — never a message string.
+ */
+
+interface CodeSpec {
+  /** HTTP status when the error answers a request. */
+  readonly status: number;
+  /** Whether a job attempt that failed with it is tried again. */
+  readonly retryable: boolean;
+  /** Whether its message may be shown to a client (koa's `expose`). */
+  readonly expose: boolean;
+  /** One line for the README's error table. */
+  readonly description: string;
+}
+
+export const ERROR_CODES = {
+  invalid_json: { status: 400, retryable: false, expose: true, description: 'The request body is not valid JSON.' },
+  validation_failed: { status: 400, retryable: false, expose: true, description: 'The request does not match any accepted shape; `details` lists the problems.' },
+  unknown_pipeline: { status: 400, retryable: false, expose: true, description: 'The trigger names a pipeline that is not defined.' },
+  unauthorized: { status: 401, retryable: false, expose: true, description: 'Missing or wrong bearer token.' },
+  forbidden: { status: 403, retryable: false, expose: true, description: 'The request is authenticated but not allowed (for example an SNS message whose signature does not verify).' },
+  access_denied: { status: 403, retryable: false, expose: true, description: 'S3 refused access to the object or bucket.' },
+  not_found: { status: 404, retryable: false, expose: true, description: 'No such route, job or output.' },
+  no_such_key: { status: 404, retryable: false, expose: true, description: 'The source object does not exist.' },
+  no_such_bucket: { status: 404, retryable: false, expose: true, description: 'The bucket does not exist.' },
+  job_finished: { status: 409, retryable: false, expose: true, description: 'The job has already finished and cannot be cancelled.' },
+  payload_too_large: { status: 413, retryable: false, expose: true, description: 'The request body is over its size limit.' },
+  unsupported_media_type: { status: 415, retryable: false, expose: true, description: 'The request body has the wrong content type.' },
+  csv_invalid: { status: 422, retryable: false, expose: true, description: 'The CSV cannot be parsed (unterminated quote, record over the size limit); the message names the line.' },
+  missing_column: { status: 422, retryable: false, expose: true, description: 'The header row lacks a column the pipeline requires.' },
+  too_many_rejects: { status: 422, retryable: false, expose: true, description: "More records were rejected than the pipeline's maxRejected." },
+  queue_full: { status: 429, retryable: false, expose: true, description: 'The job queue is at QUEUE_CAPACITY; retry after the Retry-After seconds.' },
+  cancelled: { status: 409, retryable: false, expose: true, description: 'The job was cancelled.' },
+  s3_unavailable: { status: 503, retryable: true, expose: true, description: 'S3 answered 5xx, reset the connection or timed out.' },
+  s3_throttled: { status: 503, retryable: true, expose: true, description: 'S3 asked to slow down (SlowDown, 503 throttling).' },
+  source_changed: { status: 409, retryable: true, expose: true, description: 'The source object changed while it was being read.' },
+  shutting_down: { status: 503, retryable: true, expose: true, description: 'The service is shutting down and accepts no new work.' },
+  worker_crashed: { status: 500, retryable: true, expose: false, description: 'The worker thread running the job died.' },
+  config_invalid: { status: 500, retryable: false, expose: false, description: 'The configuration is invalid.' },
+  internal: { status: 500, retryable: false, expose: false, description: 'An unexpected internal fault.' },
+} as const satisfies Record<string, CodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface AppErrorOptions {
+  /** Structured details for the client, e.g. validation issues. */
+  readonly details?: readonly unknown[];
+  /** The error this one translates. */
+  readonly cause?: unknown;
+  /** Overrides the code's default retryability. */
+  readonly retryable?: boolean;
+  /** Response headers to send with the error (e.g. `Retry-After`). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly expose: boolean;
+  readonly retryable: boolean;
+  readonly details: readonly unknown[] | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const spec: CodeSpec = ERROR_CODES[code];
+    this.code = code;
+    this.status = spec.status;
+    this.expose = spec.expose;
+    this.retryable = options.retryable ?? spec.retryable;
+    this.details = options.details;
+    this.headers = options.headers;
+  }
+
+  /** The job / API JSON form of the error. */
+  toJSON(): { code: ErrorCode; message: string; retryable: boolean } {
+    return { code: this.code, message: this.message, retryable: this.retryable };
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/** Whether a job attempt that failed with `error` should be tried again. */
+export function isRetryable(error: unknown): boolean {
+  return isAppError(error) && error.retryable;
+}
+
+/** Any thrown value as an `AppError`; unknown errors become `internal`. */
+export function toAppError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new AppError('internal', message || 'An unexpected internal fault.', { cause: error });
+}
