@@ -1,0 +1,59 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number({ message: 'expected a whole number' }).int({ message: 'expected a whole number' }).min(min).max(max);
+
+const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+const optionalString = z.preprocess(blankToUndefined, z.string().optional());
+
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)' });
+
+/**
+ * The environment, as the contract's configuration table names it. Parsed once
+ * at start by `loadConfig`; every default lives here.
+ */
+export const envSchema = z
+  .object({
+    PORT: int(0, 65535).default(8080),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    API_TOKEN: optionalString,
+    ALLOW_UNAUTHENTICATED: boolean.default(false),
+    METRICS_TOKEN: optionalString,
+    S3_ENDPOINT: z.preprocess(blankToUndefined, z.url({ message: 'expected a URL such as http://127.0.0.1:9000' }).optional()),
+    EMBEDDED_S3_PORT: int(0, 65535).default(4568),
+    S3_FORCE_PATH_STYLE: z.preprocess(blankToUndefined, boolean.optional()),
+    S3_CHECKSUMS: z.enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED']).optional(),
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    INPUT_BUCKET: bucketName.default('ingest'),
+    OUTPUT_BUCKET: z.preprocess(blankToUndefined, bucketName.optional()),
+    OUTPUT_PREFIX: z.string().default('processed/'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    JOB_CONCURRENCY: int(1, 256).default(() => Math.max(1, os.availableParallelism())),
+    QUEUE_CAPACITY: int(1, 10_000_000).default(1000),
+    JOB_MAX_ATTEMPTS: int(1, 100).default(3),
+    RETRY_BASE_MS: int(0).default(1000),
+    RETRY_MAX_MS: int(0).default(30_000),
+    UPLOAD_MAX_BYTES: int(1).default(5_368_709_120),
+    S3_PART_SIZE: int(5 * 1024 * 1024, 5 * 1024 * 1024 * 1024).default(8_388_608),
+    S3_QUEUE_SIZE: int(1, 64).default(4),
+    CSV_MAX_RECORD_BYTES: int(16, 1024 * 1024 * 1024).default(1_048_576),
+    PIPELINES_FILE: optionalString,
+    SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
+    JOB_RETENTION_DAYS: int(0).default(30),
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+    LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  })
+  .refine((env) => env.RETRY_MAX_MS >= env.RETRY_BASE_MS, {
+    path: ['RETRY_MAX_MS'],
+    message: 'must be at least RETRY_BASE_MS',
+  });
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,81 @@
+import { Subject, type Observable } from 'rxjs';
+import { AppError } from '../errors.ts';
+import type { JobEvent } from './job-event.ts';
+
+export interface JobQueueConfig {
+  /** Jobs waiting to start before `enqueue` refuses (`QUEUE_CAPACITY`). */
+  readonly capacity: number;
+}
+
+/** What `processJobs` reads from a queue. */
+export interface JobSource<J> {
+  /** Every job enqueued, in order. */
+  readonly jobs$: Observable<J>;
+  /** Ids of jobs cancelled after they were enqueued. */
+  readonly cancels$: Observable<string>;
+  /** Called when a job is about to start: false if it was cancelled while queued. */
+  claim(job: J): boolean;
+}
+
+export interface JobQueue<J extends { readonly id: string }> extends JobSource<J> {
+  /** `queued` lifecycle events. */
+  readonly events$: Observable<JobEvent<J, never, never>>;
+  /** Enqueues all of `jobs`, or none of them: past capacity it throws `queue_full`. */
+  enqueue(jobs: readonly J[]): void;
+  /** Cancels a job: true when it was still waiting (it will not start). */
+  cancel(id: string): boolean;
+  /** Jobs waiting to start. */
+  size(): number;
+  /** Room left before `queue_full`. */
+  free(): number;
+  /** Ends the streams: `processJobs` finishes the jobs it holds, then completes. */
+  close(): void;
+}
+
+/** The job queue: it owns the `Subject` that feeds the pipeline. */
+export function createJobQueue<J extends { readonly id: string }>(config: JobQueueConfig): JobQueue<J> {
+  const { capacity } = config;
+  // Jobs pushed to the pipeline, in order.
+  const jobs = new Subject<J>();
+  // Ids of cancelled jobs, for the pipeline to stop running ones.
+  const cancels = new Subject<string>();
+  // `queued` events for the lifecycle stream.
+  const events = new Subject<JobEvent<J, never, never>>();
+  // Ids enqueued and not yet started or cancelled: the queue's depth.
+  const waiting = new Set<string>();
+
+  return {
+    jobs$: jobs.asObservable(),
+    cancels$: cancels.asObservable(),
+    events$: events.asObservable(),
+    enqueue(batch) {
+      const fresh = batch.filter((job) => !waiting.has(job.id));
+      if (waiting.size + fresh.length > capacity) {
+        throw new AppError(
+          'queue_full',
+          `The job queue is full (${waiting.size} of ${capacity} waiting); ${fresh.length} more cannot be accepted.`,
+        );
+      }
+      for (const job of fresh) waiting.add(job.id);
+      for (const job of fresh) {
+        events.next({ type: 'queued', job });
+        jobs.next(job);
+      }
+    },
+    claim(job) {
+      return waiting.delete(job.id);
+    },
+    cancel(id) {
+      const wasWaiting = waiting.delete(id);
+      cancels.next(id);
+      return wasWaiting;
+    },
+    size: () => waiting.size,
+    free: () => Math.max(0, capacity - waiting.size),
+    close() {
+      jobs.complete();
+      cancels.complete();
+      events.complete();
+    },
+  };
+}
