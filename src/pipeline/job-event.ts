@@ -1,3 +1,5 @@
+import type { Observable } from 'rxjs';
+
 /**
  * What the pipeline says about a job while it runs: the lifecycle stream. The job
  * store and the logger subscribe to it; its failures (`attempt_failed`, `failed`)
@@ -18,7 +20,7 @@ export interface RunContext {
  * Runs one attempt of a job. Unsubscribing must abort its I/O. Errors are
  * values on the error path; a synchronous throw is contained like any other.
  */
-export type RunJob<J, P, R> = (job: J, context: RunContext) => import('rxjs').Observable<RunUpdate<P, R>>;
+export type RunJob<J, P, R> = (job: J, context: RunContext) => Observable<RunUpdate<P, R>>;
 
 export type JobEvent<J, P, R> =
   | { readonly type: 'queued'; readonly job: J }

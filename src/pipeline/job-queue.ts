@@ -49,7 +49,8 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
     cancels$: cancels.asObservable(),
     events$: events.asObservable(),
     enqueue(batch) {
-      const fresh = batch.filter((job) => !waiting.has(job.id));
+      // Jobs not already waiting, each id once (a batch may name a job twice).
+      const fresh = batch.filter((job, index) => !waiting.has(job.id) && batch.findIndex((other) => other.id === job.id) === index);
       if (waiting.size + fresh.length > capacity) {
         throw new AppError(
           'queue_full',
