@@ -16,6 +16,11 @@ export default tseslint.config(
     },
   },
   {
+    // chai's property assertions (`.to.be.true`) are expressions by design.
+    files: ['spec/**/*.ts'],
+    rules: { '@typescript-eslint/no-unused-expressions': 'off' },
+  },
+  {
     files: ['src/pipeline/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, retryable: false, expose: true, description: 'No such route, job or output.' },
   no_such_key: { status: 404, retryable: false, expose: true, description: 'The source object does not exist.' },
   no_such_bucket: { status: 404, retryable: false, expose: true, description: 'The bucket does not exist.' },
+  method_not_allowed: { status: 405, retryable: false, expose: true, description: 'The route exists but not for this method.' },
   job_finished: { status: 409, retryable: false, expose: true, description: 'The job has already finished and cannot be cancelled.' },
   payload_too_large: { status: 413, retryable: false, expose: true, description: 'The request body is over its size limit.' },
   unsupported_media_type: { status: 415, retryable: false, expose: true, description: 'The request body has the wrong content type.' },

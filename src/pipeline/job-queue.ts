@@ -43,12 +43,15 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
   const events = new Subject<JobEvent<J, never, never>>();
   // Ids enqueued and not yet started or cancelled: the queue's depth.
   const waiting = new Set<string>();
+  // Set by `close`: nothing more is accepted.
+  let closed = false;
 
   return {
     jobs$: jobs.asObservable(),
     cancels$: cancels.asObservable(),
     events$: events.asObservable(),
     enqueue(batch) {
+      if (closed) throw new AppError('shutting_down', 'The job queue is closed; the service is shutting down.');
       // Jobs not already waiting, each id once (a batch may name a job twice).
       const fresh = batch.filter((job, index) => !waiting.has(job.id) && batch.findIndex((other) => other.id === job.id) === index);
       if (waiting.size + fresh.length > capacity) {
@@ -74,6 +77,7 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
     size: () => waiting.size,
     free: () => Math.max(0, capacity - waiting.size),
     close() {
+      closed = true;
       jobs.complete();
       cancels.complete();
       events.complete();

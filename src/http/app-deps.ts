@@ -1,0 +1,31 @@
+import type { Readable } from 'node:stream';
+import type { AcceptJobs } from '../jobs/accept-jobs.ts';
+import type { CancelJob } from '../jobs/cancel-job.ts';
+import type { Job, OutputName } from '../jobs/job.ts';
+import type { JobStore } from '../jobs/job-store.ts';
+import type { Logger } from '../logging/create-logger.ts';
+
+/** An output object opened for streaming back to a client. */
+export interface OpenedOutput {
+  readonly body: Readable;
+  readonly contentType: string;
+  readonly contentLength: number | undefined;
+}
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** Why not, one sentence each. */
+  readonly problems: readonly string[];
+}
+
+/** Everything the HTTP layer needs; `service.ts` builds it. Routes only enqueue, never subscribe. */
+export interface AppDeps {
+  readonly logger: Logger;
+  readonly apiToken: string | undefined;
+  readonly inputBucket: string;
+  readonly store: JobStore;
+  readonly acceptJobs: AcceptJobs;
+  readonly cancelJob: CancelJob;
+  readonly openOutput: (job: Job, name: OutputName) => Promise<OpenedOutput>;
+  readonly readiness: () => Promise<Readiness>;
+}

@@ -1,0 +1,46 @@
+import type { Job, JobStatus } from './job.ts';
+
+/** Fields that change as a job moves through its life. */
+export type JobPatch = Partial<Pick<Job, 'status' | 'attempts' | 'startedAt' | 'finishedAt' | 'progress' | 'output' | 'error'>>;
+
+export interface JobQuery {
+  readonly status?: JobStatus;
+  /** 1 to 1000. */
+  readonly limit: number;
+  /** Opaque cursor from a previous page's `next`. */
+  readonly cursor?: string;
+}
+
+export interface JobPage {
+  readonly jobs: readonly Job[];
+  readonly next: string | null;
+}
+
+/**
+ * Where jobs live. The embedded store is the default; the interface is small so
+ * that a shared store can replace it when several instances serve one queue.
+ */
+export interface JobStore {
+  /** Stores new jobs, all or none; durable when the promise resolves. */
+  insert(jobs: readonly Job[]): Promise<void>;
+  get(id: string): Promise<Job | undefined>;
+  /** Applies a patch; returns the job as it now is, or undefined if unknown. */
+  update(id: string, patch: JobPatch): Promise<Job | undefined>;
+  /** Newest first. Throws `validation_failed` for a cursor it did not issue. */
+  list(query: JobQuery): Promise<JobPage>;
+  /** The queued, running or succeeded job for an object identity (see `jobIdentity`). */
+  findActive(identity: string): Promise<Job | undefined>;
+  /** Jobs still queued or running, oldest first (restart recovery). */
+  unfinished(): Promise<readonly Job[]>;
+  /** Deletes finished jobs that finished before `before`; returns how many. */
+  prune(before: Date): Promise<number>;
+  /** Whether the store answers (readiness). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** The dedup identity of a source object: bucket, key and its version or ETag. */
+export function jobIdentity(source: Job['source']): string | undefined {
+  const version = source.versionId ?? source.etag;
+  return version === null || version === undefined ? undefined : JSON.stringify([source.bucket, source.key, version]);
+}

@@ -1,0 +1,79 @@
+import { AppError } from '../errors.ts';
+import { isFinished, type Job } from './job.ts';
+import { jobIdentity, type JobPage, type JobPatch, type JobQuery, type JobStore } from './job-store.ts';
+
+/** A job store in process memory: for specs and for running without a data directory. */
+export function createMemoryJobStore(): JobStore {
+  // Jobs by id, in insertion order (Map keeps it).
+  const jobs = new Map<string, { seq: number; job: Job }>();
+  // Next insertion sequence number; cursors point at these.
+  let seq = 0;
+
+  return {
+    async insert(batch) {
+      for (const job of batch) {
+        if (jobs.has(job.id)) throw new AppError('internal', `A job with id ${job.id} already exists.`);
+      }
+      for (const job of batch) jobs.set(job.id, { seq: ++seq, job });
+    },
+    async get(id) {
+      return jobs.get(id)?.job;
+    },
+    async update(id, patch: JobPatch) {
+      const entry = jobs.get(id);
+      if (entry === undefined) return undefined;
+      entry.job = { ...entry.job, ...patch };
+      return entry.job;
+    },
+    async list(query: JobQuery): Promise<JobPage> {
+      const before = query.cursor === undefined ? Infinity : decodeCursor(query.cursor);
+      const page: Job[] = [];
+      let next: string | null = null;
+      const entries = [...jobs.values()].reverse();
+      for (const entry of entries) {
+        if (entry.seq >= before) continue;
+        if (query.status !== undefined && entry.job.status !== query.status) continue;
+        if (page.length === query.limit) {
+          next = encodeCursor(jobs.get(page[page.length - 1]!.id)!.seq);
+          break;
+        }
+        page.push(entry.job);
+      }
+      return { jobs: page, next };
+    },
+    async findActive(identity) {
+      for (const { job } of jobs.values()) {
+        if (job.status !== 'failed' && job.status !== 'cancelled' && jobIdentity(job.source) === identity) return job;
+      }
+      return undefined;
+    },
+    async unfinished() {
+      return [...jobs.values()].map((entry) => entry.job).filter((job) => !isFinished(job.status));
+    },
+    async prune(before) {
+      let removed = 0;
+      for (const [id, { job }] of jobs) {
+        if (isFinished(job.status) && job.finishedAt !== null && new Date(job.finishedAt) < before) {
+          jobs.delete(id);
+          removed += 1;
+        }
+      }
+      return removed;
+    },
+    async ping() {
+      return true;
+    },
+    async close() {},
+  };
+}
+
+export function encodeCursor(seq: number): string {
+  return Buffer.from(`s${seq}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): number {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^s(\d{1,15})$/.exec(text);
+  if (match === null) throw new AppError('validation_failed', 'The cursor is not one this service issued; use the `next` value of a previous page.');
+  return Number(match[1]);
+}

@@ -1,0 +1,160 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { defer, from, map, merge, Subject, type Observable, type Subscription } from 'rxjs';
+import type { Config } from './config/config.ts';
+import { AppError } from './errors.ts';
+import { createApp } from './http/create-app.ts';
+import { createAcceptJobs } from './jobs/accept-jobs.ts';
+import { createCancelJob } from './jobs/cancel-job.ts';
+import type { Job, JobProgress } from './jobs/job.ts';
+import type { JobStore } from './jobs/job-store.ts';
+import { createMemoryJobStore } from './jobs/memory-job-store.ts';
+import { recordJobEvents, type JobLifecycleEvent, type JobRunResult } from './jobs/record-job-events.ts';
+import { reportJobFailures } from './jobs/report-job-failures.ts';
+import type { Logger } from './logging/create-logger.ts';
+import { backoff } from './pipeline/backoff.ts';
+import type { RunJob } from './pipeline/job-event.ts';
+import { createJobQueue } from './pipeline/job-queue.ts';
+import { processJobs } from './pipeline/process-jobs.ts';
+import { createS3Client } from './storage/create-s3-client.ts';
+import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.ts';
+import { headSourceObject } from './storage/head-source-object.ts';
+import { openOutputObject } from './storage/open-output-object.ts';
+
+export interface ServiceOptions {
+  readonly logger: Logger;
+  /** Runs one attempt of a job; default: the CSV job. Custom pipelines plug in here. */
+  readonly runJob?: (deps: { s3: S3Client; config: Config; logger: Logger }) => RunJob<Job, JobProgress, JobRunResult>;
+  /** Default: the embedded job store under DATA_DIR. */
+  readonly store?: JobStore;
+}
+
+export interface Service {
+  /** Base URL of the HTTP server. */
+  readonly url: string;
+  /** Endpoint of the S3 server in use (the embedded one unless S3_ENDPOINT is set). */
+  readonly s3Endpoint: string;
+  readonly s3: S3Client;
+  /** The lifecycle stream of every job. */
+  readonly events$: Observable<JobLifecycleEvent>;
+  /** Stops accepting, lets running jobs finish within SHUTDOWN_TIMEOUT_MS, then closes everything. */
+  stop(): Promise<void>;
+}
+
+/** Builds and starts every part of the service from a validated config. */
+export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
+  const { logger } = options;
+  let embedded: EmbeddedS3 | undefined;
+  if (config.s3.endpoint === undefined) {
+    embedded = await startEmbeddedS3({
+      port: config.s3.embeddedPort,
+      directory: path.join(config.dataDir, 's3'),
+      buckets: [...new Set([config.buckets.input, config.buckets.output])],
+    });
+    logger.info('embedded S3 server started', {
+      endpoint: embedded.endpoint,
+      accessKeyId: embedded.credentials.accessKeyId,
+      secretAccessKey: embedded.credentials.secretAccessKey,
+      buckets: [...new Set([config.buckets.input, config.buckets.output])],
+      directory: embedded.directory,
+    });
+  }
+  const s3Endpoint = embedded?.endpoint ?? config.s3.endpoint ?? '';
+  const s3 = createS3Client({
+    endpoint: s3Endpoint,
+    region: config.s3.region,
+    forcePathStyle: config.s3.forcePathStyle,
+    checksums: config.s3.checksums,
+    maxSockets: Math.max(16, config.jobs.concurrency * (config.s3.queueSize * 2 + 2) + 8),
+    ...(embedded ? { credentials: embedded.credentials } : {}),
+  });
+
+  const store = options.store ?? createMemoryJobStore();
+  const queue = createJobQueue<Job>({ capacity: config.jobs.queueCapacity });
+  const events = new Subject<JobLifecycleEvent>();
+  const subscriptions: Subscription[] = [
+    recordJobEvents(events, { store, onWriteError: (error, event) => logger.error('could not record a job event', { jobId: event.job.id, type: event.type, error: String(error) }) }),
+    reportJobFailures(events, { store, logger }),
+  ];
+  const runJob = (options.runJob ?? standInJob)({ s3, config, logger });
+  const pipeline = merge(
+    queue.events$,
+    processJobs(queue, runJob, {
+      concurrency: config.jobs.concurrency,
+      maxAttempts: config.jobs.maxAttempts,
+      backoff: backoff({ baseMs: config.jobs.retryBaseMs, maxMs: config.jobs.retryMaxMs }),
+      priorAttempts: (job) => job.attempts,
+    }),
+  ).subscribe(events);
+  subscriptions.push(pipeline);
+
+  let accepting = true;
+  const acceptJobs = createAcceptJobs({
+    store,
+    queue,
+    headObject: (bucket, key, versionId) => headSourceObject(s3, bucket, key, versionId),
+    resolvePipeline: (_key, name) => name ?? 'default',
+    accepting: () => accepting,
+  });
+  const app = createApp({
+    logger,
+    apiToken: config.http.apiToken,
+    inputBucket: config.buckets.input,
+    store,
+    acceptJobs,
+    cancelJob: createCancelJob({ store, queue }),
+    openOutput: (job, name) => {
+      if (job.output === null) throw new AppError('not_found', `The job ${job.id} has no outputs.`);
+      return openOutputObject(s3, job.output.bucket, job.output[name], name === 'manifest' ? 'application/json' : 'application/x-ndjson');
+    },
+    readiness: async () => {
+      const problems: string[] = [];
+      if (!accepting) problems.push('The service is shutting down.');
+      if (!(await store.ping().catch(() => false))) problems.push('The job store does not answer.');
+      return { ready: problems.length === 0, problems };
+    },
+  });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(config.http.port, config.http.host, () => resolve(listening));
+    listening.once('error', reject);
+  });
+  server.requestTimeout = 0; // uploads may stream for a long time; idle sockets still time out.
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info('listening', { url, s3Endpoint, concurrency: config.jobs.concurrency });
+
+  return {
+    url,
+    s3Endpoint,
+    s3,
+    events$: events.asObservable(),
+    async stop() {
+      accepting = false;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      queue.close();
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      s3.destroy();
+      await store.close();
+      await embedded?.close();
+    },
+  };
+}
+
+/** Until the CSV job is wired: confirms the object exists and reports where its outputs would go. */
+function standInJob({ s3, config }: { s3: S3Client; config: Config }): RunJob<Job, JobProgress, JobRunResult> {
+  return (job) => defer(() => from(headSourceObject(s3, job.source.bucket, job.source.key, undefined))).pipe(
+    map((head) => {
+      if (head === undefined) throw new AppError('no_such_key', `The object s3://${job.source.bucket}/${job.source.key} does not exist.`);
+      const base = `${config.buckets.outputPrefix}${job.source.key}/`;
+      const output = { bucket: config.buckets.output, rows: `${base}rows.ndjson`, rejects: `${base}rejects.ndjson`, manifest: `${base}manifest.json` };
+      return { kind: 'done' as const, result: { output } };
+    }),
+  );
+}
