@@ -61,7 +61,7 @@ describe('createJobQueue', () => {
     expect(error).to.include({ code: 'queue_full', status: 429, retryable: false });
     expect([queue.size(), queue.free()]).to.deep.equal([1, 1]);
     expect(seen).to.deep.equal(['queued a', 'job a']);
-    expect(queue.claim(b)).to.equal(false);
+    expect(queue.claim(b)).to.equal('cancelled');
   });
 
   it('should accept a batch that fills the queue exactly', () => {
@@ -110,9 +110,9 @@ describe('createJobQueue', () => {
     const queue = createJobQueue<Job>({ capacity: 2 });
     queue.enqueue([a]);
 
-    expect(queue.claim(a)).to.equal(true);
-    expect(queue.claim(a)).to.equal(false);
-    expect(queue.claim(b)).to.equal(false);
+    expect(queue.claim(a)).to.equal('start');
+    expect(queue.claim(a)).to.equal('cancelled');
+    expect(queue.claim(b)).to.equal('cancelled');
   });
 
   it('should cancel a waiting job: it cannot be claimed and its id goes to cancels$', () => {
@@ -122,9 +122,19 @@ describe('createJobQueue', () => {
 
     expect(queue.cancel('a')).to.equal(true);
 
-    expect(queue.claim(a)).to.equal(false);
+    expect(queue.claim(a)).to.equal('cancelled');
     expect([queue.size(), queue.free()]).to.deep.equal([1, 1]);
     expect(seen).to.deep.equal(['queued a', 'job a', 'queued b', 'job b', 'cancel a']);
+  });
+
+  it('should hold waiting jobs once draining, and refuse new ones', () => {
+    const queue = createJobQueue<Job>({ capacity: 2 });
+    queue.enqueue([a]);
+
+    queue.hold();
+
+    expect(queue.claim(a)).to.equal('held');
+    expect(() => queue.enqueue([b])).to.throw().with.property('code', 'shutting_down');
   });
 
   it('should pass on the cancel of a running job, answering false', () => {

@@ -37,7 +37,7 @@ const cancelled = (id: string, attempt: number): Event => ({ type: 'cancelled', 
 function fakeSource(jobs$: Observable<Job>, cancels$: Observable<string> = NEVER): JobSource<Job> {
   const cancelledIds = new Set<string>();
   cancels$.subscribe((id) => cancelledIds.add(id));
-  return { jobs$, cancels$, claim: (job) => !cancelledIds.has(job.id) };
+  return { jobs$, cancels$, claim: (job) => (cancelledIds.has(job.id) ? 'cancelled' : 'start') };
 }
 
 /** A runJob answering each job id with its cold observable. */
@@ -251,6 +251,25 @@ describe('processJobs', () => {
     });
     expect(cancelledWhileWaiting).to.equal(true);
     expect(queue.size()).to.equal(0);
+  });
+
+  it('should let a running job finish but neither start nor report jobs held for shutdown', () => {
+    const queue = createJobQueue<Job>({ capacity: 10 });
+    testScheduler.run(({ hot, cold, expectObservable, expectSubscriptions }) => {
+      const actions = hot('  e-h------c', {
+        e: () => queue.enqueue([jobs.a, jobs.b]),
+        h: () => queue.hold(),
+        c: () => queue.close(),
+      });
+      const runA = cold('    ----d     ', updates);
+      const runB = cold('    d         ', updates);
+      const expected = '     a---s----|';
+
+      actions.subscribe((act) => act());
+      expectObservable(processJobs(queue, runFrom({ a: runA, b: runB }), { ...config, concurrency: 1 }))
+        .toBe(expected, { a: started('a'), s: succeeded('a') });
+      expectSubscriptions(runB.subscriptions).toBe([]);
+    });
   });
 
   it('should fail with an internal error when runJob completes without done', () => {

@@ -1,5 +1,6 @@
 import { AppError } from '../errors.ts';
 import { isFinished, type Job } from './job.ts';
+import { decodeCursor, encodeCursor } from './job-cursor.ts';
 import { jobIdentity, type JobPage, type JobPatch, type JobQuery, type JobStore } from './job-store.ts';
 
 /** A job store in process memory: for specs and for running without a data directory. */
@@ -65,15 +66,4 @@ export function createMemoryJobStore(): JobStore {
     },
     async close() {},
   };
-}
-
-export function encodeCursor(seq: number): string {
-  return Buffer.from(`s${seq}`, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): number {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^s(\d{1,15})$/.exec(text);
-  if (match === null) throw new AppError('validation_failed', 'The cursor is not one this service issued; use the `next` value of a previous page.');
-  return Number(match[1]);
 }

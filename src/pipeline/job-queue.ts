@@ -7,14 +7,21 @@ export interface JobQueueConfig {
   readonly capacity: number;
 }
 
+/**
+ * What a queue says when a job's turn comes: `start` it; it was `cancelled` while
+ * it waited; or `held` — the queue is draining for shutdown, so the job is left
+ * as it is (still queued in the store) for the next start.
+ */
+export type ClaimResult = 'start' | 'cancelled' | 'held';
+
 /** What `processJobs` reads from a queue. */
 export interface JobSource<J> {
   /** Every job enqueued, in order. */
   readonly jobs$: Observable<J>;
   /** Ids of jobs cancelled after they were enqueued. */
   readonly cancels$: Observable<string>;
-  /** Called when a job is about to start: false if it was cancelled while queued. */
-  claim(job: J): boolean;
+  /** Called when a job's turn comes. */
+  claim(job: J): ClaimResult;
 }
 
 export interface JobQueue<J extends { readonly id: string }> extends JobSource<J> {
@@ -28,6 +35,8 @@ export interface JobQueue<J extends { readonly id: string }> extends JobSource<J
   size(): number;
   /** Room left before `queue_full`. */
   free(): number;
+  /** Starts draining: nothing more is accepted and waiting jobs are `held`, not started. */
+  hold(): void;
   /** Ends the streams: `processJobs` finishes the jobs it holds, then completes. */
   close(): void;
 }
@@ -43,8 +52,10 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
   const events = new Subject<JobEvent<J, never, never>>();
   // Ids enqueued and not yet started or cancelled: the queue's depth.
   const waiting = new Set<string>();
-  // Set by `close`: nothing more is accepted.
+  // Set by `hold` or `close`: nothing more is accepted.
   let closed = false;
+  // Set by `hold`: waiting jobs are not started.
+  let holding = false;
 
   return {
     jobs$: jobs.asObservable(),
@@ -67,7 +78,8 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
       }
     },
     claim(job) {
-      return waiting.delete(job.id);
+      if (!waiting.delete(job.id)) return 'cancelled';
+      return holding ? 'held' : 'start';
     },
     cancel(id) {
       const wasWaiting = waiting.delete(id);
@@ -76,6 +88,10 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
     },
     size: () => waiting.size,
     free: () => Math.max(0, capacity - waiting.size),
+    hold() {
+      closed = true;
+      holding = true;
+    },
     close() {
       closed = true;
       jobs.complete();

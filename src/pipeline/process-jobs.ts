@@ -46,7 +46,9 @@ export function processJobs<J extends { readonly id: string }, P, R>(
   function runOne(job: J): Observable<JobEvent<J, P, R>> {
     // Attempt number of the attempt under way (or last made).
     let attempt = priorAttempts(job);
-    if (!source.claim(job)) return of({ type: 'cancelled', job, attempt });
+    const claim = source.claim(job);
+    if (claim === 'held') return EMPTY;
+    if (claim === 'cancelled') return of({ type: 'cancelled', job, attempt });
     // Delay chosen for the next retry, shared by the event and the timer.
     let retryInMs = 0;
     const retriesLeft = Math.max(0, maxAttempts - attempt - 1);

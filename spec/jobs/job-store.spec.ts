@@ -1,0 +1,151 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { EMPTY_PROGRESS, type Job, type JobStatus } from '../../src/jobs/job.ts';
+import { jobIdentity, type JobStore } from '../../src/jobs/job-store.ts';
+import { createMemoryJobStore } from '../../src/jobs/memory-job-store.ts';
+import { createSqliteJobStore } from '../../src/jobs/sqlite-job-store.ts';
+
+function job(overrides: Partial<Job> & { key?: string; etag?: string | null } = {}): Job {
+  const { key = `k/${randomUUID()}.csv`, etag = `"${randomUUID()}"`, ...rest } = overrides;
+  return {
+    id: randomUUID(),
+    status: 'queued',
+    source: { bucket: 'ingest', key, versionId: null, etag, size: 10 },
+    trigger: 'rest',
+    pipeline: 'default',
+    attempts: 0,
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    progress: EMPTY_PROGRESS,
+    output: null,
+    error: null,
+    duplicate: false,
+    ...rest,
+  };
+}
+
+const stores: { name: string; open: (dir: string) => JobStore }[] = [
+  { name: 'createMemoryJobStore', open: () => createMemoryJobStore() },
+  { name: 'createSqliteJobStore', open: (dir) => createSqliteJobStore({ dataDir: dir }) },
+];
+
+for (const { name, open } of stores) {
+  describe(name, () => {
+    let dir: string;
+    let store: JobStore;
+
+    beforeEach(async () => {
+      dir = await mkdtemp(path.join(os.tmpdir(), 'job-store-'));
+      store = open(dir);
+    });
+    afterEach(async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('should return an inserted job by id and patch it', async () => {
+      const a = job();
+      await store.insert([a]);
+      expect(await store.get(a.id)).to.deep.equal(a);
+      const updated = await store.update(a.id, { status: 'running', attempts: 1 });
+      expect(updated).to.include({ status: 'running', attempts: 1 });
+      expect(await store.get(a.id)).to.deep.equal(updated);
+      expect(await store.update(randomUUID(), { status: 'failed' })).to.equal(undefined);
+    });
+
+    it('should insert all of a batch or none of it', async () => {
+      const a = job();
+      await store.insert([a]);
+      const b = job();
+      let thrown: unknown;
+      try {
+        await store.insert([b, a]);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).to.be.an('error');
+      expect(await store.get(b.id)).to.equal(undefined);
+    });
+
+    it('should list newest first in pages with an opaque cursor, filtered by status', async () => {
+      const jobs = Array.from({ length: 5 }, (_, i) => job({ status: (i % 2 === 0 ? 'queued' : 'failed') as JobStatus }));
+      await store.insert(jobs);
+      const first = await store.list({ limit: 2 });
+      expect(first.jobs.map((j) => j.id)).to.deep.equal([jobs[4]!.id, jobs[3]!.id]);
+      expect(first.next).to.be.a('string');
+      const second = await store.list({ limit: 2, cursor: first.next! });
+      expect(second.jobs.map((j) => j.id)).to.deep.equal([jobs[2]!.id, jobs[1]!.id]);
+      const third = await store.list({ limit: 2, cursor: second.next! });
+      expect(third.jobs.map((j) => j.id)).to.deep.equal([jobs[0]!.id]);
+      expect(third.next).to.equal(null);
+      const failed = await store.list({ limit: 10, status: 'failed' });
+      expect(failed.jobs.map((j) => j.id)).to.deep.equal([jobs[3]!.id, jobs[1]!.id]);
+    });
+
+    it('should refuse a cursor it did not issue with validation_failed', async () => {
+      let thrown: unknown;
+      try {
+        await store.list({ limit: 10, cursor: 'bogus' });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).to.have.property('code', 'validation_failed');
+    });
+
+    it('should find the active job of an identity, but not a failed or cancelled one', async () => {
+      const a = job({ key: 'same.csv', etag: '"e1"' });
+      await store.insert([a]);
+      const identity = jobIdentity(a.source)!;
+      expect((await store.findActive(identity))?.id).to.equal(a.id);
+      await store.update(a.id, { status: 'succeeded' });
+      expect((await store.findActive(identity))?.id).to.equal(a.id);
+      await store.update(a.id, { status: 'failed' });
+      expect(await store.findActive(identity)).to.equal(undefined);
+      expect(await store.findActive(jobIdentity({ ...a.source, etag: '"e2"' })!)).to.equal(undefined);
+    });
+
+    it('should list unfinished jobs oldest first', async () => {
+      const [a, b, c] = [job(), job(), job()];
+      await store.insert([a!, b!, c!]);
+      await store.update(b!.id, { status: 'succeeded' });
+      await store.update(c!.id, { status: 'running' });
+      expect((await store.unfinished()).map((j) => j.id)).to.deep.equal([a!.id, c!.id]);
+    });
+
+    it('should prune finished jobs that finished before a date, and only those', async () => {
+      const old = job({ status: 'succeeded', finishedAt: '2020-01-01T00:00:00.000Z' });
+      const recent = job({ status: 'failed', finishedAt: new Date().toISOString() });
+      const queued = job();
+      await store.insert([old, recent, queued]);
+      expect(await store.prune(new Date(Date.now() - 86_400_000))).to.equal(1);
+      expect(await store.get(old.id)).to.equal(undefined);
+      expect(await store.get(recent.id)).to.not.equal(undefined);
+      expect(await store.get(queued.id)).to.not.equal(undefined);
+    });
+
+    it('should answer ping', async () => {
+      expect(await store.ping()).to.equal(true);
+    });
+  });
+}
+
+describe('createSqliteJobStore durability', () => {
+  it('should keep jobs across a reopen of the same data directory', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'job-store-'));
+    const a = job();
+    const first = createSqliteJobStore({ dataDir: dir });
+    await first.insert([a]);
+    await first.update(a.id, { status: 'running', attempts: 1 });
+    await first.close();
+    const second = createSqliteJobStore({ dataDir: dir });
+    expect(await second.get(a.id)).to.include({ status: 'running', attempts: 1 });
+    expect(await second.ping()).to.equal(true);
+    await second.close();
+    expect(await second.ping()).to.equal(false);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
