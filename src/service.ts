@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { defer, from, map, merge, Subject, type Observable, type Subscription } from 'rxjs';
+import { defer, firstValueFrom, from, map, merge, Subject, type Observable, type Subscription } from 'rxjs';
 import type { Config } from './config/config.ts';
 import { AppError } from './errors.ts';
 import { createApp } from './http/create-app.ts';
@@ -10,7 +10,9 @@ import { createAcceptJobs } from './jobs/accept-jobs.ts';
 import { createCancelJob } from './jobs/cancel-job.ts';
 import type { Job, JobProgress } from './jobs/job.ts';
 import type { JobStore } from './jobs/job-store.ts';
-import { createMemoryJobStore } from './jobs/memory-job-store.ts';
+import { recoverJobs } from './jobs/recover-jobs.ts';
+import { createSqliteJobStore } from './jobs/sqlite-job-store.ts';
+import { trackRunningJobs } from './jobs/track-running-jobs.ts';
 import { recordJobEvents, type JobLifecycleEvent, type JobRunResult } from './jobs/record-job-events.ts';
 import { reportJobFailures } from './jobs/report-job-failures.ts';
 import type { Logger } from './logging/create-logger.ts';
@@ -71,9 +73,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     ...(embedded ? { credentials: embedded.credentials } : {}),
   });
 
-  const store = options.store ?? createMemoryJobStore();
+  const store = options.store ?? createSqliteJobStore({ dataDir: config.dataDir });
   const queue = createJobQueue<Job>({ capacity: config.jobs.queueCapacity });
   const events = new Subject<JobLifecycleEvent>();
+  const running = trackRunningJobs(events);
   const subscriptions: Subscription[] = [
     recordJobEvents(events, { store, onWriteError: (error, event) => logger.error('could not record a job event', { jobId: event.job.id, type: event.type, error: String(error) }) }),
     reportJobFailures(events, { store, logger }),
@@ -88,7 +91,19 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       priorAttempts: (job) => job.attempts,
     }),
   ).subscribe(events);
-  subscriptions.push(pipeline);
+
+  const recovered = await recoverJobs(store, queue);
+  if (recovered.requeued > 0) logger.info('jobs recovered from the last run', recovered);
+  const prune = async () => {
+    const before = new Date(Date.now() - config.jobs.retentionDays * 86_400_000);
+    const pruned = await store.prune(before).catch((error: unknown) => {
+      logger.error('pruning old jobs failed', { error: String(error) });
+      return 0;
+    });
+    if (pruned > 0) logger.info('old jobs pruned', { pruned, finishedBefore: before.toISOString() });
+  };
+  await prune();
+  const pruneTimer = setInterval(() => void prune(), 3_600_000).unref();
 
   let accepting = true;
   const acceptJobs = createAcceptJobs({
@@ -134,12 +149,23 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     events$: events.asObservable(),
     async stop() {
       accepting = false;
+      queue.hold();
+      clearInterval(pruneTimer);
+      const drained = await running.idle(config.shutdownTimeoutMs);
+      // Still running past the grace period: unsubscribing destroys their streams and
+      // aborts their uploads; they go back to queued for the next start.
+      const cut = drained ? [] : [...(await firstValueFrom(running.running$))];
+      pipeline.unsubscribe();
+      for (const id of cut) await store.update(id, { status: 'queued' }).catch(() => undefined);
+      if (cut.length > 0) logger.warn('jobs still running at the end of the grace period were stopped and left queued', { jobIds: cut });
+      queue.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 1_000).unref();
       });
-      queue.close();
       for (const subscription of subscriptions) subscription.unsubscribe();
+      events.complete();
       s3.destroy();
       await store.close();
       await embedded?.close();

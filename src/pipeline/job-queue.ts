@@ -27,8 +27,11 @@ export interface JobSource<J> {
 export interface JobQueue<J extends { readonly id: string }> extends JobSource<J> {
   /** `queued` lifecycle events. */
   readonly events$: Observable<JobEvent<J, never, never>>;
-  /** Enqueues all of `jobs`, or none of them: past capacity it throws `queue_full`. */
-  enqueue(jobs: readonly J[]): void;
+  /**
+   * Enqueues all of `jobs`, or none of them: past capacity it throws `queue_full`.
+   * `overCapacity` admits them regardless (jobs recovered at start were accepted before).
+   */
+  enqueue(jobs: readonly J[], options?: { readonly overCapacity?: boolean }): void;
   /** Cancels a job: true when it was still waiting (it will not start). */
   cancel(id: string): boolean;
   /** Jobs waiting to start. */
@@ -61,11 +64,11 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
     jobs$: jobs.asObservable(),
     cancels$: cancels.asObservable(),
     events$: events.asObservable(),
-    enqueue(batch) {
+    enqueue(batch, options = {}) {
       if (closed) throw new AppError('shutting_down', 'The job queue is closed; the service is shutting down.');
       // Jobs not already waiting, each id once (a batch may name a job twice).
       const fresh = batch.filter((job, index) => !waiting.has(job.id) && batch.findIndex((other) => other.id === job.id) === index);
-      if (waiting.size + fresh.length > capacity) {
+      if (!options.overCapacity && waiting.size + fresh.length > capacity) {
         throw new AppError(
           'queue_full',
           `The job queue is full (${waiting.size} of ${capacity} waiting); ${fresh.length} more cannot be accepted.`,
