@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/load-config.ts';
+
+function failure(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).to.have.property('code', 'config_invalid');
+    return (error as Error).message;
+  }
+  throw new Error('loadConfig accepted a bad environment');
+}
+
+describe('loadConfig', () => {
+  it('should apply the contract defaults', () => {
+    const config = loadConfig({});
+    expect(config.http).to.include({ port: 8080, host: '127.0.0.1', apiToken: undefined, allowUnauthenticated: false });
+    expect(config.buckets).to.deep.equal({ input: 'ingest', output: 'ingest', outputPrefix: 'processed/' });
+    expect(config.jobs).to.include({ queueCapacity: 1000, maxAttempts: 3, retryBaseMs: 1000, retryMaxMs: 30000, retentionDays: 30 });
+    expect(config.jobs.concurrency).to.be.at.least(1);
+    expect(config.s3).to.include({ endpoint: undefined, embeddedPort: 4568, partSize: 8388608, queueSize: 4, checksums: 'WHEN_REQUIRED' });
+    expect(config.uploadMaxBytes).to.equal(5368709120);
+    expect(config.csvMaxRecordBytes).to.equal(1048576);
+    expect(config.log).to.deep.equal({ level: 'info', format: 'json' });
+  });
+
+  it('should return a frozen config', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).to.equal(true);
+    expect(Object.isFrozen(config.jobs)).to.equal(true);
+  });
+
+  it('should name the variable and what was expected for a bad value', () => {
+    expect(failure({ PORT: 'eighty' })).to.match(/PORT: expected a whole number/);
+    expect(failure({ JOB_CONCURRENCY: '0' })).to.match(/JOB_CONCURRENCY/);
+    expect(failure({ S3_ENDPOINT: 'not a url' })).to.match(/S3_ENDPOINT: expected a URL/);
+    expect(failure({ ALLOW_UNAUTHENTICATED: 'maybe' })).to.match(/ALLOW_UNAUTHENTICATED: expected true or false/);
+    expect(failure({ INPUT_BUCKET: 'Bad_Bucket' })).to.match(/INPUT_BUCKET/);
+    expect(failure({ RETRY_BASE_MS: '5000', RETRY_MAX_MS: '100' })).to.match(/RETRY_MAX_MS: must be at least RETRY_BASE_MS/);
+    expect(failure({ S3_PART_SIZE: '1024' })).to.match(/S3_PART_SIZE/);
+  });
+
+  it('should refuse a non-loopback HOST without API_TOKEN', () => {
+    expect(failure({ HOST: '0.0.0.0' })).to.match(/HOST: 0\.0\.0\.0 is not a loopback address; set API_TOKEN/);
+    expect(loadConfig({ HOST: '0.0.0.0', API_TOKEN: 't' }).http.host).to.equal('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED: 'true' }).http.allowUnauthenticated).to.equal(true);
+    expect(loadConfig({ HOST: '::1' }).http.host).to.equal('::1');
+  });
+
+  it('should default OUTPUT_BUCKET to INPUT_BUCKET and checksums to WHEN_SUPPORTED on AWS', () => {
+    const config = loadConfig({ INPUT_BUCKET: 'raw-data', S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com' });
+    expect(config.buckets.output).to.equal('raw-data');
+    expect(config.s3.checksums).to.equal('WHEN_SUPPORTED');
+  });
+
+  it('should stop npm start with exit code 1 and a message naming the variable', function () {
+    this.timeout(30_000);
+    const root = path.resolve(import.meta.dirname, '../..');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: root,
+      env: { ...process.env, PORT: 'eighty', QUEUE_CAPACITY: '-1' },
+      encoding: 'utf8',
+      timeout: 25_000,
+    });
+    expect(result.status).to.equal(1);
+    expect(result.stderr).to.match(/PORT: expected a whole number/);
+    expect(result.stderr).to.match(/QUEUE_CAPACITY/);
+  });
+});
