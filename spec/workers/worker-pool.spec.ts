@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import { AppError } from '../../src/errors.ts';
+import { createWorkerPool, type WorkerPool } from '../../src/workers/worker-pool.ts';
+
+type Payload = { kind: string; value?: string };
+const entry = new URL('./fixtures/test-worker.ts', import.meta.url);
+
+async function rejection(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(AppError);
+    return error as AppError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('createWorkerPool', () => {
+  let pool: WorkerPool<Payload, number, string>;
+
+  beforeEach(() => {
+    pool = createWorkerPool({ size: 2, entry, cancelGraceMs: 300 });
+  });
+  afterEach(async () => pool.close());
+
+  it('should run a task in a worker thread and pass its progress and result back', async () => {
+    const seen: number[] = [];
+    const result = await pool.run({ kind: 'echo', value: 'hello' }, { onProgress: (p) => seen.push(p) });
+    expect(result).to.equal('hello');
+    expect(seen).to.deep.equal([1, 2]);
+    expect(pool.threads()).to.equal(1);
+  });
+
+  it('should keep an AppError code and retryability across the thread boundary', async () => {
+    const error = await rejection(pool.run({ kind: 'fail' }));
+    expect(error.code).to.equal('no_such_key');
+    expect(error.retryable).to.equal(false);
+  });
+
+  it('should run no more tasks at once than its size, starting waiting ones as workers free up', async () => {
+    const first = new AbortController();
+    const a = pool.run({ kind: 'wait' }, { signal: first.signal });
+    const b = pool.run({ kind: 'wait' }, { signal: new AbortController().signal });
+    const c = pool.run({ kind: 'echo', value: 'third' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(pool.threads()).to.equal(2);
+    first.abort();
+    expect((await rejection(a)).code).to.equal('cancelled');
+    expect(await c).to.equal('third');
+    void b.catch(() => undefined);
+  });
+
+  it('should fail the task of a crashed worker as retryable worker_crashed, and replace the worker', async () => {
+    const crashed = await rejection(pool.run({ kind: 'crash' }));
+    expect(crashed.code).to.equal('worker_crashed');
+    expect(crashed.retryable).to.equal(true);
+    const thrown = await rejection(pool.run({ kind: 'throw-later' }));
+    expect(thrown.code).to.equal('worker_crashed');
+    expect(thrown.message).to.include('boom');
+    expect(await pool.run({ kind: 'echo', value: 'still here' })).to.equal('still here');
+  });
+
+  it('should terminate a worker that ignores a cancel after the grace period', async () => {
+    const controller = new AbortController();
+    const stubborn = pool.run({ kind: 'stubborn' }, { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    controller.abort();
+    expect((await rejection(stubborn)).code).to.equal('cancelled');
+    expect(Date.now() - started).to.be.at.least(250);
+    expect(pool.threads()).to.equal(0);
+    expect(await pool.run({ kind: 'echo', value: 'after' })).to.equal('after');
+  });
+
+  it('should reject a task cancelled before it started without running it', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    expect((await rejection(pool.run({ kind: 'echo', value: 'x' }, { signal: controller.signal }))).code).to.equal('cancelled');
+    expect(pool.threads()).to.equal(0);
+  });
+});

@@ -1,0 +1,172 @@
+import { Worker } from 'node:worker_threads';
+import { AppError } from '../errors.ts';
+import { deserializeError, type FromWorker, type ToWorker } from './worker-protocol.ts';
+
+export interface WorkerPoolConfig {
+  /** Worker threads at most (`JOB_CONCURRENCY`); started when first needed. */
+  readonly size: number;
+  /** The worker's entry module (it calls `serveTasks`). */
+  readonly entry: URL;
+  /** Handed to every worker as `workerData` (config slices; must be cloneable). */
+  readonly workerData?: unknown;
+  /** How long a cancelled task may take to stop before its worker is terminated, ms. Default 10 000. */
+  readonly cancelGraceMs?: number;
+}
+
+export interface RunOptions<P> {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: P) => void;
+}
+
+export interface WorkerPool<T, P, R> {
+  /** Runs a task on a free worker (waiting for one if all are busy). */
+  run(payload: T, options?: RunOptions<P>): Promise<R>;
+  /** Workers alive now. */
+  threads(): number;
+  /** Terminates every worker; tasks under way fail with `cancelled`. */
+  close(): Promise<void>;
+}
+
+interface Task<P> {
+  readonly id: number;
+  readonly payload: unknown;
+  readonly onProgress: ((progress: P) => void) | undefined;
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  cancelling: boolean;
+  detach?: () => void;
+}
+
+interface Slot<P> {
+  readonly worker: Worker;
+  task: Task<P> | undefined;
+  /** The uncaught error that is ending the worker, if any. */
+  crash?: Error;
+  graceTimer?: NodeJS.Timeout;
+}
+
+/**
+ * A pool of worker threads that run one task each at a time. A crashed worker
+ * fails its task with `worker_crashed` (retryable) and is replaced when next
+ * needed; a cancelled task is asked to stop, and its worker is terminated if it
+ * does not within the grace period.
+ */
+export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<T, P, R> {
+  const { size, entry, workerData, cancelGraceMs = 10_000 } = config;
+  // Live workers, busy or idle.
+  const slots = new Set<Slot<P>>();
+  // Tasks waiting for a free worker, oldest first.
+  const waiting: Task<P>[] = [];
+  // Id of the next task.
+  let nextId = 1;
+  let closed = false;
+
+  function spawn(): Slot<P> {
+    const worker = startWorker(entry, workerData);
+    const slot: Slot<P> = { worker, task: undefined };
+    slots.add(slot);
+    worker.on('message', (message: FromWorker) => onMessage(slot, message));
+    worker.on('error', (error) => { slot.crash = error; }); // the exit that follows settles the task
+    worker.on('exit', (code) => onExit(slot, code));
+    return slot;
+  }
+
+  function dispatch(): void {
+    while (waiting.length > 0 && !closed) {
+      let slot = [...slots].find((candidate) => candidate.task === undefined);
+      if (slot === undefined) {
+        if (slots.size >= size) return;
+        slot = spawn();
+      }
+      const task = waiting.shift()!;
+      slot.task = task;
+      slot.worker.postMessage({ type: 'run', taskId: task.id, payload: task.payload } satisfies ToWorker);
+    }
+  }
+
+  function settle(slot: Slot<P>, settleTask: (task: Task<P>) => void): void {
+    const task = slot.task;
+    if (task === undefined) return;
+    slot.task = undefined;
+    clearTimeout(slot.graceTimer);
+    task.detach?.();
+    settleTask(task);
+    dispatch();
+  }
+
+  function onMessage(slot: Slot<P>, message: FromWorker): void {
+    if (slot.task?.id !== message.taskId) return;
+    if (message.type === 'progress') slot.task.onProgress?.(message.progress as P);
+    else if (message.type === 'done') settle(slot, (task) => task.resolve(message.result));
+    else settle(slot, (task) => task.reject(task.cancelling ? cancelledError() : deserializeError(message.error)));
+  }
+
+  function onExit(slot: Slot<P>, code: number): void {
+    slots.delete(slot);
+    settle(slot, (task) => task.reject(task.cancelling || closed
+      ? cancelledError()
+      : new AppError('worker_crashed', `The worker thread running the job exited unexpectedly (exit code ${code}${slot.crash ? `: ${slot.crash.message}` : ''}).`, { cause: slot.crash })));
+    dispatch();
+  }
+
+  function cancel(task: Task<P>): void {
+    const queued = waiting.indexOf(task);
+    if (queued >= 0) {
+      waiting.splice(queued, 1);
+      task.detach?.();
+      task.reject(cancelledError());
+      return;
+    }
+    const slot = [...slots].find((candidate) => candidate.task === task);
+    if (slot === undefined || task.cancelling) return;
+    task.cancelling = true;
+    slot.worker.postMessage({ type: 'cancel', taskId: task.id } satisfies ToWorker);
+    slot.graceTimer = setTimeout(() => void slot.worker.terminate(), cancelGraceMs);
+    slot.graceTimer.unref();
+  }
+
+  return {
+    run(payload, options = {}) {
+      if (closed) return Promise.reject(new AppError('shutting_down', 'The worker pool is closed.'));
+      if (options.signal?.aborted) return Promise.reject(cancelledError());
+      return new Promise<R>((resolve, reject) => {
+        const task: Task<P> = {
+          id: nextId++,
+          payload,
+          onProgress: options.onProgress,
+          resolve: resolve as (result: unknown) => void,
+          reject,
+          cancelling: false,
+        };
+        const signal = options.signal;
+        if (signal !== undefined) {
+          const onAbort = () => cancel(task);
+          signal.addEventListener('abort', onAbort, { once: true });
+          task.detach = () => signal.removeEventListener('abort', onAbort);
+        }
+        waiting.push(task);
+        dispatch();
+      });
+    },
+    threads: () => slots.size,
+    async close() {
+      closed = true;
+      for (const task of waiting.splice(0)) task.reject(cancelledError());
+      await Promise.all([...slots].map((slot) => slot.worker.terminate()));
+    },
+  };
+}
+
+/**
+ * Starts a worker on `entry`. Compiled JavaScript runs as it is; a TypeScript
+ * entry (running from source under tsx) is loaded through tsx's loader, which
+ * Node 20 does not apply to a worker's entry module by itself.
+ */
+function startWorker(entry: URL, workerData: unknown): Worker {
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
+  return new Worker(new URL('./tsx-worker-bootstrap.mjs', import.meta.url), { workerData, argv: [entry.href], execArgv: [] });
+}
+
+function cancelledError(): AppError {
+  return new AppError('cancelled', 'The job was cancelled.');
+}

@@ -1,0 +1,32 @@
+import { AppError, ERROR_CODES, type ErrorCode } from '../errors.ts';
+
+/** Messages between the main thread and a job worker. */
+export type ToWorker =
+  | { readonly type: 'run'; readonly taskId: number; readonly payload: unknown }
+  | { readonly type: 'cancel'; readonly taskId: number };
+
+export type FromWorker =
+  | { readonly type: 'progress'; readonly taskId: number; readonly progress: unknown }
+  | { readonly type: 'done'; readonly taskId: number; readonly result: unknown }
+  | { readonly type: 'failed'; readonly taskId: number; readonly error: SerializedError };
+
+export interface SerializedError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly retryable: boolean;
+  readonly stack?: string;
+}
+
+/** An error as it crosses the thread boundary: its code, message and retryability survive. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof AppError) return { code: error.code, message: error.message, retryable: error.retryable };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'internal', message, retryable: false, ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) };
+}
+
+export function deserializeError(error: SerializedError): AppError {
+  const code: ErrorCode = error.code in ERROR_CODES ? error.code : 'internal';
+  const revived = new AppError(code, error.message, { retryable: error.retryable });
+  if (error.stack) revived.stack = error.stack;
+  return revived;
+}
