@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+
+/** Peak and current resident set size of a process, in MB, from /proc (Linux). */
+export async function memoryOf(pid: number): Promise<{ peakMb: number; rssMb: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+}
+
+/** Samples `GET url` latency every `intervalMs` until `stop` resolves; returns p50/p99 in ms. */
+export async function sampleLatency(url: string, intervalMs: number, stop: Promise<unknown>): Promise<{ p50: number; p99: number; n: number }> {
+  const samples: number[] = [];
+  let done = false;
+  void stop.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    const started = performance.now();
+    const response = await fetch(url);
+    await response.arrayBuffer();
+    samples.push(performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return { ...percentiles(samples), n: samples.length };
+}
+
+export function percentiles(samples: readonly number[]): { p50: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { p50: round(at(0.5)), p99: round(at(0.99)) };
+}
+
+export function round(value: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

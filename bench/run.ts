@@ -1,0 +1,140 @@
+// npm run bench [-- --mb 256 --rss-mb 1024]
+// Generates its data under .bench/ (never committed), runs the S3 server and the service in
+// their own processes, and prints a table and one JSON line. See BENCHMARKS.md.
+import { Upload } from '@aws-sdk/lib-storage';
+import { parse } from 'csv-parse';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { createS3Client } from '../src/storage/create-s3-client.ts';
+import { startS3Process, startServiceProcess, type Child } from '../spec/helpers/child-process.ts';
+import { GENERATED_COLUMNS, generateCsv } from './generate-csv.ts';
+import { memoryOf, round, sampleLatency } from './measure.ts';
+import { streamUpload } from './stream-upload.ts';
+
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '256' }, 'rss-mb': { type: 'string', default: '1024' } } });
+const MB = 1024 * 1024;
+const dataMb = Number(values.mb);
+const rssMbSize = Number(values['rss-mb']);
+const dir = path.resolve('.bench');
+process.env['AWS_ACCESS_KEY_ID'] ??= 'S3RVER';
+process.env['AWS_SECRET_ACCESS_KEY'] ??= 'S3RVER';
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+
+await rm(path.join(dir, 's3'), { recursive: true, force: true });
+await rm(path.join(dir, 'svc'), { recursive: true, force: true });
+await mkdir(dir, { recursive: true });
+const dataFile = await ensureCsv(path.join(dir, `data-${dataMb}.csv`), dataMb * MB);
+const bigFile = await ensureCsv(path.join(dir, `data-${rssMbSize}.csv`), rssMbSize * MB);
+const pipelinesFile = path.join(dir, 'pipelines.json');
+await writeFile(pipelinesFile, JSON.stringify({ pipelines: [{ name: 'bench', match: 'bench/**', columns: GENERATED_COLUMNS, maxRejected: 10_000_000 }] }));
+
+// 1. csv-parse alone, one core, same bytes: the ceiling of one job.
+const parseOnly = await timed(async () => {
+  let records = 0;
+  await pipeline(createReadStream(dataFile, { highWaterMark: MB }), parse({ bom: true, relax_column_count: true, skip_empty_lines: true }), async (rows: AsyncIterable<unknown>) => {
+    for await (const _ of rows) records += 1;
+  });
+  return records;
+});
+const size = (await stat(dataFile)).size;
+
+const s3 = await startS3Process({ directory: path.join(dir, 's3'), buckets: ['ingest'] });
+const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED' });
+for (const key of ['bench/one.csv', 'bench/two-a.csv', 'bench/two-b.csv']) await put(key, dataFile);
+await put('bench/big.csv', bigFile);
+
+const env = { S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', PIPELINES_FILE: pipelinesFile, JOB_CONCURRENCY: '2', LOG_LEVEL: 'warn' };
+let service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'a') });
+
+// 2. /healthz idle.
+const idle = await sampleLatency(`${service.url}/healthz`, 10, new Promise((resolve) => setTimeout(resolve, 3000)));
+// 3. One job end to end (trigger → manifest written).
+const one = await timed(() => runJobs(service, ['bench/one.csv']));
+// 4. Two jobs at once, /healthz sampled meanwhile.
+const twoRun = runJobs(service, ['bench/two-a.csv', 'bench/two-b.csv']);
+const [two, busy] = await Promise.all([timed(() => twoRun), sampleLatency(`${service.url}/healthz`, 10, twoRun)]);
+await stopService(service);
+
+// 5. Peak RSS during a big job, in a fresh service process.
+service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'b') });
+const rssBeforeJob = await memoryOf(service.process.pid!);
+await runJobs(service, ['bench/big.csv']);
+const rssJob = await memoryOf(service.process.pid!);
+await stopService(service);
+
+// 6. Peak RSS during a big upload, in a fresh service process.
+service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'c') });
+const rssBeforeUpload = await memoryOf(service.process.pid!);
+const upload = await timed(() => streamUpload(`${service.url}/v1/uploads`, bigFile, { key: 'bench/uploaded.csv', process: 'false' }));
+const rssUpload = await memoryOf(service.process.pid!);
+await stopService(service);
+await s3.kill();
+client.destroy();
+
+const mbOf = (bytes: number) => bytes / MB;
+const result = {
+  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${round(os.totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}`,
+  dataMb: round(mbOf(size)),
+  parseOnlyMBs: round(mbOf(size) / parseOnly.seconds),
+  oneJobMBs: round(mbOf(size) / one.seconds),
+  oneJobVsParse: round(mbOf(size) / one.seconds / (mbOf(size) / parseOnly.seconds), 2),
+  twoJobsMBs: round((2 * mbOf(size)) / two.seconds),
+  twoJobsVsOne: round(one.seconds * 2 / two.seconds, 2),
+  rssBigJobMb: { size: rssMbSize, before: round(rssBeforeJob.rssMb), peak: round(rssJob.peakMb) },
+  rssBigUploadMb: { size: rssMbSize, before: round(rssBeforeUpload.rssMb), peak: round(rssUpload.peakMb), growth: round(rssUpload.peakMb - rssBeforeUpload.rssMb), MBs: round(rssMbSize / upload.seconds) },
+  healthzIdleMs: idle,
+  healthzTwoJobsMs: busy,
+};
+console.table({
+  'one job (MB/s)': { measured: result.oneJobMBs, ratio: `${result.oneJobVsParse} × parse-only`, target: '≥ 0.8 × parse-only' },
+  'csv-parse only (MB/s)': { measured: result.parseOnlyMBs, ratio: '', target: 'ceiling' },
+  'two jobs (MB/s)': { measured: result.twoJobsMBs, ratio: `${result.twoJobsVsOne} × one job`, target: '≥ 1.6 × one job' },
+  [`peak RSS, ${rssMbSize} MiB job (MB)`]: { measured: result.rssBigJobMb.peak, ratio: '', target: '≤ 200' },
+  [`peak RSS, ${rssMbSize} MiB upload (MB)`]: { measured: result.rssBigUploadMb.peak, ratio: `+${result.rssBigUploadMb.growth}`, target: '≤ 150' },
+  '/healthz p50/p99 idle (ms)': { measured: `${idle.p50} / ${idle.p99}`, ratio: '', target: '' },
+  '/healthz p50/p99 two jobs (ms)': { measured: `${busy.p50} / ${busy.p99}`, ratio: '', target: 'p99 ≤ 25' },
+});
+console.log(JSON.stringify(result));
+
+async function ensureCsv(file: string, bytes: number): Promise<string> {
+  const existing = await stat(file).catch(() => undefined);
+  if (existing === undefined || Math.abs(existing.size - bytes) > 200) await generateCsv(file, bytes);
+  return file;
+}
+
+async function put(key: string, file: string): Promise<void> {
+  const upload = new Upload({ client, params: { Bucket: 'ingest', Key: key, Body: createReadStream(file) }, partSize: 64 * MB, queueSize: 2 });
+  await upload.done();
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const started = performance.now();
+  const value = await work();
+  return { seconds: (performance.now() - started) / 1000, value };
+}
+
+/** Triggers the keys at once and waits until every job has succeeded. */
+async function runJobs(svc: Child & { url: string }, keys: readonly string[]): Promise<void> {
+  const ids = await Promise.all(keys.map(async (key) => {
+    const response = await fetch(`${svc.url}/v1/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
+    const body = (await response.json()) as { jobs: { id: string }[] };
+    if (response.status !== 202) throw new Error(`trigger ${key}: ${response.status} ${JSON.stringify(body)}`);
+    return body.jobs[0]!.id;
+  }));
+  for (;;) {
+    const jobs = await Promise.all(ids.map(async (id) => (await (await fetch(`${svc.url}/v1/jobs/${id}`)).json()) as { status: string; error: unknown }));
+    const failed = jobs.find((job) => job.status === 'failed' || job.status === 'cancelled');
+    if (failed) throw new Error(`a job failed: ${JSON.stringify(failed)}`);
+    if (jobs.every((job) => job.status === 'succeeded')) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function stopService(svc: Child): Promise<void> {
+  svc.process.kill('SIGTERM');
+  await svc.exited;
+}
