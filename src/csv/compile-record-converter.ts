@@ -1,0 +1,82 @@
+import { AppError } from '../errors.ts';
+import { COLUMN_CONVERTERS, EXPECTED, type ColumnConverter } from './column-converters.ts';
+import type { ColumnType, Pipeline } from './pipeline-schema.ts';
+
+export interface ColumnInfo {
+  readonly name: string;
+  readonly type: ColumnType;
+}
+
+/** Why a record was rejected. */
+export interface RecordRejection {
+  readonly reason: string;
+}
+
+export interface RecordConverter {
+  /** The output columns, in header order, with their types. */
+  readonly columns: readonly ColumnInfo[];
+  /** The record as one NDJSON line (newline included), or why it is rejected. */
+  convert(fields: readonly string[]): string | RecordRejection;
+}
+
+const MAX_VALUE_IN_REASON = 100;
+
+/**
+ * Compiles, once per job, the conversion of records to NDJSON lines: the column
+ * names (from the header, or the pipeline's columns when it has no header), a
+ * converter per column, the JSON key text. Header columns the pipeline does not
+ * type are strings. Throws `missing_column` when the header lacks a required
+ * column, `csv_invalid` when it repeats a name.
+ */
+export function compileRecordConverter(names: readonly string[], pipeline: Pipeline, headerLine: number): RecordConverter {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new AppError('csv_invalid', `The header on line ${headerLine} repeats the column "${name}".`);
+    seen.add(name);
+  }
+  const missing = Object.entries(pipeline.columns)
+    .filter(([name, spec]) => spec.required && !seen.has(name))
+    .map(([name]) => `"${name}"`);
+  if (missing.length > 0) {
+    throw new AppError(
+      'missing_column',
+      `The header${names.length === 0 ? ' (none: the object is empty)' : ` on line ${headerLine}`} lacks the required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of pipeline "${pipeline.name}".`,
+    );
+  }
+
+  const count = names.length;
+  const columns = names.map((name): ColumnInfo => ({ name, type: Object.hasOwn(pipeline.columns, name) ? (pipeline.columns[name]?.type ?? 'string') : 'string' }));
+  const required = names.map((name) => Object.hasOwn(pipeline.columns, name) && pipeline.columns[name]?.required === true);
+  const converters: ColumnConverter[] = columns.map(({ type }) => COLUMN_CONVERTERS[type]);
+  // `{"name":` for the first column, `,"name":` after.
+  const keys = names.map((name, index) => `${index === 0 ? '{' : ','}${JSON.stringify(name)}:`);
+  const close = count === 0 ? '{}\n' : '}\n';
+
+  function convert(fields: readonly string[]): string | RecordRejection {
+    if (fields.length !== count) {
+      return { reason: `expected ${count} field${count === 1 ? '' : 's'} as in the header, found ${fields.length}` };
+    }
+    let line = '';
+    for (let index = 0; index < count; index += 1) {
+      const field = fields[index] as string;
+      let json = field === '' ? 'null' : (converters[index] as ColumnConverter)(field);
+      // A typed field of blanks only counts as empty.
+      if (json === undefined && field.trim() === '') json = 'null';
+      if (json === undefined) return { reason: describe(index, `found ${quoteValue(field)}`) };
+      if (json === 'null' && required[index]) return { reason: describe(index, 'found an empty value', true) };
+      line += (keys[index] as string) + json;
+    }
+    return line + close;
+  }
+
+  function describe(index: number, found: string, isRequired = false): string {
+    const column = columns[index] as ColumnInfo;
+    return `column ${JSON.stringify(column.name)}: expected ${EXPECTED[column.type]}${isRequired ? ' (required)' : ''}, ${found}`;
+  }
+
+  return { columns, convert };
+}
+
+function quoteValue(value: string): string {
+  return JSON.stringify(value.length > MAX_VALUE_IN_REASON ? `${value.slice(0, MAX_VALUE_IN_REASON)}…` : value);
+}

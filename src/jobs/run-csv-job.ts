@@ -1,0 +1,119 @@
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { RowStats } from '../csv/create-row-transform.ts';
+import type { PipelineRegistry } from '../csv/create-pipeline-registry.ts';
+import { AppError } from '../errors.ts';
+import { openS3ObjectStream } from '../storage/open-s3-object-stream.ts';
+import { translateS3Error } from '../storage/translate-s3-error.ts';
+import type { CsvJobManifest, CsvJobResult } from './csv-job-result.ts';
+import type { Job, JobProgress } from './job.ts';
+import { outputKeys } from './output-keys.ts';
+import { streamCsvObject } from './stream-csv-object.ts';
+import { translateJobError } from './translate-job-error.ts';
+
+/** What a CSV job needs from the service: slices of the configuration and the S3 client. */
+export interface CsvJobDeps {
+  readonly client: S3Client;
+  /** Resolves the pipeline name stored on the job. */
+  readonly pipelines: Pick<PipelineRegistry, 'byName'>;
+  /** `OUTPUT_BUCKET`, `OUTPUT_PREFIX`. */
+  readonly output: { readonly bucket: string; readonly prefix: string };
+  /** `S3_PART_SIZE`, `S3_QUEUE_SIZE`. */
+  readonly upload: { readonly partSize: number; readonly queueSize: number };
+  /** `CSV_MAX_RECORD_BYTES`. */
+  readonly csvMaxRecordBytes: number;
+  /** Resumed reads: broken reads in a row tolerated (default 3), first back-off in ms (default 200). */
+  readonly read?: { readonly maxResumes?: number; readonly resumeDelayMs?: number };
+}
+
+export interface CsvJobRunOptions {
+  /** Aborting it stops the attempt: streams destroyed, multipart uploads aborted, outputs removed. */
+  readonly signal: AbortSignal;
+  /** Called every `progressIntervalMs` with the counters (sampled by a timer, never per row). */
+  readonly onProgress?: (progress: JobProgress) => void;
+  readonly progressIntervalMs?: number;
+  /** 1-based attempt number, recorded in the manifest. */
+  readonly attempt?: number;
+}
+
+/**
+ * One attempt of a CSV job: the object streamed from S3 through csv-parse into
+ * `rows.ndjson` and `rejects.ndjson`, then `manifest.json` put last. Any stale
+ * outputs are removed first (so a manifest never vouches for outputs being
+ * rewritten), and a failed or cancelled attempt removes what it wrote. Rejects
+ * with an `AppError`. Free of RxJS and of any logger: the runner (or a worker
+ * thread) wraps it.
+ */
+export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOptions): Promise<CsvJobResult> {
+  const { signal, onProgress, progressIntervalMs = 500, attempt = 1 } = options;
+  const { client } = deps;
+  const startedAt = new Date();
+  const output = outputKeys(deps.output.bucket, deps.output.prefix, job.source.key);
+  const stats: RowStats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
+  let bytesRead = 0;
+  let totalBytes = job.source.size;
+  const progress = (): JobProgress => ({ bytesRead, totalBytes, rows: stats.rows, rejected: stats.rejected });
+  const timer = onProgress ? setInterval(() => onProgress(progress()), progressIntervalMs) : undefined;
+  timer?.unref();
+
+  try {
+    const pipeline = deps.pipelines.byName(job.pipeline);
+    if (pipeline === undefined) throw new AppError('unknown_pipeline', `The job names the pipeline "${job.pipeline}", which is not defined.`);
+    signal.throwIfAborted();
+    await removeObjects(client, output.bucket, [output.manifest, output.rows, output.rejects], signal);
+    const source = await openS3ObjectStream(client, job.source, {
+      signal,
+      onBytes: (bytes) => { bytesRead += bytes; },
+      ...deps.read,
+    });
+    totalBytes = source.size ?? totalBytes;
+    await streamCsvObject({
+      client, source, sourceKey: job.source.key, pipeline, output, upload: deps.upload,
+      maxRecordBytes: deps.csvMaxRecordBytes, stats, signal,
+    });
+    const finishedAt = new Date();
+    const manifest: CsvJobManifest = {
+      jobId: job.id,
+      attempt,
+      pipeline: pipeline.name,
+      source: {
+        bucket: job.source.bucket,
+        key: job.source.key,
+        etag: source.etag ?? job.source.etag,
+        versionId: source.versionId ?? job.source.versionId,
+        size: source.size ?? job.source.size,
+      },
+      rows: stats.rows,
+      rejected: stats.rejected,
+      columns: stats.columns,
+      bytesRead,
+      timings: { startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: finishedAt.getTime() - startedAt.getTime() },
+      outputs: {
+        bucket: output.bucket,
+        rows: { key: output.rows, size: stats.rowsBytes },
+        rejects: { key: output.rejects, size: stats.rejectsBytes },
+      },
+    };
+    try {
+      const body = `${JSON.stringify(manifest, null, 2)}\n`;
+      await client.send(new PutObjectCommand({ Bucket: output.bucket, Key: output.manifest, Body: body, ContentType: 'application/json' }), { abortSignal: signal });
+    } catch (error) {
+      throw translateS3Error(error, `writing s3://${output.bucket}/${output.manifest}`);
+    }
+    return { output, manifest, progress: progress() };
+  } catch (error) {
+    const failure = translateJobError(error, signal);
+    // No partial outputs: best effort, without the (maybe aborted) signal.
+    await removeObjects(client, output.bucket, [output.rows, output.rejects, output.manifest]).catch(() => undefined);
+    throw failure;
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}
+
+async function removeObjects(client: S3Client, bucket: string, keys: readonly string[], signal?: AbortSignal): Promise<void> {
+  try {
+    await Promise.all(keys.map((key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {})));
+  } catch (error) {
+    throw translateS3Error(error, `removing earlier outputs in s3://${bucket}/${keys[0] ?? ''}`);
+  }
+}

@@ -1,0 +1,21 @@
+import { AppError, isAppError, toAppError } from '../errors.ts';
+
+/**
+ * The error a CSV job attempt ends with. A cancelled attempt is `cancelled`
+ * whatever its streams reported while being torn down; a gzip stream that does
+ * not inflate is `csv_invalid`; adapters already translated S3 and CSV errors.
+ */
+export function translateJobError(error: unknown, signal: AbortSignal): AppError {
+  if (signal.aborted) {
+    return isAppError(signal.reason) && signal.reason.code === 'cancelled'
+      ? signal.reason
+      : new AppError('cancelled', 'The job was cancelled.', { cause: signal.reason });
+  }
+  if (isAppError(error)) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return new AppError('csv_invalid', `The object is not valid gzip data: ${(error as Error).message}`, { cause: error });
+  }
+  if ((error as { name?: unknown } | null)?.name === 'AbortError') return new AppError('cancelled', 'The job was cancelled.', { cause: error });
+  return toAppError(error);
+}
