@@ -6,6 +6,9 @@ import { defer, firstValueFrom, from, map, merge, Subject, type Observable, type
 import type { Config } from './config/config.ts';
 import { AppError } from './errors.ts';
 import { createApp } from './http/create-app.ts';
+import { fetchSnsUrl, type SnsFetch } from './http/sns/fetch-sns-url.ts';
+import { createEmbeddedEventHandler } from './http/triggers/create-embedded-event-handler.ts';
+import { createOwnWrites } from './http/uploads/create-own-writes.ts';
 import { createAcceptJobs } from './jobs/accept-jobs.ts';
 import { createCancelJob } from './jobs/cancel-job.ts';
 import type { Job, JobProgress } from './jobs/job.ts';
@@ -21,7 +24,7 @@ import type { RunJob } from './pipeline/job-event.ts';
 import { createJobQueue } from './pipeline/job-queue.ts';
 import { processJobs } from './pipeline/process-jobs.ts';
 import { createS3Client } from './storage/create-s3-client.ts';
-import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.ts';
+import { startEmbeddedS3, type EmbeddedS3, type EmbeddedS3Event } from './storage/embedded-s3.ts';
 import { headSourceObject } from './storage/head-source-object.ts';
 import { openOutputObject } from './storage/open-output-object.ts';
 
@@ -31,6 +34,10 @@ export interface ServiceOptions {
   readonly runJob?: (deps: { s3: S3Client; config: Config; logger: Logger }) => RunJob<Job, JobProgress, JobRunResult>;
   /** Default: the embedded job store under DATA_DIR. */
   readonly store?: JobStore;
+  /** Fetches SNS certificates and SubscribeURLs; default: global fetch. Specs serve their own certificate. */
+  readonly snsFetch?: SnsFetch;
+  /** In embedded mode, whether objects put into the input bucket start jobs (default true). */
+  readonly embeddedS3Events?: boolean;
 }
 
 export interface Service {
@@ -49,8 +56,11 @@ export interface Service {
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
   const { logger } = options;
   let embedded: EmbeddedS3 | undefined;
+  // Set once jobs can be accepted: the embedded server's object events start jobs.
+  let onEmbeddedEvent: ((record: EmbeddedS3Event) => void) | undefined;
   if (config.s3.endpoint === undefined) {
     embedded = await startEmbeddedS3({
+      onEvent: (record) => onEmbeddedEvent?.(record),
       port: config.s3.embeddedPort,
       directory: path.join(config.dataDir, 's3'),
       buckets: [...new Set([config.buckets.input, config.buckets.output])],
@@ -113,6 +123,17 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     resolvePipeline: (_key, name) => name ?? 'default',
     accepting: () => accepting,
   });
+  const ownWrites = createOwnWrites();
+  if (embedded !== undefined && options.embeddedS3Events !== false) {
+    onEmbeddedEvent = createEmbeddedEventHandler({
+      acceptJobs,
+      logger,
+      inputBucket: config.buckets.input,
+      outputBucket: config.buckets.output,
+      outputPrefix: config.buckets.outputPrefix,
+      ownWrites,
+    });
+  }
   const app = createApp({
     logger,
     apiToken: config.http.apiToken,
@@ -124,6 +145,17 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       if (job.output === null) throw new AppError('not_found', `The job ${job.id} has no outputs.`);
       return openOutputObject(s3, job.output.bucket, job.output[name], name === 'manifest' ? 'application/json' : 'application/x-ndjson');
     },
+    uploads: {
+      client: s3,
+      bucket: config.buckets.input,
+      maxBytes: config.uploadMaxBytes,
+      partSize: config.s3.partSize,
+      queueSize: config.s3.queueSize,
+      reservedPrefix: config.buckets.input === config.buckets.output ? config.buckets.outputPrefix : '',
+      ownWrites,
+      onCleanupError: (error, key) => logger.error('could not remove an abandoned upload', { bucket: config.buckets.input, key, error: String(error) }),
+    },
+    snsFetch: options.snsFetch ?? fetchSnsUrl,
     readiness: async () => {
       const problems: string[] = [];
       if (!accepting) problems.push('The service is shutting down.');

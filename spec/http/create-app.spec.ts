@@ -8,7 +8,7 @@ describe('createApp', () => {
   let s3: S3Client;
 
   before(async () => {
-    svc = await startTestService({ env: { API_TOKEN: 'secret-token' } });
+    svc = await startTestService({ env: { API_TOKEN: 'secret-token' }, embeddedS3Events: false });
     s3 = svc.service.s3;
   });
   after(async () => svc.stop());

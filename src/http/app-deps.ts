@@ -4,6 +4,8 @@ import type { CancelJob } from '../jobs/cancel-job.ts';
 import type { Job, OutputName } from '../jobs/job.ts';
 import type { JobStore } from '../jobs/job-store.ts';
 import type { Logger } from '../logging/create-logger.ts';
+import type { SnsFetch } from './sns/fetch-sns-url.ts';
+import type { UploadTarget } from './uploads/receive-multipart-upload.ts';
 
 /** An output object opened for streaming back to a client. */
 export interface OpenedOutput {
@@ -28,4 +30,8 @@ export interface AppDeps {
   readonly cancelJob: CancelJob;
   readonly openOutput: (job: Job, name: OutputName) => Promise<OpenedOutput>;
   readonly readiness: () => Promise<Readiness>;
+  /** Where `POST /v1/uploads` writes, and how. */
+  readonly uploads: UploadTarget;
+  /** Fetches SNS signing certificates and SubscribeURLs (specs inject their own). */
+  readonly snsFetch: SnsFetch;
 }

@@ -6,6 +6,7 @@ import { requireToken } from './middleware/require-token.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { triggerRoutes } from './routes/trigger-routes.ts';
+import { uploadRoutes } from './routes/upload-routes.ts';
 
 /**
  * The Koa application: request id and log, one error middleware, open health
@@ -24,7 +25,7 @@ export function createApp(deps: AppDeps): Koa {
   const auth = requireToken(deps.apiToken);
   app.use(async (ctx, next) => (ctx.path === '/v1' || ctx.path.startsWith('/v1/') ? auth(ctx, next) : next()));
 
-  for (const router of [triggerRoutes(deps), jobRoutes(deps)]) {
+  for (const router of [triggerRoutes(deps), uploadRoutes(deps), jobRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }

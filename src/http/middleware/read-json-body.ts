@@ -1,0 +1,37 @@
+import type { Middleware } from 'koa';
+import { koaBody } from 'koa-body';
+import { AppError } from '../../errors.ts';
+
+export interface ReadJsonBodyOptions {
+  /** Largest body read, in bytes; past it `payload_too_large` (413). */
+  readonly limitBytes: number;
+}
+
+/** Content types read as JSON text: JSON itself, and `text/plain` (SNS sends its JSON so). */
+const TYPES = ['application/json', 'application/*+json', 'text/plain'];
+
+/**
+ * Reads a JSON body sent as `application/json` or `text/plain` (up to the limit)
+ * and parses it into `ctx.state.body`. Malformed JSON is `invalid_json`, another
+ * content type `unsupported_media_type`, no body at all `validation_failed`.
+ */
+export function readJsonBody(options: ReadJsonBodyOptions): Middleware {
+  const read = koaBody({ json: false, urlencoded: false, multipart: false, text: true, textTypes: TYPES, textLimit: options.limitBytes, encoding: 'utf-8' });
+  return async function readJsonBodyMiddleware(ctx, next) {
+    await read(ctx, async () => undefined);
+    const raw: unknown = ctx.request.body;
+    if (typeof raw !== 'string') {
+      const length = ctx.get('content-length');
+      if (ctx.request.type === '' && (length === '' || length === '0') && ctx.get('transfer-encoding') === '') {
+        throw new AppError('validation_failed', 'The request has no body; send the trigger as JSON (Content-Type: application/json).');
+      }
+      throw new AppError('unsupported_media_type', `The body is ${ctx.request.type || 'of no declared type'}; send JSON as application/json (text/plain is accepted for SNS).`);
+    }
+    try {
+      ctx.state['body'] = JSON.parse(raw) as unknown;
+    } catch (error) {
+      throw new AppError('invalid_json', `The request body is not valid JSON (${(error as Error).message.replace(/\.$/, '')}).`, { cause: error });
+    }
+    await next();
+  };
+}

@@ -1,0 +1,48 @@
+import Router from '@koa/router';
+import { AppError, toAppError } from '../../errors.ts';
+import type { Job } from '../../jobs/job.ts';
+import type { AppDeps } from '../app-deps.ts';
+import { receiveMultipartUpload } from '../uploads/receive-multipart-upload.ts';
+
+/**
+ * `POST /v1/uploads`: a `multipart/form-data` file streamed into the input
+ * bucket; `201 {"upload": {bucket, key, size, etag}, "job"}`, the job queued
+ * (trigger `upload`) unless the form's `process` is false.
+ */
+export function uploadRoutes(deps: Pick<AppDeps, 'uploads' | 'acceptJobs'>): Router {
+  const { uploads, acceptJobs } = deps;
+  const router = new Router();
+
+  router.post('/v1/uploads', async (ctx) => {
+    if (!ctx.is('multipart/form-data')) {
+      ctx.set('Connection', 'close');
+      throw new AppError('unsupported_media_type', `The body is ${ctx.request.type || 'of no declared type'}; send the file as multipart/form-data in a part named "file".`);
+    }
+    let received;
+    try {
+      received = await receiveMultipartUpload(ctx.req, uploads);
+    } catch (error) {
+      // The rest of the body is not read: close the connection after the answer.
+      if (!ctx.req.complete) ctx.set('Connection', 'close');
+      throw error;
+    }
+    const { bucket, key, size, etag, versionId } = received;
+    const upload = { bucket, key, size, etag };
+    let job: Job | null = null;
+    if (received.process) {
+      try {
+        [job = null] = await acceptJobs([{ bucket, key, size, etag, versionId: versionId ?? null }], 'upload');
+      } catch (thrown) {
+        const error = toAppError(thrown);
+        throw new AppError(error.code, `The file was stored as s3://${bucket}/${key}, but no job was queued: ${error.message} Start it later with POST /v1/trigger {"key": ...}.`, {
+          details: [{ upload }],
+          cause: error,
+          ...(error.headers === undefined ? {} : { headers: error.headers }),
+        });
+      }
+    }
+    ctx.status = 201;
+    ctx.body = { upload, job };
+  });
+  return router;
+}

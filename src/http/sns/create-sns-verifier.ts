@@ -1,0 +1,108 @@
+import { X509Certificate, verify as verifySignature } from 'node:crypto';
+import { AppError } from '../../errors.ts';
+import type { SnsEnvelope } from '../triggers/sns-envelope.ts';
+import type { SnsFetch } from './fetch-sns-url.ts';
+import { snsStringToSign } from './sns-string-to-sign.ts';
+import { snsUrl } from './sns-url.ts';
+
+export interface SnsVerifierOptions {
+  /** Fetches certificates and SubscribeURLs (only ever `https://sns.<region>.amazonaws.com/` ones). */
+  readonly fetch: SnsFetch;
+  /** Signing certificates kept, least recently used dropped first. Default 16. */
+  readonly maxCertificates?: number;
+  readonly now?: () => Date;
+}
+
+export interface SnsVerifier {
+  /**
+   * Resolves when the envelope's signature verifies against its signing
+   * certificate; else `forbidden`, or `sns_unreachable` when the certificate
+   * cannot be fetched now (a 5xx lets SNS deliver again later).
+   */
+  verify(envelope: SnsEnvelope): Promise<void>;
+  /** Confirms a verified `SubscriptionConfirmation` by fetching its SubscribeURL. */
+  confirm(envelope: SnsEnvelope): Promise<void>;
+}
+
+/** Verifies SNS HTTP deliveries (SignatureVersion 1: SHA1, 2: SHA256) with a bounded certificate cache. */
+export function createSnsVerifier(options: SnsVerifierOptions): SnsVerifier {
+  const { fetch, maxCertificates = 16, now = () => new Date() } = options;
+  // Certificates by URL, most recently used last; a failed load is dropped, so it is fetched again next time.
+  const certificates = new Map<string, Promise<X509Certificate>>();
+
+  return {
+    async verify(envelope) {
+      const url = snsUrl(envelope.SigningCertURL);
+      if (url === undefined || !url.pathname.endsWith('.pem')) {
+        throw forbidden('Its SigningCertURL is not an https://sns.<region>.amazonaws.com/….pem address.');
+      }
+      const text = snsStringToSign(envelope);
+      if (text === undefined) throw forbidden(`A ${envelope.Type} must carry SubscribeURL and Token.`);
+      const certificate = await certificateAt(url);
+      const time = now().getTime();
+      if (!(Date.parse(certificate.validFrom) <= time && time <= Date.parse(certificate.validTo))) {
+        throw forbidden('Its signing certificate is not valid at this time.');
+      }
+      let valid: boolean;
+      try {
+        valid = verifySignature(envelope.SignatureVersion === '1' ? 'sha1' : 'sha256', Buffer.from(text, 'utf8'), certificate.publicKey, Buffer.from(envelope.Signature, 'base64'));
+      } catch {
+        valid = false;
+      }
+      if (!valid) throw forbidden('Its signature does not verify.');
+    },
+
+    async confirm(envelope) {
+      const url = envelope.SubscribeURL === undefined ? undefined : snsUrl(envelope.SubscribeURL);
+      if (url === undefined) throw forbidden('Its SubscribeURL is not an https://sns.<region>.amazonaws.com/ address.');
+      const response = await reach(url, 'confirm the subscription');
+      if (response.status !== 200) {
+        throw new AppError('sns_unreachable', `The SNS subscription to ${envelope.TopicArn} could not be confirmed: SNS answered ${response.status}.`);
+      }
+    },
+  };
+
+  function certificateAt(url: URL): Promise<X509Certificate> {
+    const cached = certificates.get(url.href);
+    if (cached !== undefined) {
+      certificates.delete(url.href);
+      certificates.set(url.href, cached);
+      return cached;
+    }
+    const loading = load(url);
+    certificates.set(url.href, loading);
+    loading.catch(() => {
+      if (certificates.get(url.href) === loading) certificates.delete(url.href);
+    });
+    for (const href of certificates.keys()) {
+      if (certificates.size <= maxCertificates) break;
+      certificates.delete(href);
+    }
+    return loading;
+  }
+
+  async function load(url: URL): Promise<X509Certificate> {
+    const response = await reach(url, 'fetch its signing certificate');
+    if (response.status !== 200) throw forbidden(`Its signing certificate could not be fetched (${url.host} answered ${response.status}).`);
+    try {
+      return new X509Certificate(response.body);
+    } catch (error) {
+      throw new AppError('forbidden', 'The SNS message is refused: its SigningCertURL does not serve an X.509 certificate.', { cause: error });
+    }
+  }
+
+  async function reach(url: URL, what: string) {
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw new AppError('sns_unreachable', `SNS could not be reached to ${what} (${url.host}: ${(error as Error).message}).`, { cause: error });
+    }
+    if (response.status >= 500) throw new AppError('sns_unreachable', `SNS could not ${what}: ${url.host} answered ${response.status}.`);
+    return response;
+  }
+}
+
+function forbidden(reason: string): AppError {
+  return new AppError('forbidden', `The SNS message is refused: ${reason}`);
+}

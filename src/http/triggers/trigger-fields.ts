@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+/** The longest S3 key, in UTF-8 bytes. */
+const MAX_KEY_BYTES = 1024;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Field schemas shared by the trigger shapes. Keys are checked, never rewritten:
+ * a key with leading or trailing spaces is a different object, so nothing is trimmed.
+ */
+export const triggerFields = {
+  /** An S3 bucket name (3-63 lowercase letters, digits, dots, hyphens). */
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)' }),
+  /** An object key as given: not blank, at most 1024 UTF-8 bytes, well-formed Unicode. */
+  key: z
+    .string({ message: 'the key is required and must be a string' })
+    .refine((key) => key.trim() !== '', { message: 'the key must not be blank' })
+    .refine((key) => Buffer.byteLength(key, 'utf8') <= MAX_KEY_BYTES, { message: `the key must be at most ${MAX_KEY_BYTES} UTF-8 bytes` })
+    .refine((key) => !LONE_SURROGATE.test(key), { message: 'the key contains a lone surrogate (not valid Unicode)' }),
+  versionId: z.string().min(1).max(1024),
+  /** An ETag; S3 events send it without the quotes HEAD returns, so it is normalised to the quoted form. */
+  etag: z
+    .string()
+    .transform((etag) => etag.replace(/"/g, ''))
+    .pipe(z.string().min(1, { message: 'the ETag must not be empty' }).max(1024))
+    .transform((etag) => `"${etag}"`),
+  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  pipeline: z.string().min(1).max(200),
+} as const;

@@ -1,0 +1,206 @@
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import busboy, { type Busboy } from 'busboy';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Transform, type Readable } from 'node:stream';
+import { AppError, isAppError } from '../../errors.ts';
+import { parseInput } from '../parse-input.ts';
+import { uploadKey, uploadProcess } from '../request-schemas.ts';
+import type { OwnWrites } from './create-own-writes.ts';
+import { defaultUploadKey } from './default-upload-key.ts';
+
+/** Where and how uploads are written; `service.ts` builds it from the config. */
+export interface UploadTarget {
+  readonly client: S3Client;
+  /** INPUT_BUCKET. */
+  readonly bucket: string;
+  /** UPLOAD_MAX_BYTES: a larger file is `payload_too_large` and nothing is kept. */
+  readonly maxBytes: number;
+  /** S3_PART_SIZE and S3_QUEUE_SIZE: memory in use is about partSize × (queueSize + 1). */
+  readonly partSize: number;
+  readonly queueSize: number;
+  /** Keys under this prefix are refused (job outputs live there); '' for none. */
+  readonly reservedPrefix: string;
+  readonly ownWrites: OwnWrites;
+  /** Told when an abandoned upload could not be removed. */
+  readonly onCleanupError: (error: unknown, key: string) => void;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+}
+
+export interface ReceivedUpload {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly versionId: string | undefined;
+  /** The form's `process` field (default true). */
+  readonly process: boolean;
+}
+
+/** The file part being written: its body stream and the upload's outcome. */
+interface Writing {
+  readonly key: string;
+  readonly body: Readable;
+  readonly stored: Promise<{ etag: string; versionId: string | undefined }>;
+  readonly size: () => number;
+}
+
+/**
+ * Streams a `multipart/form-data` request's `file` part straight into a
+ * lib-storage multipart upload: busboy → byte counter → `Upload`, with
+ * backpressure end to end, nothing buffered whole. Fields `key` and `process`
+ * must come before the file. On any failure — too large, malformed, a field
+ * after the file, the client gone, S3 failing — reading stops, the multipart
+ * upload is aborted (or the object deleted if it was already complete), and the
+ * first error is thrown.
+ */
+export async function receiveMultipartUpload(req: IncomingMessage, target: UploadTarget): Promise<ReceivedUpload> {
+  const { bucket, now = () => new Date(), newId = randomUUID } = target;
+  const form = openForm(req, target.maxBytes);
+  // Text fields read before the file part.
+  const fields = new Map<string, string>();
+  // The file part, once it has started.
+  let writing: Writing | undefined;
+  // The first failure; later ones are consequences of it.
+  let failure: AppError | undefined;
+  let settle!: { resolve: () => void; reject: (error: AppError) => void };
+  const formRead = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+
+  const fail = (error: AppError) => {
+    if (failure !== undefined) return;
+    failure = error;
+    req.unpipe(form);
+    req.resume(); // discard the rest of the body
+    writing?.body.destroy(error);
+    settle.reject(error);
+  };
+
+  form.on('field', (name, value, info) => {
+    if (writing !== undefined) return fail(badRequest(`The field "${name}" came after the file part; send the fields key and process before the file.`));
+    if (name !== 'key' && name !== 'process') return fail(badRequest(`Unknown field "${name}"; the form takes the fields key and process and the file part "file".`));
+    if (info.valueTruncated) return fail(badRequest(`The field "${name}" is too long.`));
+    if (fields.has(name)) return fail(badRequest(`The field "${name}" is given twice.`));
+    fields.set(name, value);
+  });
+  form.on('file', (name, file, info) => {
+    if (failure !== undefined) return void file.resume();
+    if (name !== 'file') {
+      file.resume();
+      return fail(badRequest(`Unexpected file part "${name}"; send the file in a part named "file".`));
+    }
+    try {
+      writing = startWriting(file, chooseKey(info.filename), info.mimeType);
+    } catch (error) {
+      file.resume();
+      return fail(isAppError(error) ? error : badRequest(String(error)));
+    }
+    file.on('limit', () => fail(new AppError('payload_too_large', `The file is larger than UPLOAD_MAX_BYTES (${target.maxBytes} bytes); nothing was stored.`)));
+    writing.stored.catch((error: unknown) => fail(translateS3Error(error)));
+  });
+  form.on('filesLimit', () => fail(badRequest('The form has more than one file part; send one file per request.')));
+  form.on('fieldsLimit', () => fail(badRequest('The form has too many fields.')));
+  form.on('partsLimit', () => fail(badRequest('The form has too many parts.')));
+  form.on('error', (error: Error) => fail(badRequest(`The multipart body is malformed (${error.message}).`)));
+  form.on('close', () => settle.resolve());
+  req.on('error', () => fail(clientGone()));
+  req.on('close', () => {
+    if (!req.complete) fail(clientGone());
+  });
+  req.pipe(form);
+
+  try {
+    await formRead;
+    if (writing === undefined) throw badRequest('The form has no file part; send the file in a part named "file".');
+    const stored = await writing.stored;
+    return { bucket, key: writing.key, size: writing.size(), etag: stored.etag, versionId: stored.versionId, process: fields.has('process') ? parseInput(uploadProcess, fields.get('process'), 'process field') : true };
+  } catch (error) {
+    fail(isAppError(error) ? error : translateS3Error(error));
+    await abandon(writing);
+    throw failure ?? error;
+  }
+
+  function chooseKey(fileName: string | undefined): string {
+    if (fields.has('process')) parseInput(uploadProcess, fields.get('process'), 'process field');
+    const key = fields.has('key') ? parseInput(uploadKey, fields.get('key'), 'key field') : defaultUploadKey(fileName, now(), newId());
+    if (target.reservedPrefix !== '' && key.startsWith(target.reservedPrefix)) {
+      throw badRequest(`The key field is not valid (keys under ${target.reservedPrefix} hold job outputs).`);
+    }
+    return key;
+  }
+
+  function startWriting(file: Readable, key: string, contentType: string): Writing {
+    let size = 0;
+    const body = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    file.pipe(body);
+    const ended = target.ownWrites.begin(bucket, key);
+    const upload = new Upload({
+      client: target.client,
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType || 'application/octet-stream' },
+      partSize: target.partSize,
+      queueSize: target.queueSize,
+      leavePartsOnError: false,
+    });
+    const stored = upload.done().then(
+      (result) => {
+        const etag = result.ETag ?? '';
+        ended(etag);
+        return { etag, versionId: result.VersionId };
+      },
+      (error: unknown) => {
+        ended();
+        throw error;
+      },
+    );
+    return { key, body, stored, size: () => size };
+  }
+
+  /** After a failure: waits for the upload to settle (lib-storage aborts the multipart upload); deletes an object that got stored anyway. */
+  async function abandon(abandoned: Writing | undefined): Promise<void> {
+    if (abandoned === undefined) return;
+    const stored = await abandoned.stored.then(() => true, () => false);
+    if (!stored) return;
+    try {
+      await target.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: abandoned.key }));
+    } catch (error) {
+      target.onCleanupError(error, abandoned.key);
+    }
+  }
+}
+
+function openForm(req: IncomingMessage, maxBytes: number): Busboy {
+  try {
+    return busboy({
+      headers: req.headers,
+      defParamCharset: 'utf8',
+      // busboy reports `limit` on reaching fileSize, so one byte more lets a file of exactly maxBytes through.
+      limits: { fileSize: maxBytes + 1, files: 1, fields: 8, fieldSize: 4096, parts: 10 },
+    });
+  } catch (error) {
+    throw badRequest(`The multipart body cannot be read (${(error as Error).message}).`);
+  }
+}
+
+function badRequest(message: string): AppError {
+  return new AppError('validation_failed', message);
+}
+
+function clientGone(): AppError {
+  return new AppError('validation_failed', 'The request body ended before the multipart form was complete (the client disconnected).');
+}
+
+function translateS3Error(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const name = (error as { name?: string }).name;
+  if (name === 'NoSuchBucket') return new AppError('no_such_bucket', 'The input bucket does not exist.', { cause: error });
+  if (status === 403 || name === 'AccessDenied') return new AppError('access_denied', 'S3 refused to store the upload.', { cause: error });
+  if (name === 'SlowDown' || status === 503) return new AppError('s3_throttled', 'S3 asked to slow down while the upload was stored; try again later.', { cause: error, headers: { 'Retry-After': '5' } });
+  return new AppError('s3_unavailable', `The upload could not be stored in S3 (${(error as Error).message}).`, { cause: error });
+}
