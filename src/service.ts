@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { defer, firstValueFrom, from, map, merge, Subject, type Observable, type Subscription } from 'rxjs';
 import type { Config } from './config/config.ts';
+import { createPipelineRegistry } from './csv/create-pipeline-registry.ts';
+import { loadPipelines } from './csv/load-pipelines.ts';
 import { AppError } from './errors.ts';
 import { createApp } from './http/create-app.ts';
 import { fetchSnsUrl, type SnsFetch } from './http/sns/fetch-sns-url.ts';
@@ -55,6 +57,7 @@ export interface Service {
 /** Builds and starts every part of the service from a validated config. */
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
   const { logger } = options;
+  const pipelines = createPipelineRegistry(await loadPipelines(config.pipelinesFile));
   let embedded: EmbeddedS3 | undefined;
   // Set once jobs can be accepted: the embedded server's object events start jobs.
   let onEmbeddedEvent: ((record: EmbeddedS3Event) => void) | undefined;
@@ -120,7 +123,13 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     store,
     queue,
     headObject: (bucket, key, versionId) => headSourceObject(s3, bucket, key, versionId),
-    resolvePipeline: (_key, name) => name ?? 'default',
+    resolvePipeline: (key, name) => {
+      if (name === undefined) return pipelines.forKey(key).name;
+      if (pipelines.byName(name) === undefined) {
+        throw new AppError('unknown_pipeline', `There is no pipeline named "${name}"; defined: ${pipelines.names().join(', ')}.`);
+      }
+      return name;
+    },
     accepting: () => accepting,
   });
   const ownWrites = createOwnWrites();
