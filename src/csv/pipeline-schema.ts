@@ -10,13 +10,13 @@ export const CSV_ENCODINGS = ['utf8', 'utf16le', 'latin1'] as const;
 const columnType = z.enum(COLUMN_TYPES, { message: `expected one of ${COLUMN_TYPES.join(', ')}` });
 
 /** A column: `{"type": "number", "required": true}`, or just its type as a string. */
-const columnSchema = z.union([
-  columnType.transform((type) => ({ type, required: false })),
+const columnSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? { type: value } : value),
   z.strictObject({
     type: columnType.default('string'),
     required: z.boolean().default(false),
   }),
-]);
+);
 
 const oneCharacter = z.string().refine((value) => value.length === 1 && value !== '\r' && value !== '\n', {
   message: 'expected a single character other than a line break',

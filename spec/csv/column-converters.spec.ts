@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import { COLUMN_CONVERTERS } from '../../src/csv/column-converters.ts';
+
+describe('COLUMN_CONVERTERS', () => {
+  const { string, number, integer, boolean, timestamp } = COLUMN_CONVERTERS;
+
+  it('should keep strings as JSON strings', () => {
+    expect(string('a "quoted"\nvalue')).to.equal('"a \\"quoted\\"\\nvalue"');
+    expect(string('  ')).to.equal('"  "');
+  });
+
+  it('should convert decimal numbers and refuse the rest', () => {
+    expect(number('12.50')).to.equal('12.5');
+    expect(number(' -3 ')).to.equal('-3');
+    expect(number('1e3')).to.equal('1000');
+    expect(number('.5')).to.equal('0.5');
+    for (const text of ['abc', '0x10', 'Infinity', 'NaN', '1,5', '1e999', '1.2.3', '--1']) expect(number(text), text).to.equal(undefined);
+  });
+
+  it('should convert safe integers and refuse fractions and overflows', () => {
+    expect(integer('007')).to.equal('7');
+    expect(integer('-42')).to.equal('-42');
+    for (const text of ['1.5', '1e3', '9007199254740993', 'x']) expect(integer(text), text).to.equal(undefined);
+  });
+
+  it('should convert true/false in any case and 1/0', () => {
+    expect(['true', 'TRUE', 'True', '1'].map(boolean)).to.deep.equal(['true', 'true', 'true', 'true']);
+    expect(['false', 'FALSE', 'fAlSe', '0'].map(boolean)).to.deep.equal(['false', 'false', 'false', 'false']);
+    for (const text of ['yes', 'no', 't', '2']) expect(boolean(text), text).to.equal(undefined);
+  });
+
+  it('should convert ISO-8601 timestamps to UTC', () => {
+    expect(timestamp('2024-02-12T11:00:00+01:00')).to.equal('"2024-02-12T10:00:00.000Z"');
+    expect(timestamp('12 Feb 2024')).to.equal(undefined);
+  });
+});
