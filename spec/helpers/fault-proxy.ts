@@ -23,8 +23,8 @@ export interface FaultProxy {
    * in the order they were armed; `times` arms it for that many GETs.
    */
   cutGet(afterBytes: number, options?: { times?: number; match?: RequestMatcher }): void;
-  /** Holds every matching request until `until` settles, then forwards it. */
-  hold(match: RequestMatcher, until: Promise<unknown>): void;
+  /** Holds every matching request until what `until` returns (called when it arrives) settles, then forwards it. */
+  hold(match: RequestMatcher, until: (request: ProxiedRequest) => Promise<unknown>): void;
   close(): Promise<void>;
 }
 
@@ -44,7 +44,7 @@ interface Cut {
 export async function startFaultProxy(target: { host?: string; port: number }): Promise<FaultProxy> {
   const requests: ProxiedRequest[] = [];
   const cuts: Cut[] = [];
-  const holds: { match: RequestMatcher; until: Promise<unknown> }[] = [];
+  const holds: { match: RequestMatcher; until: (request: ProxiedRequest) => Promise<unknown> }[] = [];
   const sockets = new Set<Socket>();
 
   const server = net.createServer((client) => {
@@ -90,7 +90,7 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
         for (const piece of pieces) {
           if (piece.request) {
             const request = piece.request;
-            await Promise.allSettled(holds.filter((h) => h.match(request)).map((h) => h.until));
+            await Promise.allSettled(holds.filter((h) => h.match(request)).map((h) => h.until(request)));
             const cut = request.method === 'GET' ? cuts.find((c) => c.times > 0 && c.match(request)) : undefined;
             if (cut) cut.times -= 1;
             armed = cut;
