@@ -13,7 +13,7 @@ const MIB = 1024 * 1024;
 
 /** Puts an object into the test server. */
 export async function putObject(client: S3Client, key: string, body: string | Buffer, extra: Partial<PutObjectCommandInput> = {}): Promise<void> {
-  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ...extra }));
+  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from(body), ...extra }));
 }
 
 /** An object's text, or undefined when it does not exist. */
@@ -101,4 +101,24 @@ export function generateCsv(rows: number): string {
     lines.push(`2024-02-12T10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z,dev-${i % 97},${(i * 1.25).toFixed(2)},${i % 2 === 0},"note ${i}, with a comma"`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** What a job left in S3: its rows and rejects parsed, its manifest, the raw texts. */
+export interface JobOutputs {
+  readonly rows: unknown[];
+  readonly rejects: unknown[];
+  readonly manifest: Record<string, unknown> | undefined;
+  readonly texts: { readonly rows: string | undefined; readonly rejects: string | undefined };
+}
+
+/** Reads the outputs of a source key. */
+export async function readOutputs(client: S3Client, key: string): Promise<JobOutputs> {
+  const keys = outputsOf(key);
+  const [rows, rejects, manifest] = await Promise.all([readText(client, keys.rows), readText(client, keys.rejects), readText(client, keys.manifest)]);
+  return {
+    rows: parseLines(rows),
+    rejects: parseLines(rejects),
+    manifest: manifest === undefined ? undefined : (JSON.parse(manifest) as Record<string, unknown>),
+    texts: { rows, rejects },
+  };
 }

@@ -2,12 +2,11 @@ import type { CsvDialect } from './pipeline-schema.ts';
 
 /**
  * The header line's text in the first bytes of an object: decoded, BOM dropped,
- * the `skipLines` lines before it passed over, line ending removed. The last
- * (possibly partial) line when the head holds fewer lines.
+ * the `skipLines` lines before it and any blank lines passed over, line ending
+ * removed. The last (possibly partial) line when the head holds no more.
  */
 export function headerLine(head: Buffer, dialect: Pick<CsvDialect, 'encoding' | 'skipLines'>): string {
   const text = head.toString(dialect.encoding).replace(/^\ufeff/, '');
-  const lines = text.split('\n');
-  const line = lines[Math.min(dialect.skipLines, lines.length - 1)] ?? '';
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
+  const lines = text.split('\n').slice(dialect.skipLines).map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  return lines.find((line) => line !== '') ?? lines.at(-1) ?? '';
 }
