@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import S3rver from 's3rver';
+import { supportAbortMultipartUpload } from './s3rver-abort-multipart-upload.ts';
 
 /** The S3 event record the embedded server emits when an object is written. */
 export interface EmbeddedS3Event {
@@ -49,6 +50,8 @@ export async function startEmbeddedS3(config: EmbeddedS3Config): Promise<Embedde
     vhostBuckets: false,
     configureBuckets: buckets.map((name) => ({ name, configs: [] })),
   });
+  // s3rver 3.7 cannot abort a multipart upload by itself: aborted uploads (jobs, the upload endpoint) would leave their parts on disk.
+  supportAbortMultipartUpload(server, directory);
   if (onEvent) {
     server.on('event', (event: { Records?: EmbeddedS3Event[] }) => {
       for (const record of event.Records ?? []) onEvent(record);

@@ -17,7 +17,8 @@ function sanitiseFileName(fileName: string | undefined): string {
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/^[.-]+/, '')
-    .slice(-MAX_NAME_LENGTH);
-  return safe === '' ? 'upload' : safe;
+    .replace(/^-+|-+$/g, '');
+  if (/^\.*$/.test(safe)) return 'upload';
+  // A name that was all other characters keeps its extension: `数据.csv` → `upload.csv`.
+  return (safe.startsWith('.') ? `upload${safe}` : safe).slice(-MAX_NAME_LENGTH);
 }

@@ -1,0 +1,124 @@
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { expect } from 'chai';
+import { createEmbeddedEventHandler } from '../../../src/http/triggers/create-embedded-event-handler.ts';
+import { createOwnWrites } from '../../../src/http/uploads/create-own-writes.ts';
+import type { JobRequest } from '../../../src/jobs/accept-jobs.ts';
+import { createLogger } from '../../../src/logging/create-logger.ts';
+import { startTestService, type TestService } from '../../helpers/test-service.ts';
+
+interface ListedJob {
+  id: string;
+  trigger: string;
+  source: { key: string; etag: string };
+}
+
+describe('createEmbeddedEventHandler', () => {
+  describe('in the service (embedded S3)', () => {
+    let svc: TestService;
+
+    before(async () => {
+      svc = await startTestService();
+    });
+    after(async () => svc.stop());
+
+    const jobsFor = async (key: string): Promise<ListedJob[]> => {
+      const { jobs } = (await (await svc.fetch('/v1/jobs?limit=1000')).json()) as { jobs: ListedJob[] };
+      return jobs.filter((job) => job.source.key === key);
+    };
+    const waitForJobOf = async (key: string): Promise<ListedJob[]> => {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const jobs = await jobsFor(key);
+        if (jobs.length > 0) return jobs;
+        if (Date.now() > deadline) throw new Error(`no job for ${key}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    };
+    const put = (key: string, body = 'a,b\n1,2\n') => svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: body }));
+    /** Events are handled in order: once a later object has its job, an earlier one's event has been handled. */
+    const settle = async (tag: string) => {
+      await put(`sentinel/${tag}.csv`);
+      await waitForJobOf(`sentinel/${tag}.csv`);
+    };
+
+    it('should start an s3-event job for an object any client puts into the input bucket', async () => {
+      const { ETag } = await put('dropped/a b+c.csv');
+      const [job] = await waitForJobOf('dropped/a b+c.csv');
+      expect(job).to.include({ trigger: 's3-event' });
+      expect(job!.source.etag).to.equal(ETag);
+    });
+
+    it('should not start a second job when the same content is put again', async () => {
+      await put('dropped/again.csv');
+      await waitForJobOf('dropped/again.csv');
+      await put('dropped/again.csv');
+      await settle('again');
+      expect(await jobsFor('dropped/again.csv')).to.have.length(1);
+    });
+
+    it('should skip keys under OUTPUT_PREFIX and removals', async () => {
+      await put('processed/dropped/x.csv/rows.ndjson', '{}\n');
+      await svc.service.s3.send(new DeleteObjectCommand({ Bucket: 'ingest', Key: 'dropped/a b+c.csv' }));
+      await settle('outputs');
+      expect(await jobsFor('processed/dropped/x.csv/rows.ndjson')).to.deep.equal([]);
+    });
+
+    it('should start no job for an upload with process=false, and only the upload job for process=true', async () => {
+      for (const [key, process] of [['up/quiet.csv', 'false'], ['up/loud.csv', 'true']] as const) {
+        const data = new FormData();
+        data.append('key', key);
+        data.append('process', process);
+        data.append('file', new Blob(['a\n1\n']), 'x.csv');
+        expect((await svc.fetch('/v1/uploads', { method: 'POST', body: data })).status).to.equal(201);
+      }
+      await settle('uploads');
+      expect(await jobsFor('up/quiet.csv')).to.deep.equal([]);
+      expect((await jobsFor('up/loud.csv')).map((job) => job.trigger)).to.deep.equal(['upload']);
+    });
+  });
+
+  describe('alone', () => {
+    const record = (key: string, bucket = 'ingest', eventName = 'ObjectCreated:Put') => ({ eventName, s3: { bucket: { name: bucket }, object: { key, eTag: 'abc', size: 1 } } });
+    const handlerWith = (outputPrefix: string, outputBucket = 'ingest') => {
+      const asked: JobRequest[] = [];
+      const ownWrites = createOwnWrites();
+      const handle = createEmbeddedEventHandler({
+        acceptJobs: async (requests) => {
+          asked.push(...requests);
+          return [];
+        },
+        logger: createLogger({ level: 'error', format: 'json' }),
+        inputBucket: 'ingest',
+        outputBucket,
+        outputPrefix,
+        ownWrites,
+      });
+      return { asked, handle, ownWrites };
+    };
+
+    it('should pass a created object on with its ETag quoted, and skip other buckets', async () => {
+      const { asked, handle } = handlerWith('processed/');
+      handle(record('a.csv'));
+      handle(record('b.csv', 'elsewhere'));
+      await Promise.resolve();
+      expect(asked).to.deep.equal([{ bucket: 'ingest', key: 'a.csv', etag: '"abc"', size: 1 }]);
+    });
+
+    it('should tell outputs by their names when OUTPUT_PREFIX is empty, so outputs never start jobs', async () => {
+      const { asked, handle } = handlerWith('');
+      for (const key of ['a.csv/rows.ndjson', 'a.csv/rejects.ndjson', 'a.csv/manifest.json', 'a.csv']) handle(record(key));
+      await Promise.resolve();
+      expect(asked.map((request) => request.key)).to.deep.equal(['a.csv']);
+    });
+
+    it('should skip objects being written by the upload endpoint, and those it just wrote (same ETag)', async () => {
+      const { asked, handle, ownWrites } = handlerWith('processed/');
+      const end = ownWrites.begin('ingest', 'mine.csv');
+      handle(record('mine.csv'));
+      end('"abc"');
+      handle(record('mine.csv'));
+      await Promise.resolve();
+      expect(asked).to.deep.equal([]);
+    });
+  });
+});
