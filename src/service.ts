@@ -21,6 +21,8 @@ import { trackRunningJobs } from './jobs/track-running-jobs.ts';
 import { recordJobEvents, type JobLifecycleEvent, type JobRunResult } from './jobs/record-job-events.ts';
 import { reportJobFailures } from './jobs/report-job-failures.ts';
 import type { Logger } from './logging/create-logger.ts';
+import { createMetrics } from './metrics/create-metrics.ts';
+import { observeJobEvents } from './metrics/observe-job-events.ts';
 import { backoff } from './pipeline/backoff.ts';
 import type { RunJob } from './pipeline/job-event.ts';
 import { createJobQueue } from './pipeline/job-queue.ts';
@@ -94,6 +96,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     recordJobEvents(events, { store, onWriteError: (error, event) => logger.error('could not record a job event', { jobId: event.job.id, type: event.type, error: String(error) }) }),
     reportJobFailures(events, { store, logger }),
   ];
+  const metrics = createMetrics({ queueDepth: () => queue.size() });
+  subscriptions.push(observeJobEvents(events, metrics));
   const runJob = (options.runJob ?? standInJob)({ s3, config, logger });
   const pipeline = merge(
     queue.events$,
@@ -165,6 +169,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       onCleanupError: (error, key) => logger.error('could not remove an abandoned upload', { bucket: config.buckets.input, key, error: String(error) }),
     },
     snsFetch: options.snsFetch ?? fetchSnsUrl,
+    events$: events.asObservable(),
+    metrics,
+    metricsToken: config.http.metricsToken,
     readiness: async () => {
       const problems: string[] = [];
       if (!accepting) problems.push('The service is shutting down.');

@@ -1,9 +1,13 @@
 import type { Readable } from 'node:stream';
+import type { Observable } from 'rxjs';
 import type { AcceptJobs } from '../jobs/accept-jobs.ts';
 import type { CancelJob } from '../jobs/cancel-job.ts';
 import type { Job, OutputName } from '../jobs/job.ts';
 import type { JobStore } from '../jobs/job-store.ts';
+import type { JobLifecycleEvent } from '../jobs/record-job-events.ts';
 import type { Logger } from '../logging/create-logger.ts';
+import type { Metrics } from '../metrics/create-metrics.ts';
+import type { EventStreamConfig } from './routes/event-routes.ts';
 import type { SnsFetch } from './sns/fetch-sns-url.ts';
 import type { UploadTarget } from './uploads/receive-multipart-upload.ts';
 
@@ -34,4 +38,14 @@ export interface AppDeps {
   readonly uploads: UploadTarget;
   /** Fetches SNS signing certificates and SubscribeURLs (specs inject their own). */
   readonly snsFetch: SnsFetch;
+  /** The job lifecycle stream, for the Server-Sent Events routes. */
+  readonly events$: Observable<JobLifecycleEvent>;
+  /** The service's metrics: `GET /metrics`, HTTP timings, event stream clients. */
+  readonly metrics: Metrics;
+  /** Bearer token for `GET /metrics`; unset: open. */
+  readonly metricsToken: string | undefined;
+  /** Event stream timings (keep-alive, progress throttle); defaults when unset. */
+  readonly eventStreams?: Partial<EventStreamConfig>;
+  /** Folder of the dashboard's files; default `public/` at the project root. */
+  readonly publicDir?: string;
 }
