@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { AppError } from '../../errors.ts';
+import { OUTPUT_NAMES } from '../../jobs/job.ts';
 import type { AppDeps } from '../app-deps.ts';
 import { parseInput } from '../parse-input.ts';
 import { jobIdParam, listJobsQuery, outputNameParam } from '../request-schemas.ts';
@@ -26,8 +27,10 @@ export function jobRoutes(deps: Pick<AppDeps, 'store' | 'cancelJob' | 'openOutpu
   });
 
   router.get('/:id/outputs/:name', async (ctx) => {
-    const name = parseInput(outputNameParam, ctx.params['name'], 'output name');
     const job = await findJob(ctx.params['id']);
+    const parsedName = outputNameParam.safeParse(ctx.params['name']);
+    if (!parsedName.success) throw new AppError('not_found', `A job has no output ${String(ctx.params['name'])}; its outputs are ${OUTPUT_NAMES.join(', ')}.`);
+    const name = parsedName.data;
     if (job.status !== 'succeeded' || job.output === null) {
       throw new AppError('not_found', `The job ${job.id} has no outputs: it is ${job.status}.`);
     }
