@@ -10,7 +10,7 @@ function uploadForm(): FormData {
   return data;
 }
 
-const ROUTES: { method: string; path: string; body?: () => BodyInit; type?: string }[] = [
+const ROUTES: { method: string; path: string; body?: () => string | FormData; type?: string }[] = [
   { method: 'POST', path: '/v1/trigger', body: () => JSON.stringify({ key: 'a.csv', versionId: 'v' }), type: 'application/json' },
   { method: 'POST', path: '/v1/uploads', body: uploadForm },
   { method: 'GET', path: '/v1/jobs' },
