@@ -38,7 +38,7 @@ export const ERROR_CODES = {
   too_many_rejects: { status: 422, retryable: false, expose: true, description: "More records were rejected than the pipeline's maxRejected." },
   queue_full: { status: 429, retryable: false, expose: true, description: 'The job queue is at QUEUE_CAPACITY; retry after the Retry-After seconds.' },
   cancelled: { status: 409, retryable: false, expose: true, description: 'The job was cancelled.' },
-  sns_unreachable: { status: 502, retryable: true, expose: true, description: 'Amazon SNS could not be reached to fetch a signing certificate or to confirm a subscription; SNS retries the delivery.' },
+  sns_unreachable: { status: 502, retryable: true, expose: true, description: 'A verified SNS SubscriptionConfirmation could not be confirmed (its SubscribeURL did not answer 200); SNS delivers it again.' },
   s3_unavailable: { status: 503, retryable: true, expose: true, description: 'S3 answered 5xx, reset the connection or timed out.' },
   s3_throttled: { status: 503, retryable: true, expose: true, description: 'S3 asked to slow down (SlowDown, 503 throttling).' },
   source_changed: { status: 409, retryable: true, expose: true, description: 'The source object changed while it was being read.' },

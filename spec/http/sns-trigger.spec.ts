@@ -101,12 +101,12 @@ describe('POST /v1/trigger with SNS deliveries', () => {
     expect((await deliver(signer.notification(s3Event('sns/a.csv'), { SigningCertURL: url }))).status).to.equal(403);
   });
 
-  it('should answer 502 sns_unreachable when the certificate cannot be fetched now, and fetch it again next time', async () => {
+  it('should answer 403 when the certificate cannot be fetched now (the sender chose the URL), and fetch it again next time', async () => {
     const url = 'https://sns.eu-central-1.amazonaws.com/later.pem';
     signer.answers.set(url, new Error('connect ETIMEDOUT'));
     const answer = await deliver(signer.notification(s3Event('sns/a.csv'), { SigningCertURL: url }));
-    expect(answer.status).to.equal(502);
-    expect(answer.body.error.code).to.equal('sns_unreachable');
+    expect(answer.status).to.equal(403);
+    expect(answer.body.error.message).to.match(/could not be fetched.*ETIMEDOUT/);
     signer.answers.set(url, { status: 200, body: signer.certificate });
     expect((await deliver(signer.notification(s3Event('sns/a.csv', 'eeee5555'), { SigningCertURL: url }))).status).to.equal(202);
   });
@@ -122,6 +122,18 @@ describe('POST /v1/trigger with SNS deliveries', () => {
     expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
     expect(answer.body).to.deep.equal({ jobs: [], subscription: { topicArn: TOPIC_ARN, status: 'confirmed' } });
     expect(signer.fetched).to.include(subscribeUrl);
+  });
+
+  it('should answer 502 sns_unreachable when a verified confirmation cannot be confirmed now (SNS delivers it again)', async () => {
+    const subscribeUrl = 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=down';
+    signer.answers.set(subscribeUrl, new Error('socket hang up'));
+    const envelope = signer.sign({
+      Type: 'SubscriptionConfirmation', MessageId: 'm-4', TopicArn: TOPIC_ARN, Token: 'down', Message: 'x',
+      SubscribeURL: subscribeUrl, Timestamp: new Date().toISOString(), SignatureVersion: '1', SigningCertURL: CERT_URL,
+    });
+    const answer = await deliver(envelope);
+    expect(answer.status).to.equal(502);
+    expect(answer.body.error.code).to.equal('sns_unreachable');
   });
 
   it('should refuse a SubscriptionConfirmation whose SubscribeURL is on another host, without fetching it', async () => {

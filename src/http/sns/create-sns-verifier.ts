@@ -16,8 +16,9 @@ export interface SnsVerifierOptions {
 export interface SnsVerifier {
   /**
    * Resolves when the envelope's signature verifies against its signing
-   * certificate; else `forbidden`, or `sns_unreachable` when the certificate
-   * cannot be fetched now (a 5xx lets SNS deliver again later).
+   * certificate; else `forbidden` — a certificate that cannot be fetched
+   * included, since an unverified sender chooses that URL (no request makes a
+   * 5xx by naming an unreachable host).
    */
   verify(envelope: SnsEnvelope): Promise<void>;
   /** Confirms a verified `SubscriptionConfirmation` by fetching its SubscribeURL. */
@@ -55,9 +56,14 @@ export function createSnsVerifier(options: SnsVerifierOptions): SnsVerifier {
     async confirm(envelope) {
       const url = envelope.SubscribeURL === undefined ? undefined : snsUrl(envelope.SubscribeURL);
       if (url === undefined) throw forbidden('Its SubscribeURL is not an https://sns.<region>.amazonaws.com/ address.');
-      const response = await reach(url, 'confirm the subscription');
+      let response;
+      try {
+        response = await fetch(url);
+      } catch (error) {
+        throw new AppError('sns_unreachable', `The SNS subscription to ${envelope.TopicArn} could not be confirmed: ${url.host} could not be reached (${(error as Error).message}).`, { cause: error });
+      }
       if (response.status !== 200) {
-        throw new AppError('sns_unreachable', `The SNS subscription to ${envelope.TopicArn} could not be confirmed: SNS answered ${response.status}.`);
+        throw new AppError('sns_unreachable', `The SNS subscription to ${envelope.TopicArn} could not be confirmed: ${url.host} answered ${response.status}.`);
       }
     },
   };
@@ -82,7 +88,12 @@ export function createSnsVerifier(options: SnsVerifierOptions): SnsVerifier {
   }
 
   async function load(url: URL): Promise<X509Certificate> {
-    const response = await reach(url, 'fetch its signing certificate');
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw new AppError('forbidden', `The SNS message is refused: its signing certificate could not be fetched (${url.host}: ${(error as Error).message}).`, { cause: error });
+    }
     if (response.status !== 200) throw forbidden(`Its signing certificate could not be fetched (${url.host} answered ${response.status}).`);
     try {
       return new X509Certificate(response.body);
@@ -91,16 +102,7 @@ export function createSnsVerifier(options: SnsVerifierOptions): SnsVerifier {
     }
   }
 
-  async function reach(url: URL, what: string) {
-    let response;
-    try {
-      response = await fetch(url);
-    } catch (error) {
-      throw new AppError('sns_unreachable', `SNS could not be reached to ${what} (${url.host}: ${(error as Error).message}).`, { cause: error });
-    }
-    if (response.status >= 500) throw new AppError('sns_unreachable', `SNS could not ${what}: ${url.host} answered ${response.status}.`);
-    return response;
-  }
+
 }
 
 function forbidden(reason: string): AppError {
