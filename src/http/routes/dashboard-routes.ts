@@ -14,6 +14,8 @@ export interface DashboardRoutesDeps {
 /** The assets the page may load, with their types; nothing else is served. */
 const ASSETS: Readonly<Record<string, string>> = {
   'app.js': 'text/javascript; charset=utf-8',
+  'event-stream.js': 'text/javascript; charset=utf-8',
+  'jobs-table.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };

@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { createPipelineRegistry } from '../../src/csv/create-pipeline-registry.ts';
+import { createCsvJobRunner } from '../../src/jobs/create-csv-job-runner.ts';
+import { startTestService, type TestService } from '../helpers/test-service.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(import.meta.dirname, '../../artifacts');
+const TOKEN = 'dashboard-token';
+const CSV = 'name,city\nAda,London\nGrace,New York\nLinus,Helsinki,extra\n';
+
+describe('dashboard (headless Chromium)', function () {
+  this.timeout(60_000);
+  let svc: TestService;
+  let userDataDir: string;
+  let context: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does it).`);
+    svc = await startTestService({
+      env: { API_TOKEN: TOKEN },
+      embeddedS3Events: false,
+      runJob: ({ s3, config }) => createCsvJobRunner({
+        client: s3,
+        pipelines: createPipelineRegistry([]),
+        output: { bucket: config.buckets.output, prefix: config.buckets.outputPrefix },
+        upload: { partSize: config.s3.partSize, queueSize: config.s3.queueSize },
+        csvMaxRecordBytes: config.csvMaxRecordBytes,
+        progressIntervalMs: 50,
+      }),
+    });
+    userDataDir = await mkdtemp(path.join(os.tmpdir(), 's3-csv-ingest-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      acceptDownloads: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 800 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  });
+
+  after(async () => {
+    await context?.close();
+    await svc?.stop();
+    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  });
+
+  it('should serve the page with a CSP and no inline script', async () => {
+    const response = await fetch(new URL('/', svc.url));
+    expect(response.status).to.equal(200);
+    expect(response.headers.get('content-security-policy')).to.include("script-src 'self'");
+    const html = await response.text();
+    expect(html).not.to.match(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect((await fetch(new URL('/assets/app.js', svc.url))).headers.get('content-type')).to.match(/^text\/javascript/);
+    expect((await fetch(new URL('/assets/secret.txt', svc.url))).status).to.equal(404);
+  });
+
+  it('should take a token, upload a CSV with progress, show it succeed live, and download its rows', async () => {
+    const started = performance.now();
+    await page.goto(`${svc.url}/`);
+    await page.locator('#connection', { hasText: 'token is missing or wrong' }).waitFor();
+
+    // Keyboard only: type the token and submit it with Enter.
+    await page.locator('#token').focus();
+    await page.keyboard.type(TOKEN);
+    await page.keyboard.press('Enter');
+    await page.locator('#connection', { hasText: 'Live updates: on' }).waitFor();
+    // Browser-side code is passed as text: the specs compile without the DOM types.
+    expect(await page.evaluate("sessionStorage.getItem('s3-csv-ingest.token')")).to.equal(TOKEN);
+    problems.length = 0; // the 401s asked for the token; from here on the console stays clean
+
+    await page.setInputFiles('#file', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
+    await page.fill('#key', 'dashboard/people.csv');
+    await page.click('#upload-button');
+    await page.locator('#upload-status', { hasText: 'Stored s3://ingest/dashboard/people.csv' }).waitFor();
+    expect(await page.locator('#upload-progress').getAttribute('value')).to.equal('100');
+
+    const row = page.locator('tr', { has: page.locator('code', { hasText: 'dashboard/people.csv' }) });
+    await row.locator('.status', { hasText: 'succeeded' }).waitFor();
+    expect(await row.locator('td.col-rows').textContent()).to.equal('2');
+    expect(await row.locator('td.col-rejects').textContent()).to.equal('1');
+    expect(await row.locator('.status').textContent()).to.equal('✓ succeeded'); // a word, not only a colour
+
+    const [download] = await Promise.all([page.waitForEvent('download'), row.locator('button[data-output="rows"]').click()]);
+    const saved = await download.path();
+    const lines = (await readFile(saved, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as unknown);
+    expect(lines).to.deep.equal([{ name: 'Ada', city: 'London' }, { name: 'Grace', city: 'New York' }]);
+    expect(download.suggestedFilename()).to.equal('people.csv.rows.ndjson');
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    console.log(`      (browser flow: ${Math.round(performance.now() - started)} ms; screenshot in artifacts/dashboard.png)`);
+  });
+
+  it('should take a dropped file, and show a failed job\'s error', async () => {
+    await page.evaluate(`(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['a,"b\\n1,2\\n'], 'broken.csv', { type: 'text/csv' }));
+      document.getElementById('drop-zone').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    })()`);
+    await page.locator('#file-name', { hasText: 'broken.csv' }).waitFor();
+    await page.fill('#key', 'dashboard/broken.csv');
+    await page.locator('#upload-button').focus();
+    await page.keyboard.press('Enter');
+    const row = page.locator('tr', { has: page.locator('code', { hasText: 'dashboard/broken.csv' }) });
+    await row.locator('.status', { hasText: 'failed' }).waitFor();
+    expect(await row.locator('td.col-error').textContent()).to.match(/^csv_invalid: /);
+    expect(await row.locator('button[data-output]').count()).to.equal(0);
+    expect(problems).to.deep.equal([]);
+  });
+});
