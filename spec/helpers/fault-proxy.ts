@@ -19,10 +19,11 @@ export interface FaultProxy {
   readonly requests: readonly ProxiedRequest[];
   /**
    * Arms a cut: the response to the next matching GET (default: any GET) is
-   * ended after `afterBytes` body bytes and its connection closed. Cuts are used
-   * in the order they were armed; `times` arms it for that many GETs.
+   * ended after `afterBytes` body bytes and its connection closed — or, with
+   * `stall`, left open and silent. Cuts are used in the order they were armed;
+   * `times` arms it for that many GETs.
    */
-  cutGet(afterBytes: number, options?: { times?: number; match?: RequestMatcher }): void;
+  cutGet(afterBytes: number, options?: { times?: number; match?: RequestMatcher; stall?: boolean }): void;
   /** Holds every matching request until what `until` returns (called when it arrives) settles, then forwards it. */
   hold(match: RequestMatcher, until: (request: ProxiedRequest) => Promise<unknown>): void;
   close(): Promise<void>;
@@ -30,6 +31,7 @@ export interface FaultProxy {
 
 interface Cut {
   readonly afterBytes: number;
+  readonly stall: boolean;
   readonly match: RequestMatcher;
   times: number;
 }
@@ -65,6 +67,7 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
     let armed: Cut | undefined;
     let head = Buffer.alloc(0);
     let bodySent = -1;
+    let stalled = false;
 
     client.on('data', (data: Buffer) => {
       pending = Buffer.concat([pending, data]);
@@ -103,6 +106,7 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
     });
 
     upstream.on('data', (data: Buffer) => {
+      if (stalled) return;
       if (!armed) {
         client.write(data);
         return;
@@ -122,9 +126,14 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
         bodySent += chunk.length;
         return;
       }
-      client.end(chunk.subarray(0, room));
+      if (armed.stall) {
+        client.write(chunk.subarray(0, room));
+        stalled = true;
+      } else {
+        client.end(chunk.subarray(0, room));
+        upstream.destroy();
+      }
       armed = undefined;
-      upstream.destroy();
     });
   });
 
@@ -134,7 +143,7 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     cutGet(afterBytes, options = {}) {
-      cuts.push({ afterBytes, times: options.times ?? 1, match: options.match ?? (() => true) });
+      cuts.push({ afterBytes, stall: options.stall ?? false, times: options.times ?? 1, match: options.match ?? (() => true) });
     },
     hold(match, until) {
       holds.push({ match, until });

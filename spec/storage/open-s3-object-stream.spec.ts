@@ -43,6 +43,20 @@ describe('openS3ObjectStream', () => {
     expect(gets[1]?.headers['if-match']).to.equal(opened.etag);
   });
 
+  it('should resume a read whose connection stalls', async () => {
+    proxy.cutGet(40_000, { match: isGetOfData, stall: true });
+    const opened = await openS3ObjectStream(client, { bucket: 'ingest', key: 'data.txt' }, { resumeDelayMs: 5, idleTimeoutMs: 150 });
+    expect((await buffer(opened.stream)).equals(data)).to.equal(true);
+    expect(proxy.requests.filter(isGetOfData).map((r) => r.range)).to.deep.equal([undefined, 'bytes=40000-']);
+  });
+
+  it('should not take a consumer that holds the stream back for a stalled connection', async () => {
+    const opened = await openS3ObjectStream(client, { bucket: 'ingest', key: 'data.txt' }, { idleTimeoutMs: 50, highWaterMark: 1024 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await buffer(opened.stream)).equals(data)).to.equal(true);
+    expect(proxy.requests.filter(isGetOfData)).to.have.length(1);
+  });
+
   it('should resume as often as reads break, as long as each makes progress', async () => {
     proxy.cutGet(30_000, { match: isGetOfData, times: 3 });
     const opened = await openS3ObjectStream(client, { bucket: 'ingest', key: 'data.txt' }, { resumeDelayMs: 5, maxResumes: 1 });

@@ -29,8 +29,10 @@ export function parseTimestamp(text: string): string | undefined {
   return Number.isNaN(time) ? undefined : date.toISOString();
 }
 
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeapYear(year) ? 1 : 0);
+  return month === 2 && !isLeapYear(year) ? 28 : (DAYS_IN_MONTH[month - 1] ?? 0);
 }
 
 function isLeapYear(year: number): boolean {

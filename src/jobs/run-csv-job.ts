@@ -10,6 +10,9 @@ import { outputKeys } from './output-keys.ts';
 import { streamCsvObject } from './stream-csv-object.ts';
 import { translateJobError } from './translate-job-error.ts';
 
+/** Longest wait for removing a failed attempt's outputs, ms. */
+const CLEANUP_TIMEOUT_MS = 15_000;
+
 /** What a CSV job needs from the service: slices of the configuration and the S3 client. */
 export interface CsvJobDeps {
   readonly client: S3Client;
@@ -21,8 +24,8 @@ export interface CsvJobDeps {
   readonly upload: { readonly partSize: number; readonly queueSize: number };
   /** `CSV_MAX_RECORD_BYTES`. */
   readonly csvMaxRecordBytes: number;
-  /** Resumed reads: broken reads in a row tolerated (default 3), first back-off in ms (default 200). */
-  readonly read?: { readonly maxResumes?: number; readonly resumeDelayMs?: number };
+  /** Resumed reads: broken reads in a row tolerated (default 3), first back-off (default 200 ms), silence that counts as broken (default 30 s). */
+  readonly read?: { readonly maxResumes?: number; readonly resumeDelayMs?: number; readonly idleTimeoutMs?: number };
 }
 
 export interface CsvJobRunOptions {
@@ -102,8 +105,8 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
     return { output, manifest, progress: progress() };
   } catch (error) {
     const failure = translateJobError(error, signal);
-    // No partial outputs: best effort, without the (maybe aborted) signal.
-    await removeObjects(client, output.bucket, [output.rows, output.rejects, output.manifest]).catch(() => undefined);
+    // No partial outputs: best effort, bounded, and not under the (maybe aborted) job signal.
+    await removeObjects(client, output.bucket, [output.rows, output.rejects, output.manifest], AbortSignal.timeout(CLEANUP_TIMEOUT_MS)).catch(() => undefined);
     throw failure;
   } finally {
     if (timer) clearInterval(timer);

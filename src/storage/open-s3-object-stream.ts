@@ -17,6 +17,11 @@ export interface S3ObjectStreamOptions {
   readonly maxResumes?: number;
   /** Wait before the first re-read, doubled for each further one in a row, ms. Default 200. */
   readonly resumeDelayMs?: number;
+  /**
+   * Longest silence of a body that is being read (not held back by backpressure)
+   * before it counts as broken and the read resumes, ms. Default 30 000.
+   */
+  readonly idleTimeoutMs?: number;
   /** Called with the size of every chunk read (progress). */
   readonly onBytes?: (bytes: number) => void;
   /** Bytes buffered ahead of the consumer. Default 64 KiB. */
@@ -39,11 +44,13 @@ export interface S3ObjectStream {
  * `Range: bytes=<consumed>-` pinned to the first response's ETag (`IfMatch`,
  * and the resumed response's ETag is compared too, for servers that ignore
  * `IfMatch`): a changed object fails with `source_changed`, too many broken
- * reads in a row with a retryable `s3_unavailable`. Bodies are always either
+ * reads in a row with a retryable `s3_unavailable`. A body that stays silent
+ * while it is being read counts as broken too (the client's own timeouts may
+ * not cover a response body). Bodies are always either
  * read to the end or destroyed.
  */
 export async function openS3ObjectStream(client: S3Client, ref: S3ObjectRef, options: S3ObjectStreamOptions = {}): Promise<S3ObjectStream> {
-  const { signal, maxResumes = 3, resumeDelayMs = 200, onBytes, highWaterMark = 64 * 1024 } = options;
+  const { signal, maxResumes = 3, resumeDelayMs = 200, idleTimeoutMs = 30_000, onBytes, highWaterMark = 64 * 1024 } = options;
   const where = `s3://${ref.bucket}/${ref.key}`;
   // Aborts the request or back-off under way when the stream is destroyed.
   const controller = new AbortController();
@@ -66,17 +73,37 @@ export async function openS3ObjectStream(client: S3Client, ref: S3ObjectRef, opt
   const first = await get(undefined, undefined, signal);
   const etag = first.ETag;
   const size = first.ContentLength;
-  // Bytes handed on so far, broken reads in a row, the body being read.
+  // Bytes handed on so far, broken reads in a row.
   let consumed = 0;
   let failures = 0;
+  // The body being read, and how to declare it broken.
   let body: Readable | undefined;
+  let breakBody: ((error: Error) => void) | undefined;
+  // Watches the body for silence (a stalled connection); off while the consumer holds it back.
+  let idle: NodeJS.Timeout | undefined;
+
+  const watch = () => {
+    if (idle) {
+      idle.refresh();
+      return;
+    }
+    idle = setTimeout(() => breakBody?.(new Error(`No data for ${idleTimeoutMs} ms at byte ${consumed}.`)), idleTimeoutMs);
+    idle.unref();
+  };
+  const unwatch = () => {
+    clearTimeout(idle);
+    idle = undefined;
+  };
 
   const stream = new Readable({
     highWaterMark,
     read() {
-      body?.resume();
+      if (body === undefined) return;
+      body.resume();
+      watch();
     },
     destroy(error, callback) {
+      unwatch();
       signal?.removeEventListener('abort', onAbort);
       controller.abort();
       release();
@@ -93,12 +120,13 @@ export async function openS3ObjectStream(client: S3Client, ref: S3ObjectRef, opt
       stream.destroy(new AppError('internal', `GetObject returned no readable body for ${where}.`));
       return;
     }
-    body = next;
     // Whether this body has ended, failed or closed (its listeners then detach).
     let settled = false;
     const settle = (broken: Error | undefined) => {
       if (settled) return;
       settled = true;
+      unwatch();
+      breakBody = undefined;
       next.off('data', onData);
       if (broken === undefined) {
         body = undefined;
@@ -112,8 +140,17 @@ export async function openS3ObjectStream(client: S3Client, ref: S3ObjectRef, opt
       consumed += chunk.length;
       failures = 0;
       onBytes?.(chunk.length);
-      if (!stream.push(chunk)) next.pause();
+      if (stream.push(chunk)) {
+        watch();
+      } else {
+        // Held back by the consumer: the silence is ours until read() resumes the body.
+        next.pause();
+        unwatch();
+      }
     };
+    body = next;
+    breakBody = settle;
+    watch();
     next.on('data', onData);
     next.once('end', () => settle(size !== undefined && consumed < size ? new Error(`The body ended at byte ${consumed} of ${size}.`) : undefined));
     next.once('error', (error: Error) => settle(error));
