@@ -5,6 +5,9 @@ import type { SnsFetch } from './fetch-sns-url.ts';
 import { snsStringToSign } from './sns-string-to-sign.ts';
 import { snsUrl } from './sns-url.ts';
 
+/** Strict base64: Buffer.from would ignore what follows the padding. */
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
 export interface SnsVerifierOptions {
   /** Fetches certificates and SubscribeURLs (only ever `https://sns.<region>.amazonaws.com/` ones). */
   readonly fetch: SnsFetch;
@@ -39,6 +42,7 @@ export function createSnsVerifier(options: SnsVerifierOptions): SnsVerifier {
       }
       const text = snsStringToSign(envelope);
       if (text === undefined) throw forbidden(`A ${envelope.Type} must carry SubscribeURL and Token.`);
+      if (!BASE64.test(envelope.Signature) || envelope.Signature.length % 4 !== 0) throw forbidden('Its Signature is not base64.');
       const certificate = await certificateAt(url);
       const time = now().getTime();
       if (!(Date.parse(certificate.validFrom) <= time && time <= Date.parse(certificate.validTo))) {
