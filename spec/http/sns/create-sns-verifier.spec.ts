@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createSnsVerifier } from '../../../src/http/sns/create-sns-verifier.ts';
-import { AppError } from '../../../src/errors.ts';
+import type { AppError } from '../../../src/errors.ts';
 import { createSnsTestSigner } from '../../helpers/sns-test-signer.ts';
 
 describe('createSnsVerifier', () => {
