@@ -2,10 +2,12 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { defer, firstValueFrom, from, map, merge, Subject, type Observable, type Subscription } from 'rxjs';
+import { firstValueFrom, merge, Subject, type Observable, type Subscription } from 'rxjs';
+import { fileURLToPath } from 'node:url';
 import type { Config } from './config/config.ts';
 import { createPipelineRegistry } from './csv/create-pipeline-registry.ts';
 import { loadPipelines } from './csv/load-pipelines.ts';
+import type { Pipeline } from './csv/pipeline-schema.ts';
 import { AppError } from './errors.ts';
 import { createApp } from './http/create-app.ts';
 import { fetchSnsUrl, type SnsFetch } from './http/sns/fetch-sns-url.ts';
@@ -13,6 +15,8 @@ import { createEmbeddedEventHandler } from './http/triggers/create-embedded-even
 import { createOwnWrites } from './http/uploads/create-own-writes.ts';
 import { createAcceptJobs } from './jobs/accept-jobs.ts';
 import { createCancelJob } from './jobs/cancel-job.ts';
+import { createThreadedJobRunner } from './jobs/create-threaded-job-runner.ts';
+import type { CsvJobResult } from './jobs/csv-job-result.ts';
 import type { Job, JobProgress } from './jobs/job.ts';
 import type { JobStore } from './jobs/job-store.ts';
 import { recoverJobs } from './jobs/recover-jobs.ts';
@@ -27,7 +31,9 @@ import { backoff } from './pipeline/backoff.ts';
 import type { RunJob } from './pipeline/job-event.ts';
 import { createJobQueue } from './pipeline/job-queue.ts';
 import { processJobs } from './pipeline/process-jobs.ts';
-import { createS3Client } from './storage/create-s3-client.ts';
+import type { CsvJobTask, CsvJobWorkerData } from './workers/csv-job-worker.ts';
+import { createWorkerPool } from './workers/worker-pool.ts';
+import { createS3Client, type S3ClientConfig } from './storage/create-s3-client.ts';
 import { startEmbeddedS3, type EmbeddedS3, type EmbeddedS3Event } from './storage/embedded-s3.ts';
 import { headSourceObject } from './storage/head-source-object.ts';
 import { openOutputObject } from './storage/open-output-object.ts';
@@ -59,7 +65,8 @@ export interface Service {
 /** Builds and starts every part of the service from a validated config. */
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
   const { logger } = options;
-  const pipelines = createPipelineRegistry(await loadPipelines(config.pipelinesFile));
+  const definitions = await loadPipelines(config.pipelinesFile);
+  const pipelines = createPipelineRegistry(definitions);
   let embedded: EmbeddedS3 | undefined;
   // Set once jobs can be accepted: the embedded server's object events start jobs.
   let onEmbeddedEvent: ((record: EmbeddedS3Event) => void) | undefined;
@@ -79,14 +86,14 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     });
   }
   const s3Endpoint = embedded?.endpoint ?? config.s3.endpoint ?? '';
-  const s3 = createS3Client({
+  const s3Config: S3ClientConfig = {
     endpoint: s3Endpoint,
     region: config.s3.region,
     forcePathStyle: config.s3.forcePathStyle,
     checksums: config.s3.checksums,
-    maxSockets: Math.max(16, config.jobs.concurrency * (config.s3.queueSize * 2 + 2) + 8),
     ...(embedded ? { credentials: embedded.credentials } : {}),
-  });
+  };
+  const s3 = createS3Client({ ...s3Config, maxSockets: Math.max(16, config.s3.queueSize * 2 + 8) });
 
   const store = options.store ?? createSqliteJobStore({ dataDir: config.dataDir });
   const queue = createJobQueue<Job>({ capacity: config.jobs.queueCapacity });
@@ -98,7 +105,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   ];
   const metrics = createMetrics({ queueDepth: () => queue.size() });
   subscriptions.push(observeJobEvents(events, metrics));
-  const runJob = (options.runJob ?? standInJob)({ s3, config, logger });
+  const pool = options.runJob === undefined ? createCsvWorkerPool(config, definitions, s3Config) : undefined;
+  const threaded = pool === undefined ? undefined : createThreadedJobRunner(pool);
+  const runJob = options.runJob?.({ s3, config, logger }) ?? threaded!;
   const pipeline = merge(
     queue.events$,
     processJobs(queue, runJob, {
@@ -204,6 +213,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       // aborts their uploads; they go back to queued for the next start.
       const cut = drained ? [] : [...(await firstValueFrom(running.running$))];
       pipeline.unsubscribe();
+      await threaded?.drain();
+      await pool?.close();
       for (const id of cut) await store.update(id, { status: 'queued' }).catch(() => undefined);
       if (cut.length > 0) logger.warn('jobs still running at the end of the grace period were stopped and left queued', { jobIds: cut });
       queue.close();
@@ -221,14 +232,20 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   };
 }
 
-/** Until the CSV job is wired: confirms the object exists and reports where its outputs would go. */
-function standInJob({ s3, config }: { s3: S3Client; config: Config }): RunJob<Job, JobProgress, JobRunResult> {
-  return (job) => defer(() => from(headSourceObject(s3, job.source.bucket, job.source.key, undefined))).pipe(
-    map((head) => {
-      if (head === undefined) throw new AppError('no_such_key', `The object s3://${job.source.bucket}/${job.source.key} does not exist.`);
-      const base = `${config.buckets.outputPrefix}${job.source.key}/`;
-      const output = { bucket: config.buckets.output, rows: `${base}rows.ndjson`, rejects: `${base}rejects.ndjson`, manifest: `${base}manifest.json` };
-      return { kind: 'done' as const, result: { output } };
-    }),
-  );
+/** The worker threads that run CSV jobs, one job each, `JOB_CONCURRENCY` of them. */
+function createCsvWorkerPool(config: Config, pipelines: readonly Pipeline[], s3: S3ClientConfig) {
+  const workerData: CsvJobWorkerData = {
+    s3: { ...s3, maxSockets: config.s3.queueSize * 2 + 4 },
+    pipelines,
+    output: { bucket: config.buckets.output, prefix: config.buckets.outputPrefix },
+    upload: { partSize: config.s3.partSize, queueSize: config.s3.queueSize },
+    csvMaxRecordBytes: config.csvMaxRecordBytes,
+    progressIntervalMs: 500,
+  };
+  const extension = path.extname(fileURLToPath(import.meta.url));
+  return createWorkerPool<CsvJobTask, JobProgress, CsvJobResult>({
+    size: config.jobs.concurrency,
+    entry: new URL(`./workers/csv-job-worker${extension}`, import.meta.url),
+    workerData,
+  });
 }

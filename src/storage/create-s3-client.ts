@@ -34,7 +34,7 @@ export function createS3Client(config: S3ClientConfig): S3Client {
       httpAgent: new Agent({ keepAlive: true, maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
       connectionTimeout: 5_000,
-      requestTimeout: socketTimeoutMs,
+      socketTimeout: socketTimeoutMs,
     }),
   });
 }

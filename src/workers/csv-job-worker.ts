@@ -1,0 +1,39 @@
+// Entry of a job worker thread: runs CSV jobs (S3 read, parse, convert, serialise,
+// upload) off the main thread, so the HTTP server stays responsive.
+import { workerData } from 'node:worker_threads';
+import { createPipelineRegistry } from '../csv/create-pipeline-registry.ts';
+import type { Pipeline } from '../csv/pipeline-schema.ts';
+import type { CsvJobResult } from '../jobs/csv-job-result.ts';
+import type { Job, JobProgress } from '../jobs/job.ts';
+import { runCsvJob, type CsvJobDeps } from '../jobs/run-csv-job.ts';
+import { createS3Client, type S3ClientConfig } from '../storage/create-s3-client.ts';
+import { serveTasks } from './serve-tasks.ts';
+
+/** What every CSV job worker is started with (cloneable: no clients, no functions). */
+export interface CsvJobWorkerData {
+  readonly s3: S3ClientConfig;
+  readonly pipelines: readonly Pipeline[];
+  readonly output: CsvJobDeps['output'];
+  readonly upload: CsvJobDeps['upload'];
+  readonly csvMaxRecordBytes: number;
+  readonly progressIntervalMs: number;
+}
+
+/** One task: an attempt of a job. */
+export interface CsvJobTask {
+  readonly job: Job;
+  readonly attempt: number;
+}
+
+const data = workerData as CsvJobWorkerData;
+const deps: CsvJobDeps = {
+  client: createS3Client(data.s3),
+  pipelines: createPipelineRegistry(data.pipelines),
+  output: data.output,
+  upload: data.upload,
+  csvMaxRecordBytes: data.csvMaxRecordBytes,
+};
+
+serveTasks<CsvJobTask, JobProgress, CsvJobResult>((task, { signal, progress }) =>
+  runCsvJob(task.job, deps, { signal, attempt: task.attempt, onProgress: progress, progressIntervalMs: data.progressIntervalMs }),
+);
