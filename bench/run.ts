@@ -47,7 +47,7 @@ const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forc
 for (const key of ['bench/one.csv', 'bench/two-a.csv', 'bench/two-b.csv']) await put(key, dataFile);
 await put('bench/big.csv', bigFile);
 
-const env = { S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', PIPELINES_FILE: pipelinesFile, JOB_CONCURRENCY: '2', LOG_LEVEL: 'warn' };
+const env = { S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', PIPELINES_FILE: pipelinesFile, JOB_CONCURRENCY: '2', LOG_LEVEL: 'info' };
 let service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'a') });
 
 // 2. /healthz idle.
