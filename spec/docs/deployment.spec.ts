@@ -61,7 +61,7 @@ describe('deployment files', () => {
     expect(read.kind === 'jobs' && read.requests).to.deep.equal([{ bucket: 'ingest', key: 'iot/2024 02 12.csv', size: 1234, etag: '"d41d8cd98f00b204e9800998ecf8427e"', versionId: undefined }]);
   });
 
-  it('should compile to a dist/ that runs as the image runs it: node dist/main.js, dashboard found', async function () {
+  it('should compile to a dist/ that runs as the image runs it: node dist/main.js, dashboard found, CSV job in a worker', async function () {
     this.timeout(120_000);
     // The image's /app: package.json, node_modules, dist/ (tsconfig.build.json), public/.
     const app = await mkdtemp(path.join(os.tmpdir(), 's3-csv-ingest-image-'));
@@ -72,7 +72,7 @@ describe('deployment files', () => {
       await symlink(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'));
       const child = spawn(process.execPath, ['dist/main.js'], {
         cwd: app,
-        env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', PORT: '0', EMBEDDED_S3_PORT: '0', DATA_DIR: path.join(app, 'data'), LOG_FORMAT: 'json', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', PORT: '0', EMBEDDED_S3_PORT: '0', JOB_CONCURRENCY: '1', DATA_DIR: path.join(app, 'data'), LOG_FORMAT: 'json', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -90,6 +90,19 @@ describe('deployment files', () => {
       expect(page.status).to.equal(200);
       expect(await page.text()).to.include('<title>s3-csv-ingest</title>');
       expect((await fetch(`${url}/metrics`)).status).to.equal(200);
+      const form = new FormData();
+      form.set('key', 'image/check.csv');
+      form.set('file', new Blob(['a,b\n1,2\n']), 'check.csv');
+      const uploaded = await fetch(`${url}/v1/uploads`, { method: 'POST', body: form });
+      expect(uploaded.status).to.equal(201);
+      const { job } = (await uploaded.json()) as { job: { id: string } };
+      let status = 'queued';
+      for (let tries = 0; tries < 200 && (status === 'queued' || status === 'running'); tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        status = ((await (await fetch(`${url}/v1/jobs/${job.id}`)).json()) as { status: string }).status;
+      }
+      expect(status).to.equal('succeeded');
+      expect(await (await fetch(`${url}/v1/jobs/${job.id}/outputs/rows`)).text()).to.equal('{"a":"1","b":"2"}\n');
       child.kill('SIGTERM');
       expect(await exited).to.equal(0);
     } finally {

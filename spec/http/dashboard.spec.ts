@@ -4,8 +4,6 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createPipelineRegistry } from '../../src/csv/create-pipeline-registry.ts';
-import { createCsvJobRunner } from '../../src/jobs/create-csv-job-runner.ts';
 import { startTestService, type TestService } from '../helpers/test-service.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -23,18 +21,8 @@ describe('dashboard (headless Chromium)', function () {
 
   before(async function () {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does it).`);
-    svc = await startTestService({
-      env: { API_TOKEN: TOKEN },
-      embeddedS3Events: false,
-      runJob: ({ s3, config }) => createCsvJobRunner({
-        client: s3,
-        pipelines: createPipelineRegistry([]),
-        output: { bucket: config.buckets.output, prefix: config.buckets.outputPrefix },
-        upload: { partSize: config.s3.partSize, queueSize: config.s3.queueSize },
-        csvMaxRecordBytes: config.csvMaxRecordBytes,
-        progressIntervalMs: 50,
-      }),
-    });
+    // The service as it ships: the CSV job in worker threads, uploads into the embedded S3.
+    svc = await startTestService({ env: { API_TOKEN: TOKEN, JOB_CONCURRENCY: '2' }, embeddedS3Events: false });
     userDataDir = await mkdtemp(path.join(os.tmpdir(), 's3-csv-ingest-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
