@@ -25,6 +25,8 @@ export interface UploadTarget {
   readonly ownWrites: OwnWrites;
   /** Told when an abandoned upload could not be removed. */
   readonly onCleanupError: (error: unknown, key: string) => void;
+  /** Longest silence of the client while the body is read; past it the upload is abandoned. Default 60 s. */
+  readonly idleTimeoutMs?: number;
   readonly now?: () => Date;
   readonly newId?: () => string;
 }
@@ -57,7 +59,7 @@ interface Writing {
  * first error is thrown.
  */
 export async function receiveMultipartUpload(req: IncomingMessage, target: UploadTarget): Promise<ReceivedUpload> {
-  const { bucket, now = () => new Date(), newId = randomUUID } = target;
+  const { bucket, now = () => new Date(), newId = randomUUID, idleTimeoutMs = 60_000 } = target;
   const form = openForm(req, target.maxBytes);
   // Text fields read before the file part.
   const fields = new Map<string, string>();
@@ -108,6 +110,11 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
   req.on('close', () => {
     if (!req.complete) fail(clientGone());
   });
+  // A client that stops sending would otherwise hold the socket and the multipart upload forever.
+  const onIdle = () => fail(badRequest(`The upload stalled: nothing was received for ${idleTimeoutMs} ms.`));
+  // On the request, not the socket: with a listener there, the HTTP server keeps the socket, so the client gets an answer.
+  req.setTimeout(idleTimeoutMs);
+  req.once('timeout', onIdle);
   req.pipe(form);
 
   try {
@@ -119,6 +126,9 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
     fail(isAppError(error) ? error : translateS3Error(error));
     await abandon(writing);
     throw failure ?? error;
+  } finally {
+    req.setTimeout(0);
+    req.off('timeout', onIdle);
   }
 
   function chooseKey(fileName: string | undefined): string {

@@ -1,0 +1,88 @@
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { readdir } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import path from 'node:path';
+import { isAppError } from '../../../src/errors.ts';
+import { createOwnWrites } from '../../../src/http/uploads/create-own-writes.ts';
+import { receiveMultipartUpload, type UploadTarget } from '../../../src/http/uploads/receive-multipart-upload.ts';
+import { createS3Client } from '../../../src/storage/create-s3-client.ts';
+import { startTestS3, type TestS3 } from '../../helpers/test-s3.ts';
+
+const MiB = 1024 * 1024;
+const BOUNDARY = 'receive-spec-boundary';
+
+/** An HTTP server that answers with what `receiveMultipartUpload` gives or throws. */
+async function serve(target: UploadTarget): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    receiveMultipartUpload(req, target).then(
+      (received) => res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(received)),
+      (error: unknown) => res.writeHead(isAppError(error) ? error.status : 500, { connection: 'close' }).end(JSON.stringify({ code: isAppError(error) ? error.code : String(error) })),
+    );
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** Sends the head of a multipart upload and `bytes` of its file, then keeps the socket open; resolves with the answer text. */
+async function partialUpload(port: number, key: string, bytes: number): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write(`POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${100 * MiB}\r\n\r\n`);
+  socket.write(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="key"\r\n\r\n${key}\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n`);
+  socket.write(Buffer.alloc(bytes, 'x'));
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+  await once(socket, 'close');
+  return answer;
+}
+
+describe('receiveMultipartUpload', () => {
+  let s3: TestS3;
+
+  before(async () => {
+    s3 = await startTestS3();
+  });
+  after(async () => s3.close());
+
+  const target = (overrides: Partial<UploadTarget> = {}): UploadTarget => ({
+    client: s3.client, bucket: 'ingest', maxBytes: 50 * MiB, partSize: 5 * MiB, queueSize: 2, reservedPrefix: 'processed/',
+    ownWrites: createOwnWrites(), onCleanupError: () => undefined, ...overrides,
+  });
+
+  it('should answer a client that stalls mid-body with 400 after the idle timeout, and abort its multipart upload', async () => {
+    const server = await serve(target({ idleTimeoutMs: 300 }));
+    try {
+      const started = performance.now();
+      const answer = await partialUpload(server.port, 'stall/a.bin', 6 * MiB);
+      expect(answer).to.match(/^HTTP\/1\.1 400/);
+      expect(answer).to.contain('validation_failed');
+      expect(performance.now() - started).to.be.below(5000);
+      expect(await readdir(path.join(s3.directory, 'ingest', '._S3rver_uploads')).catch(() => [])).to.deep.equal([]);
+      const stored = await s3.client.send(new HeadObjectCommand({ Bucket: 'ingest', Key: 'stall/a.bin' })).then(() => true, () => false);
+      expect(stored).to.equal(false);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('should answer 503 s3_unavailable when S3 cannot be reached, and stop reading the body', async function () {
+    this.timeout(30_000);
+    const down = createS3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', maxAttempts: 1 });
+    const server = await serve(target({ client: down }));
+    try {
+      const body = new FormData();
+      body.append('file', new Blob([Buffer.alloc(12 * MiB, 'y')]), 'f.bin');
+      const response = await fetch(`http://127.0.0.1:${server.port}/up`, { method: 'POST', body });
+      expect(response.status).to.equal(503);
+      expect(await response.json()).to.deep.equal({ code: 's3_unavailable' });
+    } finally {
+      down.destroy();
+      await server.close();
+    }
+  });
+});
