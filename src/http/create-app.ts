@@ -7,6 +7,7 @@ import { requireToken } from './middleware/require-token.ts';
 import { dashboardRoutes } from './routes/dashboard-routes.ts';
 import { eventRoutes } from './routes/event-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
+import { openapiRoutes } from './routes/openapi-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { triggerRoutes } from './routes/trigger-routes.ts';
@@ -14,7 +15,7 @@ import { uploadRoutes } from './routes/upload-routes.ts';
 
 /**
  * The Koa application: request id and log, HTTP metrics, one error middleware,
- * open health, metrics (own token) and dashboard routes, then bearer auth on
+ * open health, metrics (own token), OpenAPI and dashboard routes, then bearer auth on
  * everything under `/v1`.
  */
 export function createApp(deps: AppDeps): Koa {
@@ -27,7 +28,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(handleErrors(deps.logger));
   const health = healthRoutes(deps);
   app.use(health.routes());
-  for (const router of [metricsRoutes(deps), dashboardRoutes(deps)]) {
+  for (const router of [metricsRoutes(deps), openapiRoutes(), dashboardRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }

@@ -1,0 +1,96 @@
+import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
+import { NEVER } from 'rxjs';
+import { z } from 'zod';
+import type { AppDeps } from '../../src/http/app-deps.ts';
+import { createApp } from '../../src/http/create-app.ts';
+import { errorBody, job, jobList, uploadAnswer } from '../../src/http/openapi/response-schemas.ts';
+import { listJobsQuery } from '../../src/http/request-schemas.ts';
+import { restTrigger } from '../../src/http/triggers/rest-trigger.ts';
+import { createMemoryJobStore } from '../../src/jobs/memory-job-store.ts';
+import { createLogger } from '../../src/logging/create-logger.ts';
+import { createMetrics } from '../../src/metrics/create-metrics.ts';
+import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
+
+type Document = { openapi: string; info: { version: string }; paths: Record<string, Record<string, { operationId: string; parameters?: { name: string; schema: unknown }[]; requestBody?: unknown; responses: Record<string, unknown> }>>; components: Record<string, Record<string, unknown>> };
+
+/** Every route of the app, read from its routers: `[METHOD, OpenAPI path]`. */
+function appRoutes(): [string, string][] {
+  const deps = {
+    logger: createLogger({ level: 'error', format: 'json' }), apiToken: 't', metricsToken: undefined, inputBucket: 'ingest',
+    store: createMemoryJobStore(), events$: NEVER, metrics: createMetrics({ queueDepth: () => 0, defaultMetrics: false }),
+    snsFetch: async () => { throw new Error('unused'); },
+  } as unknown as AppDeps; // routers only keep their deps until a request comes
+  const routes: [string, string][] = [];
+  for (const middleware of createApp(deps).middleware) {
+    const router = (middleware as { router?: { stack: { methods: string[]; path: string | RegExp }[] } }).router;
+    for (const layer of router?.stack ?? []) {
+      for (const method of layer.methods.filter((name) => name !== 'HEAD')) {
+        routes.push([method, String(layer.path).replace(/\/$/, '').replace(/:(\w+)/g, '{$1}') || '/']);
+      }
+    }
+  }
+  return routes;
+}
+
+describe('openapiRoutes', () => {
+  let svc: TestService;
+  let doc: Document;
+
+  before(async () => {
+    svc = await startTestService({ env: { API_TOKEN: 'openapi-token' }, embeddedS3Events: false });
+    const response = await fetch(new URL('/openapi.json', svc.url));
+    expect(response.status).to.equal(200);
+    expect(response.headers.get('content-type')).to.match(/^application\/json/);
+    doc = (await response.json()) as Document;
+  });
+  after(async () => svc.stop());
+
+  it('should serve an OpenAPI 3.1 document without auth, with the package version', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(doc.openapi).to.equal('3.1.0');
+    expect(doc.info.version).to.equal(pkg.version);
+  });
+
+  it('should describe every route of the app, and no route the app lacks', () => {
+    const routes = appRoutes();
+    expect(routes.length).to.be.at.least(14);
+    const documented = Object.entries(doc.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => [method.toUpperCase(), path]));
+    expect(documented).to.have.deep.members(routes);
+  });
+
+  it('should resolve every $ref, and give every operation a unique id and responses', () => {
+    const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+    for (const ref of new Set(refs)) {
+      const [, section, name] = /#\/components\/(\w+)\/(\w+)"$/.exec(ref) ?? [];
+      expect(doc.components[section!]?.[name!], ref).to.exist;
+    }
+    const ids = Object.values(doc.paths).flatMap((operations) => Object.values(operations).map((operation) => operation.operationId));
+    expect(new Set(ids).size).to.equal(ids.length);
+    for (const operations of Object.values(doc.paths)) for (const operation of Object.values(operations)) expect(Object.keys(operation.responses)).not.to.be.empty;
+  });
+
+  it('should take request schemas from the zod schemas that validate the requests', () => {
+    const expected = (schema: z.ZodType) => {
+      const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+      return rest;
+    };
+    expect(doc.components['schemas']!['REST']).to.deep.equal(expected(restTrigger));
+    const list = doc.paths['/v1/jobs']!['get']!.parameters!;
+    expect(list.map((parameter) => parameter.name)).to.deep.equal(Object.keys(listJobsQuery.shape));
+    expect(list.find((parameter) => parameter.name === 'limit')!.schema).to.deep.equal(expected(listJobsQuery.shape.limit));
+  });
+
+  it('should describe what the service really answers', async () => {
+    const form = new FormData();
+    form.set('key', 'openapi/a.csv');
+    form.set('file', new Blob(['a\n1\n']), 'a.csv');
+    const uploaded = await (await svc.fetch('/v1/uploads', { method: 'POST', body: form })).json();
+    uploadAnswer.parse(uploaded);
+    const id = (uploaded as { job: { id: string } }).job.id;
+    job.parse(await waitForJob(svc, id));
+    jobList.parse(await (await svc.fetch('/v1/jobs')).json());
+    errorBody.parse(await (await svc.fetch('/v1/jobs/nope')).json());
+    errorBody.parse(await (await fetch(new URL('/v1/jobs', svc.url))).json());
+  });
+});
