@@ -17,6 +17,16 @@ describe('COLUMN_CONVERTERS', () => {
     for (const text of ['abc', '0x10', 'Infinity', 'NaN', '1,5', '1e999', '1.2.3', '--1']) expect(number(text), text).to.equal(undefined);
   });
 
+  it('should give the same text on the fast path as by conversion', () => {
+    const samples = ['0', '-0', '7', '-12.5', '0.000001', '0.0000001', '123456789012345', '1234567890123456', '0.1', '-0.05', '99.99', '100', '1e21'];
+    for (const text of samples) expect(number(text), text).to.equal(String(Number(text)));
+    for (let i = 0; i < 2000; i += 1) {
+      const text = (Math.random() * 10 ** Math.floor(Math.random() * 12) * (Math.random() < 0.5 ? -1 : 1)).toFixed(Math.floor(Math.random() * 8));
+      expect(number(text), text).to.equal(String(Number(text)));
+    }
+    expect(integer('-0')).to.equal('0');
+  });
+
   it('should convert safe integers and refuse fractions and overflows', () => {
     expect(integer('007')).to.equal('7');
     expect(integer('-42')).to.equal('-42');

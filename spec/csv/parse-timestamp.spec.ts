@@ -9,6 +9,14 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp('2024-02-12 10:00')).to.equal('2024-02-12T10:00:00.000Z');
   });
 
+  it('should take the canonical UTC form on its fast path with the same checks', () => {
+    expect(parseTimestamp('2024-02-12T10:00:00.123Z')).to.equal('2024-02-12T10:00:00.123Z');
+    expect(parseTimestamp('2024-02-29T23:59:59Z')).to.equal('2024-02-29T23:59:59.000Z');
+    for (const text of ['2023-02-29T10:00:00.000Z', '2024-04-31T10:00:00Z', '2024-00-10T10:00:00Z', '2024-01-00T10:00:00Z', '2024-01-10T24:00:01Z']) {
+      expect(parseTimestamp(text), text).to.equal(undefined);
+    }
+  });
+
   it('should apply offsets', () => {
     expect(parseTimestamp('2024-02-12T10:00:00+01:00')).to.equal('2024-02-12T09:00:00.000Z');
     expect(parseTimestamp('2024-02-12T01:30:00-0230')).to.equal('2024-02-12T04:00:00.000Z');

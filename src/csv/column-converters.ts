@@ -10,8 +10,22 @@ export type ColumnConverter = (field: string) => string | undefined;
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+$/;
+// A decimal already in the form `String(Number(field))` gives: no exponent, no leading
+// zero, no trailing zero in the fraction. With at most 15 digits it round-trips exactly.
+const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
+// Below 1e-6 `String` switches to exponent form.
+const TINY = /^-?0\.0{6}/;
+const PLAIN_INTEGER = /^-?(?:0|[1-9]\d{0,14})$/;
+
+/** Whether a field is its own canonical JSON number text: the per-row fast path, no conversion needed. */
+function isCanonicalDecimal(field: string): boolean {
+  if (field.length > 17 || !PLAIN_DECIMAL.test(field)) return false;
+  const digits = field.length - (field.charCodeAt(0) === 45 ? 1 : 0) - (field.includes('.') ? 1 : 0);
+  return digits <= 15 && field !== '-0' && !TINY.test(field);
+}
 
 function toNumber(field: string): string | undefined {
+  if (isCanonicalDecimal(field)) return field;
   const text = field.trim();
   if (!DECIMAL.test(text)) return undefined;
   const value = Number(text);
@@ -19,6 +33,7 @@ function toNumber(field: string): string | undefined {
 }
 
 function toInteger(field: string): string | undefined {
+  if (PLAIN_INTEGER.test(field) && field !== '-0') return field;
   const text = field.trim();
   if (!INTEGER.test(text)) return undefined;
   const value = Number(text);

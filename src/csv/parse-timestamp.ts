@@ -8,6 +8,8 @@ const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[
  * past milliseconds are truncated.
  */
 export function parseTimestamp(text: string): string | undefined {
+  const canonical = canonicalUtc(text);
+  if (canonical !== undefined) return canonical;
   const match = ISO_8601.exec(text);
   if (match === null) return undefined;
   const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone = 'Z'] = match;
@@ -27,6 +29,21 @@ export function parseTimestamp(text: string): string | undefined {
   date.setUTCHours(hour, minute - offsetMinutes, second, millis);
   const time = date.getTime();
   return Number.isNaN(time) ? undefined : date.toISOString();
+}
+
+// `YYYY-MM-DDThh:mm:ss[.sss]Z`: already UTC and (but for the fraction) already in output form.
+const CANONICAL_UTC = /^\d{4}-(0[1-9]|1[0-2])-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{3})?Z$/;
+
+/**
+ * The fast path for the most common input, the output form itself: checked
+ * with one regular expression and the day of the month, no Date built.
+ */
+function canonicalUtc(text: string): string | undefined {
+  const match = CANONICAL_UTC.exec(text);
+  if (match === null) return undefined;
+  const day = Number(match[2]);
+  if (day < 1 || day > daysInMonth(Number(text.slice(0, 4)), Number(match[1]))) return undefined;
+  return match[4] === undefined ? `${text.slice(0, 19)}.000Z` : text;
 }
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
