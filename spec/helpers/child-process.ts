@@ -15,9 +15,10 @@ export interface Child {
   kill(): Promise<void>;
 }
 
-/** Runs a TypeScript entry of this project (`src/main.ts`, a spec helper) in a child process with tsx. */
+/** Runs an entry of this project in a child process: TypeScript (`src/main.ts`, a spec helper) with tsx, JavaScript (`dist/main.js`) as it is. */
 export function startChild(entry: string, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const args = entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -95,9 +96,12 @@ export async function startS3Process(options: { directory: string; port?: number
   return Object.assign(child, { endpoint: String(line['endpoint']), port: Number(line['port']) });
 }
 
-/** The service as `npm start` runs it, in its own process; resolves once it listens. */
-export async function startServiceProcess(env: Record<string, string>): Promise<Child & { url: string }> {
-  const child = startChild('src/main.ts', { PORT: '0', EMBEDDED_S3_PORT: '0', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env });
+/**
+ * The service in its own process, as `npm start` runs it (or as the image does, with
+ * `entry` = `dist/main.js`); resolves once it listens.
+ */
+export async function startServiceProcess(env: Record<string, string>, entry = 'src/main.ts'): Promise<Child & { url: string }> {
+  const child = startChild(entry, { PORT: '0', EMBEDDED_S3_PORT: '0', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env });
   const line = await child.waitForLine((l) => l['message'] === 'listening');
   return Object.assign(child, { url: String(line['url']) });
 }

@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
-import S3rver from 's3rver';
 import { supportAbortMultipartUpload } from './s3rver-abort-multipart-upload.ts';
 
 /** The S3 event record the embedded server emits when an object is written. */
@@ -42,6 +41,8 @@ export const EMBEDDED_S3_CREDENTIALS = Object.freeze({ accessKeyId: 'S3RVER', se
 export async function startEmbeddedS3(config: EmbeddedS3Config): Promise<EmbeddedS3> {
   const { port, host = '127.0.0.1', directory, buckets, onEvent } = config;
   await mkdir(directory, { recursive: true });
+  // Loaded only in embedded mode: a service with S3_ENDPOINT set carries none of it.
+  const { default: S3rver } = await import('s3rver');
   const server = new S3rver({
     port,
     address: host,
