@@ -37,7 +37,8 @@ describe('requireToken on /v1', () => {
 
   for (const route of ROUTES) {
     it(`should answer ${route.method} ${route.path} with 401 without the token, with a wrong one, and not with the right one`, async () => {
-      for (const authorization of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, 'Bearer', TOKEN]) {
+      const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;
+      for (const authorization of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, 'Bearer', TOKEN, basic(`sns:${TOKEN}x`), basic(TOKEN)]) {
         const response = await call(route, authorization);
         expect(response.status, String(authorization)).to.equal(401);
         expect(response.headers.get('www-authenticate')).to.equal('Bearer realm="s3-csv-ingest"');
@@ -48,6 +49,10 @@ describe('requireToken on /v1', () => {
       const allowed = await call(route, `Bearer ${TOKEN}`);
       expect(allowed.status).to.not.equal(401);
       await allowed.body?.cancel();
+      // An SNS HTTPS subscription to https://sns:<token>@host/… sends the token as HTTP Basic.
+      const viaBasic = await call(route, basic(`sns:${TOKEN}`));
+      expect(viaBasic.status).to.not.equal(401);
+      await viaBasic.body?.cancel();
     });
   }
 
