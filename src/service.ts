@@ -218,13 +218,14 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       for (const id of cut) await store.update(id, { status: 'queued' }).catch(() => undefined);
       if (cut.length > 0) logger.warn('jobs still running at the end of the grace period were stopped and left queued', { jobIds: cut });
       queue.close();
+      // The lifecycle stream ends here, which also ends open event streams (SSE) cleanly.
+      events.complete();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 1_000).unref();
       });
       for (const subscription of subscriptions) subscription.unsubscribe();
-      events.complete();
       s3.destroy();
       await store.close();
       await embedded?.close();

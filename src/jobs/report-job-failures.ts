@@ -22,8 +22,9 @@ export function reportJobFailures(events$: Observable<JobLifecycleEvent>, deps: 
       filter(isFailure),
       concatMap((event) => {
         const error = toAppError(event.error);
+        // A child logger per job: every line of this job carries its id.
+        const jobLogger = logger.child({ jobId: event.job.id });
         const fields = {
-          jobId: event.job.id,
           bucket: event.job.source.bucket,
           key: event.job.source.key,
           attempt: event.attempt,
@@ -33,14 +34,14 @@ export function reportJobFailures(events$: Observable<JobLifecycleEvent>, deps: 
           ...(error.code === 'internal' && event.error instanceof Error ? { stack: event.error.stack } : {}),
         };
         if (event.type === 'attempt_failed') {
-          logger.warn('job attempt failed; retrying', { ...fields, retryInMs: event.retryInMs });
+          jobLogger.warn('job attempt failed; retrying', { ...fields, retryInMs: event.retryInMs });
           return from(Promise.resolve());
         }
-        logger.error('job failed', fields);
+        jobLogger.error('job failed', fields);
         return from(
           store
             .update(event.job.id, { status: 'failed', attempts: event.attempt, finishedAt: now().toISOString(), error: error.toJSON() })
-            .catch((writeError: unknown) => logger.error('could not record a job failure', { jobId: event.job.id, error: String(writeError) })),
+            .catch((writeError: unknown) => jobLogger.error('could not record a job failure', { error: String(writeError) })),
         );
       }),
     )

@@ -4,6 +4,7 @@ import busboy, { type Busboy } from 'busboy';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
+import { translateS3Error } from '../../storage/translate-s3-error.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import { parseInput } from '../parse-input.ts';
 import { uploadKey, uploadProcess } from '../request-schemas.ts';
@@ -99,7 +100,7 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
       return fail(isAppError(error) ? error : badRequest(String(error)));
     }
     file.on('limit', () => fail(new AppError('payload_too_large', `The file is larger than UPLOAD_MAX_BYTES (${target.maxBytes} bytes); nothing was stored.`)));
-    writing.stored.catch((error: unknown) => fail(translateS3Error(error)));
+    writing.stored.catch((error: unknown) => fail(translateS3Error(error, 'storing the upload')));
   });
   form.on('filesLimit', () => fail(badRequest('The form has more than one file part; send one file per request.')));
   form.on('fieldsLimit', () => fail(badRequest('The form has too many fields.')));
@@ -123,7 +124,7 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
     const stored = await writing.stored;
     return { bucket, key: writing.key, size: writing.size(), etag: stored.etag, versionId: stored.versionId, process: fields.has('process') ? parseInput(uploadProcess, fields.get('process'), 'process field') : true };
   } catch (error) {
-    fail(isAppError(error) ? error : translateS3Error(error));
+    fail(translateS3Error(error, 'storing the upload'));
     await abandon(writing);
     throw failure ?? error;
   } finally {
@@ -203,14 +204,4 @@ function badRequest(message: string): AppError {
 
 function clientGone(): AppError {
   return new AppError('validation_failed', 'The request body ended before the multipart form was complete (the client disconnected).');
-}
-
-function translateS3Error(error: unknown): AppError {
-  if (isAppError(error)) return error;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  const name = (error as { name?: string }).name;
-  if (name === 'NoSuchBucket') return new AppError('no_such_bucket', 'The input bucket does not exist.', { cause: error });
-  if (status === 403 || name === 'AccessDenied') return new AppError('access_denied', 'S3 refused to store the upload.', { cause: error });
-  if (name === 'SlowDown' || status === 503) return new AppError('s3_throttled', 'S3 asked to slow down while the upload was stored; try again later.', { cause: error, headers: { 'Retry-After': '5' } });
-  return new AppError('s3_unavailable', `The upload could not be stored in S3 (${(error as Error).message}).`, { cause: error });
 }
