@@ -54,8 +54,10 @@ const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forc
 for (const key of ['bench/one.csv', 'bench/two-a.csv', 'bench/two-b.csv']) await put(key, dataFile);
 await put('bench/big.csv', bigFile);
 
+// The image's command: node --max-semi-space-size=2 dist/main.js (see Dockerfile).
+const IMAGE_NODE_ARGS = ['--max-semi-space-size=2'];
 const env = { S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', PIPELINES_FILE: pipelinesFile, JOB_CONCURRENCY: '2', LOG_LEVEL: 'info' };
-let service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'a') }, 'dist/main.js');
+let service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'a') }, 'dist/main.js', IMAGE_NODE_ARGS);
 
 // 2. /healthz idle.
 const idle = await sampleLatency(`${service.url}/healthz`, 10, new Promise((resolve) => setTimeout(resolve, 3000)));
@@ -67,14 +69,14 @@ const [two, busy] = await Promise.all([timed(() => twoRun), sampleLatency(`${ser
 await stopService(service);
 
 // 5. Peak RSS during a big job, in a fresh service process.
-service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'b') }, 'dist/main.js');
+service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'b') }, 'dist/main.js', IMAGE_NODE_ARGS);
 const rssBeforeJob = await memoryOf(service.process.pid!);
 await runJobs(service, ['bench/big.csv']);
 const rssJob = await memoryOf(service.process.pid!);
 await stopService(service);
 
 // 6. Peak RSS during a big upload, in a fresh service process.
-service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'c') }, 'dist/main.js');
+service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'c') }, 'dist/main.js', IMAGE_NODE_ARGS);
 const rssBeforeUpload = await memoryOf(service.process.pid!);
 const upload = await timed(() => streamUpload(`${service.url}/v1/uploads`, bigFile, { key: 'bench/uploaded.csv', process: 'false' }));
 const rssUpload = await memoryOf(service.process.pid!);

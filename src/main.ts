@@ -1,20 +1,10 @@
-import v8 from 'node:v8';
 import { loadConfig } from './config/load-config.ts';
 import { isAppError } from './errors.ts';
 import { createLogger } from './logging/create-logger.ts';
 import { startService } from './service.ts';
 
-/**
- * Semi-space (young generation) size in MB for the thread serving HTTP and
- * uploads. V8's default (16) lets a streaming service hold ~48 MB of garbage per
- * thread before a scavenge; rows and upload chunks die young, so a small nursery
- * keeps RSS bounded at no measurable cost in throughput (see BENCHMARKS.md).
- */
-const SEMI_SPACE_MB = 2;
-
 /** Wiring only: config → logger → service → signals. */
 async function main(): Promise<void> {
-  v8.setFlagsFromString(`--max-semi-space-size=${SEMI_SPACE_MB}`);
   let config;
   try {
     config = loadConfig(process.env, { tty: process.stdout.isTTY });

@@ -16,8 +16,8 @@ export interface Child {
 }
 
 /** Runs an entry of this project in a child process: TypeScript (`src/main.ts`, a spec helper) with tsx, JavaScript (`dist/main.js`) as it is. */
-export function startChild(entry: string, env: Record<string, string>): Child {
-  const args = entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry];
+export function startChild(entry: string, env: Record<string, string>, nodeArgs: readonly string[] = []): Child {
+  const args = [...nodeArgs, ...(entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -100,8 +100,8 @@ export async function startS3Process(options: { directory: string; port?: number
  * The service in its own process, as `npm start` runs it (or as the image does, with
  * `entry` = `dist/main.js`); resolves once it listens.
  */
-export async function startServiceProcess(env: Record<string, string>, entry = 'src/main.ts'): Promise<Child & { url: string }> {
-  const child = startChild(entry, { PORT: '0', EMBEDDED_S3_PORT: '0', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env });
+export async function startServiceProcess(env: Record<string, string>, entry = 'src/main.ts', nodeArgs: readonly string[] = []): Promise<Child & { url: string }> {
+  const child = startChild(entry, { PORT: '0', EMBEDDED_S3_PORT: '0', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env }, nodeArgs);
   const line = await child.waitForLine((l) => l['message'] === 'listening');
   return Object.assign(child, { url: String(line['url']) });
 }
