@@ -7,6 +7,14 @@ export async function memoryOf(pid: number): Promise<{ peakMb: number; rssMb: nu
   return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export async function cpuSecondsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Samples `GET url` latency every `intervalMs` until `stop` resolves; returns p50/p99 in ms. */
 export async function sampleLatency(url: string, intervalMs: number, stop: Promise<unknown>): Promise<{ p50: number; p99: number; n: number }> {
   const samples: number[] = [];

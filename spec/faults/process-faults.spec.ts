@@ -67,6 +67,7 @@ describe('the service process under signals', function () {
     for (const key of keys) {
       expect(await countUniqueRows(s3Client, `processed/${key}/rows.ndjson`), key).to.deep.equal({ rows: records, unique: records });
     }
+    console.log(`      SIGKILL: 3 of 3 jobs succeeded after restart, attempts ${finished.map((j) => String(j['attempts'])).join('/')}, ${records} rows each, once`);
   });
 
   it('should exit 0 within the timeout on SIGTERM during a job, and finish that job after restart', async () => {
@@ -94,5 +95,6 @@ describe('the service process under signals', function () {
     }, 150_000, 'the job to succeed after restart');
     expect(job['attempts']).to.equal(2);
     expect(await countUniqueRows(s3Client, 'processed/term/big.csv/rows.ndjson')).to.deep.equal({ rows: records, unique: records });
+    console.log(`      SIGTERM: exit 0 after ${exitMs} ms (SHUTDOWN_TIMEOUT_MS=500); job succeeded after restart in attempt 2`);
   });
 });

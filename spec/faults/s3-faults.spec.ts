@@ -35,6 +35,7 @@ describe('jobs under S3 faults', function () {
       expect(failures.map((line) => line['retryable'])).to.include(true);
       const counted = await countUniqueRows(s3Client, 'processed/faults/restart.csv/rows.ndjson');
       expect(counted).to.deep.equal({ rows: records, unique: records });
+      console.log(`      S3 restart: ${String(job['attempts'])} attempts, ${records} rows once each, retries after ${failures.map((f) => f['retryInMs']).join('/')} ms`);
     } finally {
       await svc.stop();
       s3Client.destroy();
@@ -72,6 +73,7 @@ describe('jobs under S3 faults', function () {
       expect(throttled.length).to.be.at.least(3);
       const counted = await countUniqueRows(s3Client, 'processed/faults/slow.csv/rows.ndjson');
       expect(counted).to.deep.equal({ rows: records, unique: records });
+      console.log(`      SlowDown: ${throttled.length} requests answered 503, ${String(job['attempts'])} attempts, retries after ${delays.join('/')} ms`);
     } finally {
       await svc.stop();
       await proxy.close();
