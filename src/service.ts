@@ -181,6 +181,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     events$: events.asObservable(),
     metrics,
     metricsToken: config.http.metricsToken,
+    accepting: () => accepting,
     readiness: async () => {
       const problems: string[] = [];
       if (!accepting) problems.push('The service is shutting down.');

@@ -34,6 +34,8 @@ export interface AppDeps {
   readonly cancelJob: CancelJob;
   readonly openOutput: (job: Job, name: OutputName) => Promise<OpenedOutput>;
   readonly readiness: () => Promise<Readiness>;
+  /** False once shutdown began: uploads are refused before a byte is stored. */
+  readonly accepting?: () => boolean;
   /** Where `POST /v1/uploads` writes, and how. */
   readonly uploads: UploadTarget;
   /** Fetches SNS signing certificates and SubscribeURLs (specs inject their own). */

@@ -9,11 +9,15 @@ import { receiveMultipartUpload } from '../uploads/receive-multipart-upload.ts';
  * bucket; `201 {"upload": {bucket, key, size, etag}, "job"}`, the job queued
  * (trigger `upload`) unless the form's `process` is false.
  */
-export function uploadRoutes(deps: Pick<AppDeps, 'uploads' | 'acceptJobs'>): Router {
-  const { uploads, acceptJobs } = deps;
+export function uploadRoutes(deps: Pick<AppDeps, 'uploads' | 'acceptJobs' | 'accepting'>): Router {
+  const { uploads, acceptJobs, accepting = () => true } = deps;
   const router = new Router();
 
   router.post('/v1/uploads', async (ctx) => {
+    if (!accepting()) {
+      ctx.set('Connection', 'close');
+      throw new AppError('shutting_down', 'The service is shutting down and accepts no uploads; retry against another instance or after restart.', { headers: { 'Retry-After': '5' } });
+    }
     if (!ctx.is('multipart/form-data')) {
       ctx.set('Connection', 'close');
       throw new AppError('unsupported_media_type', `The body is ${ctx.request.type || 'of no declared type'}; send the file as multipart/form-data in a part named "file".`);
