@@ -148,11 +148,12 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
       description: 'Turns CSV objects in S3 into validated NDJSON in S3. Every error body is `{"error": {"code", "message", "details"?}}`.',
     },
     tags: ['jobs', 'triggers', 'uploads', 'events', 'operations', 'dashboard'].map((name) => ({ name })),
-    security: [{ bearerAuth: [] }],
+    security: [{ bearerAuth: [] }, { basicAuth: [] }],
     paths,
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', description: '`API_TOKEN`; required on /v1 routes when it is set.' },
+        basicAuth: { type: 'http', scheme: 'basic', description: '`API_TOKEN` as the password, any user name (what an SNS HTTPS subscription to https://user:token@host/ sends).' },
         metricsToken: { type: 'http', scheme: 'bearer', description: '`METRICS_TOKEN`, when set.' },
       },
       responses: Object.fromEntries(Object.values(ERROR_RESPONSES).map((name) => [name, { description: name.replace(/([a-z])([A-Z])/g, '$1 $2'), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }])),
