@@ -1,8 +1,5 @@
-import { Observable } from 'rxjs';
-import { AppError, toAppError } from '../errors.ts';
-import type { RunJob, RunUpdate } from '../pipeline/job-event.ts';
 import type { CsvJobResult } from './csv-job-result.ts';
-import type { Job, JobProgress } from './job.ts';
+import { observeAttempts, type AttemptRunner } from './observe-attempts.ts';
 import { runCsvJob, type CsvJobDeps } from './run-csv-job.ts';
 
 export interface CsvJobRunnerDeps extends CsvJobDeps {
@@ -10,45 +7,13 @@ export interface CsvJobRunnerDeps extends CsvJobDeps {
   readonly progressIntervalMs?: number;
 }
 
-/** `runJob` for the pipeline, plus a way to wait for torn-down attempts (shutdown, specs). */
-export type CsvJobRunner = RunJob<Job, JobProgress, CsvJobResult> & {
-  /** Resolves once every attempt started so far has finished, its clean-up (aborted uploads, removed outputs) included. */
-  drain(): Promise<void>;
-};
+export type CsvJobRunner = AttemptRunner<CsvJobResult>;
 
 /**
- * Wraps `runCsvJob` for the pipeline: each subscription runs one attempt,
- * emitting `progress` updates (sampled every `progressIntervalMs`) and one
- * `done`. Unsubscribing aborts the attempt's I/O; its clean-up goes on in the
- * background, and `drain()` waits for it.
+ * `runCsvJob` in this thread, for the pipeline: progress sampled every
+ * `progressIntervalMs`, one `done`; unsubscribing aborts the attempt.
  */
 export function createCsvJobRunner(deps: CsvJobRunnerDeps): CsvJobRunner {
   const { progressIntervalMs = 500 } = deps;
-  // Attempts started and not yet settled (clean-up included).
-  const running = new Set<Promise<void>>();
-
-  const runJob: RunJob<Job, JobProgress, CsvJobResult> = (job, { attempt }) =>
-    new Observable<RunUpdate<JobProgress, CsvJobResult>>((subscriber) => {
-      const controller = new AbortController();
-      const settled: Promise<void> = runCsvJob(job, deps, {
-        signal: controller.signal,
-        attempt,
-        progressIntervalMs,
-        onProgress: (progress) => subscriber.next({ kind: 'progress', progress }),
-      }).then(
-        (result) => {
-          subscriber.next({ kind: 'done', result });
-          subscriber.complete();
-        },
-        (error: unknown) => subscriber.error(toAppError(error)),
-      ).finally(() => running.delete(settled));
-      running.add(settled);
-      return () => controller.abort(new AppError('cancelled', `The job ${job.id} was cancelled.`));
-    });
-
-  async function drain(): Promise<void> {
-    while (running.size > 0) await Promise.allSettled([...running]);
-  }
-
-  return Object.assign(runJob, { drain });
+  return observeAttempts((job, options) => runCsvJob(job, deps, { ...options, progressIntervalMs }));
 }

@@ -1,6 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { AppError } from '../errors.ts';
+import { translateS3Error } from './translate-s3-error.ts';
 import type { OpenedOutput } from '../http/app-deps.ts';
 
 /** Opens an output object for streaming to a client; a missing object is `not_found`. */
@@ -12,7 +13,6 @@ export async function openOutputObject(client: S3Client, bucket: string, key: st
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 404) throw new AppError('not_found', `The output s3://${bucket}/${key} no longer exists.`, { cause: error });
-    if (error instanceof AppError) throw error;
-    throw new AppError('s3_unavailable', `S3 could not be read: ${(error as Error).message}`, { cause: error });
+    throw translateS3Error(error, `reading s3://${bucket}/${key}`);
   }
 }
