@@ -6,6 +6,7 @@ import {
   PREFIX, depsFor, generateCsv, jobFor, listKeys, putObject, readOutputs, serverAbortsUploads, unfinishedUploads,
 } from '../helpers/csv-job-fixture.ts';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../helpers/fault-proxy.ts';
+import { startSlowDownProxy } from '../helpers/slow-down-proxy.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
 describe('runCsvJob (faults, cancellation, re-runs)', () => {
@@ -98,5 +99,31 @@ describe('runCsvJob (faults, cancellation, re-runs)', () => {
     const error = await runCsvJob(jobFor('faults/later-bad.csv'), depsFor(client), { signal: signal() }).catch((e: unknown) => e);
     expect(error).to.include({ code: 'csv_invalid' });
     expect(await listKeys(s3.client, PREFIX)).to.deep.equal([]);
+  });
+
+  it('should not settle a failed attempt while its clean-up deletes are still in flight, so they cannot remove the next attempt\'s outputs', async () => {
+    // The manifest delete is refused at once and the rows delete answered late: a failed
+    // attempt that settled on the first refusal would leave the rows delete running, and it
+    // would land after a retry had written new rows.
+    await putObject(s3.client, 'faults/cleanup.csv', 'a,b\n1,"2\n');
+    const slow = await startSlowDownProxy(s3.server.endpoint);
+    const slowClient = createS3Client({ endpoint: slow.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
+    try {
+      const isDelete = (request: { method: string; url: string }, name: string) => request.method === 'DELETE' && request.url.startsWith(`/ingest/processed/faults/cleanup.csv/${name}`);
+      slow.rule((request) => (isDelete(request, 'manifest.json') ? { status: 403, code: 'AccessDenied' } : undefined));
+      slow.rule((request) => (isDelete(request, 'rows.ndjson') ? { delayMs: 400 } : undefined));
+
+      const error = await runCsvJob(jobFor('faults/cleanup.csv'), depsFor(slowClient), { signal: signal() }).catch((e: unknown) => e);
+      expect(error).to.include({ code: 'access_denied' });
+      expect(slow.requests.filter((request) => request.finishedAt === undefined), 'requests still in flight').to.deep.equal([]);
+
+      // What the next attempt writes stays.
+      await putObject(s3.client, 'processed/faults/cleanup.csv/rows.ndjson', '{"a":"1"}\n');
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await listKeys(s3.client, PREFIX)).to.deep.equal(['processed/faults/cleanup.csv/rows.ndjson']);
+    } finally {
+      slowClient.destroy();
+      await slow.close();
+    }
   });
 });

@@ -113,10 +113,13 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
   }
 }
 
+/**
+ * Deletes the keys and settles only once every delete has: a delete still in
+ * flight (retried by the SDK) after the attempt failed could land after the
+ * next attempt wrote the same key, and remove its output.
+ */
 async function removeObjects(client: S3Client, bucket: string, keys: readonly string[], signal?: AbortSignal): Promise<void> {
-  try {
-    await Promise.all(keys.map((key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {})));
-  } catch (error) {
-    throw translateS3Error(error, `removing earlier outputs in s3://${bucket}/${keys[0] ?? ''}`);
-  }
+  const outcomes = await Promise.allSettled(keys.map((key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {})));
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw translateS3Error(failed.reason, `removing earlier outputs in s3://${bucket}/${keys[0] ?? ''}`);
 }
