@@ -1,4 +1,4 @@
-// npm run bench [-- --mb 256 --rss-mb 1024]
+// npm run bench [-- --mb 256 --rss-mb 1024 --only speed,job-rss,upload-rss]
 // Generates its data under .bench/ (never committed), runs the S3 server and the service in
 // their own processes, and prints a table and one JSON line. See BENCHMARKS.md.
 import { Upload } from '@aws-sdk/lib-storage';
@@ -18,7 +18,9 @@ import { GENERATED_COLUMNS, generateCsv } from './generate-csv.ts';
 import { cpuSecondsOf, memoryOf, round, sampleLatency } from './measure.ts';
 import { streamUpload } from './stream-upload.ts';
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '256' }, 'rss-mb': { type: 'string', default: '1024' } } });
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '256' }, 'rss-mb': { type: 'string', default: '1024' }, only: { type: 'string', default: 'speed,job-rss,upload-rss' } } });
+// Parts to run; all by default (a part alone is for working on it, the full run is what BENCHMARKS.md reports).
+const parts = new Set(values.only.split(','));
 const MB = 1024 * 1024;
 const dataMb = Number(values.mb);
 const rssMbSize = Number(values['rss-mb']);
@@ -46,80 +48,91 @@ const parseOnlyRun = () => timed(async () => {
   });
   return records;
 });
-const parseRuns = [await parseOnlyRun()];
 // The service runs compiled, as in the image (tsx would add its compiler to every thread's memory).
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 const size = (await stat(dataFile)).size;
 
 const s3 = await startS3Process({ directory: path.join(dir, 's3'), buckets: ['ingest'] });
 const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED' });
-for (const key of ['bench/one.csv', 'bench/two-a.csv', 'bench/two-b.csv']) await put(key, dataFile);
-await put('bench/big.csv', bigFile);
+if (parts.has('speed')) for (const key of ['bench/one.csv', 'bench/two-a.csv', 'bench/two-b.csv']) await put(key, dataFile);
+if (parts.has('job-rss')) await put('bench/big.csv', bigFile);
 
 // The image's command: node --max-semi-space-size=2 dist/main.js (see Dockerfile).
 const IMAGE_NODE_ARGS = ['--max-semi-space-size=2'];
 const env = { S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', PIPELINES_FILE: pipelinesFile, JOB_CONCURRENCY: '2', LOG_LEVEL: 'info' };
-let service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'a') }, 'dist/main.js', IMAGE_NODE_ARGS);
-
-// 2. /healthz idle.
-const idle = await sampleLatency(`${service.url}/healthz`, 10, new Promise((resolve) => setTimeout(resolve, 3000)));
-// 3. One job end to end (trigger → manifest written).
-const one = await timed(() => runJobs(service, ['bench/one.csv']));
-parseRuns.push(await parseOnlyRun());
-// 4. Two jobs at once, /healthz sampled meanwhile, and the CPU each process used.
-const cpuBefore = { service: await cpuSecondsOf(service.process.pid!), s3: await cpuSecondsOf(s3.process.pid!) };
-const twoRun = runJobs(service, ['bench/two-a.csv', 'bench/two-b.csv']);
-const [two, busy] = await Promise.all([timed(() => twoRun), sampleLatency(`${service.url}/healthz`, 10, twoRun)]);
-const cores = {
-  service: round(((await cpuSecondsOf(service.process.pid!)) - cpuBefore.service) / two.seconds, 2),
-  s3Server: round(((await cpuSecondsOf(s3.process.pid!)) - cpuBefore.s3) / two.seconds, 2),
+const mbOf = (bytes: number) => bytes / MB;
+const result: Record<string, unknown> = {
+  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${round(os.totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}`,
+  dataMb: round(mbOf(size)),
 };
-await stopService(service);
-parseRuns.push(await parseOnlyRun());
-const parseOnly = parseRuns.reduce((best, run) => (run.seconds < best.seconds ? run : best));
+const table: Record<string, { measured: unknown; ratio: string; target: string }> = {};
 
-// 5. Peak RSS during a big job, in a fresh service process.
-service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'b') }, 'dist/main.js', IMAGE_NODE_ARGS);
-const rssBeforeJob = await memoryOf(service.process.pid!);
-await runJobs(service, ['bench/big.csv']);
-const rssJob = await memoryOf(service.process.pid!);
-await stopService(service);
+if (parts.has('speed')) {
+  const parseRuns = [await parseOnlyRun()];
+  const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'a') }, 'dist/main.js', IMAGE_NODE_ARGS);
+  // /healthz idle.
+  const idle = await sampleLatency(`${service.url}/healthz`, 10, new Promise((resolve) => setTimeout(resolve, 3000)));
+  // One job end to end (trigger → manifest written).
+  const one = await timed(() => runJobs(service, ['bench/one.csv']));
+  parseRuns.push(await parseOnlyRun());
+  // Two jobs at once, /healthz sampled meanwhile, and the CPU each process used.
+  const cpuBefore = { service: await cpuSecondsOf(service.process.pid!), s3: await cpuSecondsOf(s3.process.pid!) };
+  const twoRun = runJobs(service, ['bench/two-a.csv', 'bench/two-b.csv']);
+  const [two, busy] = await Promise.all([timed(() => twoRun), sampleLatency(`${service.url}/healthz`, 10, twoRun)]);
+  const cores = {
+    service: round(((await cpuSecondsOf(service.process.pid!)) - cpuBefore.service) / two.seconds, 2),
+    s3Server: round(((await cpuSecondsOf(s3.process.pid!)) - cpuBefore.s3) / two.seconds, 2),
+  };
+  await stopService(service);
+  parseRuns.push(await parseOnlyRun());
+  const parseOnly = parseRuns.reduce((best, run) => (run.seconds < best.seconds ? run : best));
+  Object.assign(result, {
+    parseOnlyMBs: round(mbOf(size) / parseOnly.seconds),
+    oneJobMBs: round(mbOf(size) / one.seconds),
+    oneJobVsParse: round(parseOnly.seconds / one.seconds, 2),
+    twoJobsMBs: round((2 * mbOf(size)) / two.seconds),
+    twoJobsVsOne: round(one.seconds * 2 / two.seconds, 2),
+    parseOnlyRunsMBs: parseRuns.map((run) => round(mbOf(size) / run.seconds)),
+    coresUsedDuringTwoJobs: cores,
+    healthzIdleMs: idle,
+    healthzTwoJobsMs: busy,
+  });
+  Object.assign(table, {
+    'one job (MB/s)': { measured: result['oneJobMBs'], ratio: `${String(result['oneJobVsParse'])} × parse-only`, target: '≥ 0.8 × parse-only' },
+    'csv-parse only (MB/s)': { measured: result['parseOnlyMBs'], ratio: '', target: 'ceiling' },
+    'two jobs (MB/s)': { measured: result['twoJobsMBs'], ratio: `${String(result['twoJobsVsOne'])} × one job`, target: '≥ 1.6 × one job' },
+    'cores used, two jobs: service / S3 server': { measured: `${cores.service} / ${cores.s3Server}`, ratio: '', target: '' },
+    '/healthz p50/p99 idle (ms)': { measured: `${idle.p50} / ${idle.p99}`, ratio: '', target: '' },
+    '/healthz p50/p99 two jobs (ms)': { measured: `${busy.p50} / ${busy.p99}`, ratio: '', target: 'p99 ≤ 25' },
+  });
+}
 
-// 6. Peak RSS during a big upload, in a fresh service process.
-service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'c') }, 'dist/main.js', IMAGE_NODE_ARGS);
-const rssBeforeUpload = await memoryOf(service.process.pid!);
-const upload = await timed(() => streamUpload(`${service.url}/v1/uploads`, bigFile, { key: 'bench/uploaded.csv', process: 'false' }));
-const rssUpload = await memoryOf(service.process.pid!);
-await stopService(service);
+if (parts.has('job-rss')) {
+  // Peak RSS during a big job, in a fresh service process.
+  const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'b') }, 'dist/main.js', IMAGE_NODE_ARGS);
+  const before = await memoryOf(service.process.pid!);
+  const job = await timed(() => runJobs(service, ['bench/big.csv']));
+  const during = await memoryOf(service.process.pid!);
+  await stopService(service);
+  result['rssBigJobMb'] = { size: rssMbSize, before: round(before.rssMb), peak: round(during.peakMb), MBs: round(rssMbSize / job.seconds) };
+  table[`peak RSS, ${rssMbSize} MiB job (MB)`] = { measured: round(during.peakMb), ratio: `${round(before.rssMb)} before`, target: '≤ 200' };
+}
+
+if (parts.has('upload-rss')) {
+  // Peak RSS during a big upload, in a fresh service process.
+  const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'c') }, 'dist/main.js', IMAGE_NODE_ARGS);
+  const before = await memoryOf(service.process.pid!);
+  const upload = await timed(() => streamUpload(`${service.url}/v1/uploads`, bigFile, { key: 'bench/uploaded.csv', process: 'false' }));
+  const during = await memoryOf(service.process.pid!);
+  await stopService(service);
+  const growth = round(during.peakMb - before.rssMb);
+  result['rssBigUploadMb'] = { size: rssMbSize, before: round(before.rssMb), peak: round(during.peakMb), growth, MBs: round(rssMbSize / upload.seconds) };
+  table[`peak RSS, ${rssMbSize} MiB upload (MB)`] = { measured: round(during.peakMb), ratio: `+${growth}`, target: '≤ 150, + < 64' };
+}
 await s3.kill();
 client.destroy();
 
-const mbOf = (bytes: number) => bytes / MB;
-const result = {
-  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${round(os.totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}`,
-  dataMb: round(mbOf(size)),
-  parseOnlyMBs: round(mbOf(size) / parseOnly.seconds),
-  oneJobMBs: round(mbOf(size) / one.seconds),
-  oneJobVsParse: round(mbOf(size) / one.seconds / (mbOf(size) / parseOnly.seconds), 2),
-  twoJobsMBs: round((2 * mbOf(size)) / two.seconds),
-  twoJobsVsOne: round(one.seconds * 2 / two.seconds, 2),
-  parseOnlyRunsMBs: parseRuns.map((run) => round(mbOf(size) / run.seconds)),
-  coresUsedDuringTwoJobs: cores,
-  rssBigJobMb: { size: rssMbSize, before: round(rssBeforeJob.rssMb), peak: round(rssJob.peakMb) },
-  rssBigUploadMb: { size: rssMbSize, before: round(rssBeforeUpload.rssMb), peak: round(rssUpload.peakMb), growth: round(rssUpload.peakMb - rssBeforeUpload.rssMb), MBs: round(rssMbSize / upload.seconds) },
-  healthzIdleMs: idle,
-  healthzTwoJobsMs: busy,
-};
-console.table({
-  'one job (MB/s)': { measured: result.oneJobMBs, ratio: `${result.oneJobVsParse} × parse-only`, target: '≥ 0.8 × parse-only' },
-  'csv-parse only (MB/s)': { measured: result.parseOnlyMBs, ratio: '', target: 'ceiling' },
-  'two jobs (MB/s)': { measured: result.twoJobsMBs, ratio: `${result.twoJobsVsOne} × one job`, target: '≥ 1.6 × one job' },
-  'cores used, two jobs: service / S3 server': { measured: `${cores.service} / ${cores.s3Server}`, ratio: '', target: '' },
-  [`peak RSS, ${rssMbSize} MiB job (MB)`]: { measured: result.rssBigJobMb.peak, ratio: '', target: '≤ 200' },
-  [`peak RSS, ${rssMbSize} MiB upload (MB)`]: { measured: result.rssBigUploadMb.peak, ratio: `+${result.rssBigUploadMb.growth}`, target: '≤ 150' },
-  '/healthz p50/p99 idle (ms)': { measured: `${idle.p50} / ${idle.p99}`, ratio: '', target: '' },
-  '/healthz p50/p99 two jobs (ms)': { measured: `${busy.p50} / ${busy.p99}`, ratio: '', target: 'p99 ≤ 25' },
-});
+console.table(table);
 console.log(JSON.stringify(result));
 
 async function ensureCsv(file: string, bytes: number): Promise<string> {

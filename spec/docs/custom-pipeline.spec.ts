@@ -24,7 +24,7 @@ export function parseLogLine(line: string): { level: string; message: string } |
  * A custom runJob: reads the object line by line through the row step and puts
  * rows, rejects and a manifest. One subscription is one attempt; unsubscribing
  * aborts its S3 calls. (It keeps the rows in memory: for big objects stream them
- * to a lib-storage Upload, as the CSV job does.)
+ * with `createS3Upload`, as the CSV job does.)
  */
 export function logLinesJob({ s3, config }: { s3: S3Client; config: Config }): RunJob<Job, JobProgress, JobRunResult> {
   return (job) => new Observable<RunUpdate<JobProgress, JobRunResult>>((subscriber) => {

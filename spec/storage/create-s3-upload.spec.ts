@@ -1,8 +1,12 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createS3Upload } from '../../src/storage/create-s3-upload.ts';
 import { listKeys, readText, serverAbortsUploads, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
+import { createS3Client } from '../../src/storage/create-s3-client.ts';
+import { startSlowDownProxy } from '../helpers/slow-down-proxy.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
 const MIB = 1024 * 1024;
@@ -11,6 +15,23 @@ function chunks(total: number, size = 256 * 1024): Readable {
   return Readable.from((function* () {
     for (let sent = 0; sent < total; sent += size) yield Buffer.alloc(Math.min(size, total - sent), 97);
   })(), { objectMode: false });
+}
+
+/** `total` bytes that differ from part to part and chunk to chunk (a misplaced or repeated part shows), in odd-sized chunks. */
+function patterned(total: number, size = 100_003): Readable {
+  return Readable.from((function* () {
+    for (let sent = 0; sent < total; sent += size) {
+      const chunk = Buffer.allocUnsafe(Math.min(size, total - sent));
+      for (let i = 0; i < chunk.length; i += 1) chunk[i] = ((sent + i) * 31 + ((sent + i) >> 16)) & 0xff;
+      yield chunk;
+    }
+  })(), { objectMode: false });
+}
+
+async function sha256(stream: AsyncIterable<Uint8Array>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk);
+  return hash.digest('hex');
 }
 
 describe('createS3Upload', () => {
@@ -51,5 +72,63 @@ describe('createS3Upload', () => {
     expect(error).to.have.property('code');
     expect(await listKeys(s3.client, 'out/')).to.deep.equal([]);
     if (await serverAbortsUploads(s3.client)) expect(await unfinishedUploads(s3.directory)).to.deep.equal([]);
+  });
+
+  it('should store a body of many parts byte for byte, part boundaries inside chunks, and report its size', async () => {
+    const total = 17 * MIB + 12_345;
+    const upload = createS3Upload(s3.client, { bucket: 'ingest', key: 'out/parts.bin', contentType: 'application/octet-stream', partSize: 5 * MIB, queueSize: 2 });
+    await pipeline(patterned(total), upload.stream);
+    const result = await upload.done;
+    const stored = await s3.client.send(new GetObjectCommand({ Bucket: 'ingest', Key: 'out/parts.bin' }));
+    expect(stored.ContentLength).to.equal(total);
+    expect(await sha256(stored.Body as AsyncIterable<Uint8Array>)).to.equal(await sha256(patterned(total)));
+    expect(result).to.include({ size: total });
+    expect(result.etag).to.be.a('string');
+  });
+
+  it('should store a body of exactly one part size', async () => {
+    const upload = createS3Upload(s3.client, { bucket: 'ingest', key: 'out/one-part.bin', contentType: 'application/octet-stream', partSize: 5 * MIB, queueSize: 2 });
+    await pipeline(patterned(5 * MIB), upload.stream);
+    expect(await upload.done).to.include({ size: 5 * MIB });
+    const stored = await s3.client.send(new GetObjectCommand({ Bucket: 'ingest', Key: 'out/one-part.bin' }));
+    expect(await sha256(stored.Body as AsyncIterable<Uint8Array>)).to.equal(await sha256(patterned(5 * MIB)));
+  });
+
+  it('should keep at most queueSize parts in flight (S3_QUEUE_SIZE)', async () => {
+    const proxy = await startSlowDownProxy(s3.endpoint);
+    const client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
+    try {
+      // Every part is answered late, so a writer that did not wait would have them all in flight at once.
+      proxy.rule((request) => (request.url.includes('partNumber=') ? { delayMs: 150 } : undefined));
+      const upload = createS3Upload(client, { bucket: 'ingest', key: 'out/queued.bin', contentType: 'application/octet-stream', partSize: 5 * MIB, queueSize: 2 });
+      await pipeline(patterned(26 * MIB), upload.stream);
+      await upload.done;
+      const parts = proxy.requests.filter((request) => request.url.includes('partNumber='));
+      expect(parts).to.have.length(6);
+      const mostAtOnce = Math.max(...parts.map((part) => parts.filter((other) => other.at <= part.at && (other.finishedAt ?? Infinity) > part.at).length));
+      expect(mostAtOnce).to.equal(2);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('should abort the multipart upload and reject, retryable, when S3 refuses a part', async () => {
+    const proxy = await startSlowDownProxy(s3.endpoint);
+    const client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials, maxAttempts: 1 });
+    try {
+      proxy.rule((request) => (request.url.includes('partNumber=2') ? { status: 500, code: 'InternalError' } : undefined));
+      const upload = createS3Upload(client, { bucket: 'ingest', key: 'out/refused.bin', contentType: 'application/octet-stream', partSize: 5 * MIB, queueSize: 2 });
+      const writing = pipeline(patterned(30 * MIB), upload.stream).catch((e: unknown) => e);
+      const error = await upload.done.catch((e: unknown) => e);
+      expect(await writing, 'the writer is stopped too').to.be.instanceOf(Error);
+      expect(error).to.include({ code: 's3_unavailable', retryable: true });
+      expect(proxy.requests.filter((request) => request.method === 'DELETE' && request.url.includes('uploadId='))).to.have.length(1);
+      expect(await listKeys(s3.client, 'out/')).to.deep.equal([]);
+      if (await serverAbortsUploads(s3.client)) expect(await unfinishedUploads(s3.directory)).to.deep.equal([]);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
   });
 });

@@ -1,9 +1,9 @@
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import busboy, { type Busboy } from 'busboy';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { createS3Upload } from '../../storage/create-s3-upload.ts';
 import { translateS3Error } from '../../storage/translate-s3-error.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import { parseInput } from '../parse-input.ts';
@@ -42,17 +42,16 @@ export interface ReceivedUpload {
   readonly process: boolean;
 }
 
-/** The file part being written: its body stream and the upload's outcome. */
+/** The file part being written: the upload's stream and outcome. */
 interface Writing {
   readonly key: string;
-  readonly body: Readable;
-  readonly stored: Promise<{ etag: string; versionId: string | undefined }>;
-  readonly size: () => number;
+  readonly body: Writable;
+  readonly stored: Promise<{ etag: string; versionId: string | undefined; size: number }>;
 }
 
 /**
- * Streams a `multipart/form-data` request's `file` part straight into a
- * lib-storage multipart upload: busboy → byte counter → `Upload`, with
+ * Streams a `multipart/form-data` request's `file` part straight into an S3
+ * multipart upload: busboy → `createS3Upload` (reused part buffers), with
  * backpressure end to end, nothing buffered whole. Fields `key` and `process`
  * must come before the file. On any failure — too large, malformed, a field
  * after the file, the client gone, S3 failing — reading stops, the multipart
@@ -122,7 +121,7 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
     await formRead;
     if (writing === undefined) throw badRequest('The form has no file part; send the file in a part named "file".');
     const stored = await writing.stored;
-    return { bucket, key: writing.key, size: writing.size(), etag: stored.etag, versionId: stored.versionId, process: fields.has('process') ? parseInput(uploadProcess, fields.get('process'), 'process field') : true };
+    return { bucket, key: writing.key, size: stored.size, etag: stored.etag, versionId: stored.versionId, process: fields.has('process') ? parseInput(uploadProcess, fields.get('process'), 'process field') : true };
   } catch (error) {
     fail(translateS3Error(error, 'storing the upload'));
     await abandon(writing);
@@ -142,37 +141,26 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
   }
 
   function startWriting(file: Readable, key: string, contentType: string): Writing {
-    let size = 0;
-    const body = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        size += chunk.length;
-        callback(null, chunk);
-      },
-    });
-    file.pipe(body);
     const ended = target.ownWrites.begin(bucket, key);
-    const upload = new Upload({
-      client: target.client,
-      params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType || 'application/octet-stream' },
-      partSize: target.partSize,
-      queueSize: target.queueSize,
-      leavePartsOnError: false,
+    const upload = createS3Upload(target.client, {
+      bucket, key, contentType: contentType || 'application/octet-stream', partSize: target.partSize, queueSize: target.queueSize,
     });
-    const stored = upload.done().then(
+    file.pipe(upload.stream);
+    const stored = upload.done.then(
       (result) => {
-        const etag = result.ETag ?? '';
+        const etag = result.etag ?? '';
         ended(etag);
-        return { etag, versionId: result.VersionId };
+        return { etag, versionId: result.versionId, size: result.size };
       },
       (error: unknown) => {
         ended();
         throw error;
       },
     );
-    return { key, body, stored, size: () => size };
+    return { key, body: upload.stream, stored };
   }
 
-  /** After a failure: waits for the upload to settle (lib-storage aborts the multipart upload); deletes an object that got stored anyway. */
+  /** After a failure: waits for the upload to settle (its multipart upload aborted); deletes an object that got stored anyway. */
   async function abandon(abandoned: Writing | undefined): Promise<void> {
     if (abandoned === undefined) return;
     const stored = await abandoned.stored.then(() => true, () => false);
