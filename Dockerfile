@@ -44,4 +44,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=15s --retries=3 \
 # SIGTERM drains: /readyz turns 503, running jobs get SHUTDOWN_TIMEOUT_MS (default 30 s).
 STOPSIGNAL SIGTERM
 # Small V8 semi-spaces: rows and upload chunks die young; see README "Memory and speed".
-CMD ["node", "--max-semi-space-size=2", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=1", "dist/main.js"]

@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const ioModules = ['koa', '@koa/*', '@aws-sdk/*', 'csv-parse', 'csv-parse/*', 'winston', 'fs', 'node:fs', 'fs/*', 'node:fs/*'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', '.bench/', 'artifacts/', 'public/vendor/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', '.bench/', '.scratch/', 'artifacts/', 'public/vendor/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

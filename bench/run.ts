@@ -34,6 +34,7 @@ await rm(path.join(dir, 'svc'), { recursive: true, force: true });
 await mkdir(dir, { recursive: true });
 const dataFile = await ensureCsv(path.join(dir, `data-${dataMb}.csv`), dataMb * MB);
 const bigFile = await ensureCsv(path.join(dir, `data-${rssMbSize}.csv`), rssMbSize * MB);
+const warmFile = await ensureCsv(path.join(dir, 'data-16.csv'), 16 * MB);
 const pipelinesFile = path.join(dir, 'pipelines.json');
 await writeFile(pipelinesFile, JSON.stringify({ pipelines: [{ name: 'bench', match: 'bench/**', columns: GENERATED_COLUMNS, maxRejected: 10_000_000 }] }));
 
@@ -57,8 +58,8 @@ const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forc
 if (parts.has('speed')) for (const key of ['bench/one.csv', 'bench/two-a.csv', 'bench/two-b.csv']) await put(key, dataFile);
 if (parts.has('job-rss')) await put('bench/big.csv', bigFile);
 
-// The image's command: node --max-semi-space-size=2 dist/main.js (see Dockerfile).
-const IMAGE_NODE_ARGS = ['--max-semi-space-size=2'];
+// The image's command: node --max-semi-space-size=1 dist/main.js (see Dockerfile).
+const IMAGE_NODE_ARGS = ['--max-semi-space-size=1'];
 const env = { S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', PIPELINES_FILE: pipelinesFile, JOB_CONCURRENCY: '2', LOG_LEVEL: 'info' };
 const mbOf = (bytes: number) => bytes / MB;
 const result: Record<string, unknown> = {
@@ -121,13 +122,18 @@ if (parts.has('job-rss')) {
 if (parts.has('upload-rss')) {
   // Peak RSS during a big upload, in a fresh service process.
   const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'c') }, 'dist/main.js', IMAGE_NODE_ARGS);
-  const before = await memoryOf(service.process.pid!);
+  const idle = await memoryOf(service.process.pid!);
+  // A first small upload loads and compiles the upload path once, as any running service has.
+  await streamUpload(`${service.url}/v1/uploads`, warmFile, { key: 'bench/warm-up.csv', process: 'false' });
+  const warm = await memoryOf(service.process.pid!);
   const upload = await timed(() => streamUpload(`${service.url}/v1/uploads`, bigFile, { key: 'bench/uploaded.csv', process: 'false' }));
   const during = await memoryOf(service.process.pid!);
   await stopService(service);
-  const growth = round(during.peakMb - before.rssMb);
-  result['rssBigUploadMb'] = { size: rssMbSize, before: round(before.rssMb), peak: round(during.peakMb), growth, MBs: round(rssMbSize / upload.seconds) };
-  table[`peak RSS, ${rssMbSize} MiB upload (MB)`] = { measured: round(during.peakMb), ratio: `+${growth}`, target: '≤ 150, + < 64' };
+  const growth = round(during.peakMb - warm.rssMb);
+  result['rssBigUploadMb'] = {
+    size: rssMbSize, idle: round(idle.rssMb), afterWarmUp: round(warm.rssMb), peak: round(during.peakMb), growth, growthFromIdle: round(during.peakMb - idle.rssMb), MBs: round(rssMbSize / upload.seconds),
+  };
+  table[`peak RSS, ${rssMbSize} MiB upload (MB)`] = { measured: round(during.peakMb), ratio: `+${growth} (+${round(during.peakMb - idle.rssMb)} from idle)`, target: '≤ 150, + < 64' };
 }
 await s3.kill();
 client.destroy();

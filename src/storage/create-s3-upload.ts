@@ -12,7 +12,7 @@ export interface S3UploadOptions {
   readonly contentType: string;
   /** Bytes per part (`S3_PART_SIZE`, at least 5 MiB). A body under one part is sent with a single PutObject. */
   readonly partSize: number;
-  /** Parts uploaded at once (`S3_QUEUE_SIZE`). Memory held: at most (queueSize + 1) × partSize, reused. */
+  /** Part buffers (`S3_QUEUE_SIZE`): parts uploaded at once, the one being filled included. Memory held: at most queueSize × partSize, reused. */
   readonly queueSize: number;
 }
 
@@ -42,14 +42,16 @@ export interface S3Upload {
 
 /** First buffer of an upload: most outputs (rejects, small files) never need a whole part. */
 const FIRST_BUFFER_BYTES = 64 * 1024;
+/** Past this the first buffer grows to a whole part at once: few copies, little garbage for a big body. */
+const GROWN_BUFFER_BYTES = 1024 * 1024;
 /** Longest wait for aborting a failed multipart upload, ms. */
 const ABORT_TIMEOUT_MS = 30_000;
 
 /**
  * Streams an object of unknown length to S3: one PutObject when the body fits
- * in a part, else a multipart upload with `queueSize` parts in flight.
+ * in a part, else a multipart upload with up to `queueSize` parts in flight.
  *
- * Part buffers come from a fixed set of at most `queueSize + 1` that are
+ * Part buffers come from a fixed set of at most `queueSize` that are
  * reused: bytes are copied once, into the part being filled, and no buffer is
  * left for the garbage collector. (lib-storage's `Upload` allocates a new part
  * with `Buffer.concat` for every part; those outlive V8's young generation and
@@ -71,6 +73,8 @@ class MultipartWriter extends Writable {
   #settled = false;
   /** Whole-part buffers not in use. */
   readonly #spare: Buffer[] = [];
+  /** Part buffers allocated so far (at most `queueSize`). */
+  #allocated = 0;
   /** The part being filled, and how far. */
   #current: Buffer | undefined;
   #filled = 0;
@@ -134,6 +138,13 @@ class MultipartWriter extends Writable {
     let offset = 0;
     while (offset < chunk.length) {
       this.#checkOpen();
+      // Every buffer is in flight: the writer waits (backpressure) until a part is stored.
+      while (this.#current === undefined && this.#spare.length === 0 && this.#allocated >= this.#options.queueSize) {
+        this.#checkOpen();
+        if (this.#inFlight.size === 0) throw new AppError('internal', `No part buffer is free for s3://${this.#options.bucket}/${this.#options.key} and none is in flight.`);
+        await Promise.race(this.#inFlight);
+      }
+      this.#checkOpen();
       const buffer = this.#room(chunk.length - offset);
       const copied = chunk.copy(buffer, this.#filled, offset, offset + Math.min(buffer.length - this.#filled, chunk.length - offset));
       this.#filled += copied;
@@ -143,22 +154,24 @@ class MultipartWriter extends Writable {
     }
   }
 
-  /** The part buffer, with room for `wanted` bytes if it can grow that far. The first grows from 64 KiB; the others are whole parts. */
+  /** The part buffer, with room for `wanted` bytes if it can grow that far. The first grows from 64 KiB (doubling to 1 MiB, then a whole part); the others are whole parts. */
   #room(wanted: number): Buffer {
     const { partSize } = this.#options;
     const current = this.#current;
     if (current === undefined) {
-      this.#current = this.#spare.pop() ?? Buffer.allocUnsafe(this.#nextPart === 1 ? Math.min(partSize, Math.max(FIRST_BUFFER_BYTES, wanted)) : partSize);
+      const spare = this.#spare.pop();
+      if (spare === undefined) this.#allocated += 1;
+      this.#current = spare ?? Buffer.allocUnsafe(this.#nextPart === 1 ? Math.min(partSize, Math.max(FIRST_BUFFER_BYTES, wanted)) : partSize);
       this.#filled = 0;
     } else if (current.length < partSize && current.length - this.#filled < wanted) {
-      const grown = Buffer.allocUnsafe(Math.min(partSize, Math.max(current.length * 2, this.#filled + wanted)));
+      const grown = Buffer.allocUnsafe(current.length >= GROWN_BUFFER_BYTES ? partSize : Math.min(partSize, Math.max(current.length * 2, this.#filled + wanted)));
       current.copy(grown, 0, 0, this.#filled);
       this.#current = grown;
     }
     return this.#current!;
   }
 
-  /** Sends the part being filled, once fewer than `queueSize` are in flight. */
+  /** Sends the part being filled (fewer than `queueSize` are in flight: its buffer is one of them). */
   async #sendPart(): Promise<void> {
     const buffer = this.#current!;
     const body = buffer.subarray(0, this.#filled);

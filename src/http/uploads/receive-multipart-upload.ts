@@ -18,7 +18,7 @@ export interface UploadTarget {
   readonly bucket: string;
   /** UPLOAD_MAX_BYTES: a larger file is `payload_too_large` and nothing is kept. */
   readonly maxBytes: number;
-  /** S3_PART_SIZE and S3_QUEUE_SIZE: memory in use is about partSize × (queueSize + 1). */
+  /** S3_PART_SIZE and S3_QUEUE_SIZE: memory in use is at most partSize × queueSize. */
   readonly partSize: number;
   readonly queueSize: number;
   /** Keys under this prefix are refused (job outputs live there); '' for none. */
