@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { AppError } from '../errors.ts';
 import { compileRecordConverter, type ColumnInfo, type RecordConverter } from './compile-record-converter.ts';
-import { ParseFailure, type ParsedItem } from './create-record-parser.ts';
+import { ParseFailure, type ParsedItem, type ParsedRecord } from './create-record-parser.ts';
 import { encodeCsvRecord } from './encode-csv-record.ts';
 import { formatReject } from './format-reject.ts';
 import type { Pipeline } from './pipeline-schema.ts';
@@ -57,56 +57,60 @@ export function createRowTransform(options: RowTransformOptions): Transform {
 
   function flushBatch(stream: Transform): void {
     if (batch === '') return;
-    stats.rowsBytes += Buffer.byteLength(batch);
-    stream.push(batch);
+    const bytes = Buffer.from(batch);
+    stats.rowsBytes += bytes.length;
+    stream.push(bytes);
     batch = '';
+  }
+
+  /** One record: converted into `batch`, or written to the rejects (then true when they ask to wait). */
+  function take(fields: ParsedRecord, stream: Transform): boolean {
+    const start = line;
+    line += 1 + lineFeedsIn(fields);
+    // An empty line: a physical line, not a record.
+    if (fields.length === 1 && fields[0] === '') return false;
+    if (converter === undefined) {
+      converter = compileRecordConverter(fields.map((name) => name.trim()), pipeline, start);
+      stats.columns = converter.columns;
+      return false;
+    }
+    record += 1;
+    const result = converter.convert(fields);
+    if (typeof result === 'string') {
+      stats.rows += 1;
+      batch += result;
+      if (batch.length >= BATCH_CHARS) flushBatch(stream);
+      return false;
+    }
+    stats.rejected += 1;
+    if (maxRejected !== null && stats.rejected > maxRejected) {
+      throw new AppError('too_many_rejects', `More than ${maxRejected} records were rejected (pipeline "${pipeline.name}"); the last at line ${start}: ${result.reason}.`);
+    }
+    const text = formatReject({ line: start, record, reason: result.reason, raw: encodeCsvRecord(fields, delimiter, quote) });
+    stats.rejectsBytes += Buffer.byteLength(text);
+    return !rejects.write(text);
   }
 
   return new Transform({
     writableObjectMode: true,
-    writableHighWaterMark: 256,
+    // Items are batches of records (one per parsed input chunk): two are plenty.
+    writableHighWaterMark: 2,
     readableHighWaterMark: BATCH_CHARS,
     transform(item: ParsedItem, _encoding, callback: TransformCallback) {
       if (item instanceof ParseFailure) {
         callback(translateParseError(item.error, line, maxRecordBytes));
         return;
       }
-      const start = line;
-      line += 1 + lineFeedsIn(item);
-      // An empty line: a physical line, not a record.
-      if (item.length === 1 && item[0] === '') {
-        callback();
+      // The rejects' backpressure is honoured once per batch (a batch holds at most one input chunk's records).
+      let wait = false;
+      try {
+        for (const fields of item) wait = take(fields, this) || wait;
+      } catch (error) {
+        callback(error as Error);
         return;
       }
-      if (converter === undefined) {
-        try {
-          converter = compileRecordConverter(item.map((name) => name.trim()), pipeline, start);
-        } catch (error) {
-          callback(error as Error);
-          return;
-        }
-        stats.columns = converter.columns;
-        callback();
-        return;
-      }
-      record += 1;
-      const result = converter.convert(item);
-      if (typeof result === 'string') {
-        stats.rows += 1;
-        batch += result;
-        if (batch.length >= BATCH_CHARS) flushBatch(this);
-        callback();
-        return;
-      }
-      stats.rejected += 1;
-      if (maxRejected !== null && stats.rejected > maxRejected) {
-        callback(new AppError('too_many_rejects', `More than ${maxRejected} records were rejected (pipeline "${pipeline.name}"); the last at line ${start}: ${result.reason}.`));
-        return;
-      }
-      const text = formatReject({ line: start, record, reason: result.reason, raw: encodeCsvRecord(item, delimiter, quote) });
-      stats.rejectsBytes += Buffer.byteLength(text);
-      if (rejects.write(text)) callback();
-      else rejects.once('drain', () => callback());
+      if (wait) rejects.once('drain', () => callback());
+      else callback();
     },
     flush(callback: TransformCallback) {
       if (converter === undefined) {
