@@ -12,7 +12,10 @@ describe('parseTimestamp', () => {
   it('should take the canonical UTC form on its fast path with the same checks', () => {
     expect(parseTimestamp('2024-02-12T10:00:00.123Z')).to.equal('2024-02-12T10:00:00.123Z');
     expect(parseTimestamp('2024-02-29T23:59:59Z')).to.equal('2024-02-29T23:59:59.000Z');
-    for (const text of ['2023-02-29T10:00:00.000Z', '2024-04-31T10:00:00Z', '2024-00-10T10:00:00Z', '2024-01-00T10:00:00Z', '2024-01-10T24:00:01Z']) {
+    for (const text of [
+      '2023-02-29T10:00:00.000Z', '2024-04-31T10:00:00Z', '2024-00-10T10:00:00Z', '2024-01-00T10:00:00Z', '2024-01-10T24:00:01Z',
+      '2024-01-10T10:60:00Z', '2024-01-10T10:00:60Z', '2024-01-10T10:00:0aZ', '2024-01-10T10:00:00.0a0Z', '2024-01-10X10:00:00Z', '+024-01-10T10:00:00Z',
+    ]) {
       expect(parseTimestamp(text), text).to.equal(undefined);
     }
   });
