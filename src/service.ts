@@ -11,7 +11,7 @@ import type { Pipeline } from './csv/pipeline-schema.ts';
 import { AppError } from './errors.ts';
 import { createApp } from './http/create-app.ts';
 import { fetchSnsUrl, type SnsFetch } from './http/sns/fetch-sns-url.ts';
-import { createEmbeddedEventHandler } from './http/triggers/create-embedded-event-handler.ts';
+import { createEmbeddedEventHandler, type EmbeddedEventHandler } from './http/triggers/create-embedded-event-handler.ts';
 import { createOwnWrites } from './http/uploads/create-own-writes.ts';
 import { createAcceptJobs } from './jobs/accept-jobs.ts';
 import { createCancelJob } from './jobs/cancel-job.ts';
@@ -34,7 +34,7 @@ import { processJobs } from './pipeline/process-jobs.ts';
 import type { CsvJobTask, CsvJobWorkerData } from './workers/csv-job-worker.ts';
 import { createWorkerPool } from './workers/worker-pool.ts';
 import { createS3Client, type S3ClientConfig } from './storage/create-s3-client.ts';
-import { startEmbeddedS3, type EmbeddedS3, type EmbeddedS3Event } from './storage/embedded-s3.ts';
+import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.ts';
 import { headSourceObject } from './storage/head-source-object.ts';
 import { openOutputObject } from './storage/open-output-object.ts';
 
@@ -69,7 +69,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const pipelines = createPipelineRegistry(definitions);
   let embedded: EmbeddedS3 | undefined;
   // Set once jobs can be accepted: the embedded server's object events start jobs.
-  let onEmbeddedEvent: ((record: EmbeddedS3Event) => void) | undefined;
+  let onEmbeddedEvent: EmbeddedEventHandler | undefined;
   if (config.s3.endpoint === undefined) {
     embedded = await startEmbeddedS3({
       onEvent: (record) => onEmbeddedEvent?.(record),
@@ -207,6 +207,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     events$: events.asObservable(),
     async stop() {
       accepting = false;
+      onEmbeddedEvent?.close();
       queue.hold();
       clearInterval(pruneTimer);
       const drained = await running.idle(config.shutdownTimeoutMs);

@@ -1,5 +1,5 @@
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { RowStats } from '../csv/create-row-transform.ts';
+import type { RowStats } from '../csv/create-ndjson-parser.ts';
 import type { PipelineRegistry } from '../csv/create-pipeline-registry.ts';
 import { AppError } from '../errors.ts';
 import { openS3ObjectStream } from '../storage/open-s3-object-stream.ts';

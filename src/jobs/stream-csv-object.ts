@@ -2,8 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { createRecordParser } from '../csv/create-record-parser.ts';
-import { createRowTransform, type RowStats } from '../csv/create-row-transform.ts';
+import { createNdjsonParser, type RowStats } from '../csv/create-ndjson-parser.ts';
 import { csvParseOptions } from '../csv/csv-parse-options.ts';
 import { headerLine } from '../csv/header-line.ts';
 import { peekHead } from '../csv/peek-head.ts';
@@ -57,11 +56,11 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
       input = peeked.stream;
       delimiter = sniffDelimiter(headerLine(peeked.head, definition.csv), definition.csv.quote);
     }
-    const rows = createRowTransform({ pipeline: definition, delimiter, maxRecordBytes, rejects: rejectsUpload.stream, stats });
-    // A failed rejects upload stops the rows too (the row stage may be waiting for it to drain).
-    rejectsUpload.done.catch((error: unknown) => rows.destroy(error as Error));
-    const parser = createRecordParser(csvParseOptions(definition.csv, delimiter, maxRecordBytes));
-    await pipeline(input, parser, rows, rowsUpload.stream, { signal });
+    const csv = csvParseOptions(definition.csv, delimiter, maxRecordBytes);
+    const parser = createNdjsonParser({ pipeline: definition, csv, delimiter, maxRecordBytes, rejects: rejectsUpload.stream, stats });
+    // A failed rejects upload stops the parser too (it may be waiting for the rejects to drain).
+    rejectsUpload.done.catch((error: unknown) => parser.destroy(error as Error));
+    await pipeline(input, parser, rowsUpload.stream, { signal });
     rejectsUpload.stream.end();
     await decoding;
   } catch (error) {

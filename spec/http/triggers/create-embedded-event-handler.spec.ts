@@ -4,7 +4,8 @@ import { createEmbeddedEventHandler } from '../../../src/http/triggers/create-em
 import { createOwnWrites } from '../../../src/http/uploads/create-own-writes.ts';
 import type { JobRequest } from '../../../src/jobs/accept-jobs.ts';
 import { createLogger } from '../../../src/logging/create-logger.ts';
-import { startTestService, type TestService } from '../../helpers/test-service.ts';
+import { pacedJob } from '../../helpers/paced-job.ts';
+import { startTestService, waitForJob, type TestService } from '../../helpers/test-service.ts';
 
 interface ListedJob {
   id: string;
@@ -74,6 +75,28 @@ describe('createEmbeddedEventHandler', () => {
       await settle('uploads');
       expect(await jobsFor('up/quiet.csv')).to.deep.equal([]);
       expect((await jobsFor('up/loud.csv')).map((job) => job.trigger)).to.deep.equal(['upload']);
+    });
+  });
+
+  describe('in the service, with the queue full', () => {
+    it('should keep an event refused for a full queue and start its job once there is room, losing none', async () => {
+      const svc = await startTestService({ env: { QUEUE_CAPACITY: '1', JOB_CONCURRENCY: '1' }, runJob: pacedJob({ everyMs: 20, updates: 10 }) });
+      try {
+        const keys = ['burst/1.csv', 'burst/2.csv', 'burst/3.csv', 'burst/4.csv', 'burst/5.csv'];
+        await Promise.all(keys.map((key) => svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: 'a\n1\n' }))));
+        const deadline = Date.now() + 15_000;
+        let jobs: ListedJob[] = [];
+        while (jobs.length < keys.length && Date.now() < deadline) {
+          jobs = ((await (await svc.fetch('/v1/jobs?limit=1000')).json()) as { jobs: ListedJob[] }).jobs;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(jobs.map((job) => job.source.key).sort()).to.deep.equal(keys);
+        for (const job of jobs) expect((await waitForJob(svc, job.id))['status']).to.equal('succeeded');
+        const deferred = svc.logs().filter((line) => String(line['message']).startsWith('embedded S3 event deferred'));
+        expect(deferred.length, 'some events had to wait').to.be.greaterThan(0);
+      } finally {
+        await svc.stop();
+      }
     });
   });
 

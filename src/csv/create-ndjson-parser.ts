@@ -1,0 +1,181 @@
+import { Parser, type Options } from 'csv-parse';
+import type { TransformCallback, Writable } from 'node:stream';
+import { AppError } from '../errors.ts';
+import { compileRecordConverter, type ColumnInfo, type RecordConverter } from './compile-record-converter.ts';
+import { encodeCsvRecord } from './encode-csv-record.ts';
+import { formatReject } from './format-reject.ts';
+import type { Pipeline } from './pipeline-schema.ts';
+import { translateParseError } from './translate-parse-error.ts';
+
+/** Counters the job samples for progress and the manifest; the parser updates them. */
+export interface RowStats {
+  rows: number;
+  rejected: number;
+  /** UTF-8 bytes of NDJSON pushed to the rows output so far. */
+  rowsBytes: number;
+  /** UTF-8 bytes written to the rejects output so far. */
+  rejectsBytes: number;
+  /** The output columns, known once the header is read. */
+  columns: readonly ColumnInfo[];
+}
+
+export interface NdjsonParserOptions {
+  readonly pipeline: Pipeline;
+  /** csv-parse's options for the job (see `csvParseOptions`). */
+  readonly csv: Options;
+  /** The delimiter in use (configured or detected), to write a reject's raw text. */
+  readonly delimiter: string;
+  /** `CSV_MAX_RECORD_BYTES`, for the message of an over-long record. */
+  readonly maxRecordBytes: number;
+  /** Where reject lines go (the rejects upload); its backpressure is honoured. */
+  readonly rejects: Writable;
+  readonly stats: RowStats;
+}
+
+/** Rows NDJSON leaves in chunks of about this many characters, not per row. */
+const BATCH_CHARS = 64 * 1024;
+
+/**
+ * CSV bytes in, rows NDJSON bytes out: csv-parse's stream parser whose records
+ * are converted the moment it produces them. The header is read, each record
+ * becomes one JSON line, rejects go to their own stream, and records and
+ * physical lines are numbered (a quoted line break makes a record span several
+ * lines). No record is kept or passed through a stream of its own: it is
+ * garbage before the next one is parsed, which keeps a small V8 nursery enough
+ * and spares the stream machinery per record (it cost more than the
+ * conversion). A parse error fails the stream with the line where the bad
+ * record starts.
+ */
+export function createNdjsonParser(options: NdjsonParserOptions): Parser {
+  return new NdjsonParser(options);
+}
+
+class NdjsonParser extends Parser {
+  readonly #options: NdjsonParserOptions;
+  /** Physical line where the next record starts. */
+  #line: number;
+  /** Data records seen (accepted and rejected). */
+  #record = 0;
+  /** Built from the header (or the pipeline's columns) before the first data record. */
+  #converter: RecordConverter | undefined;
+  /** NDJSON not pushed yet. */
+  #text = '';
+  /** The first failure of the row stage (the rest of the chunk is ignored). */
+  #failure: Error | undefined;
+  /** Whether the rejects stream asked to wait. */
+  #wait = false;
+  /** Inside csv-parse's own `_transform`/`_flush`, whose `push(null)` is dropped. */
+  #parsing = false;
+
+  constructor(options: NdjsonParserOptions) {
+    super({ ...options.csv, readableObjectMode: false, readableHighWaterMark: BATCH_CHARS } as Options);
+    this.#options = options;
+    const { pipeline, stats } = options;
+    this.#line = pipeline.csv.skipLines + 1;
+    if (!pipeline.csv.header) {
+      this.#converter = compileRecordConverter(Object.keys(pipeline.columns), pipeline, this.#line);
+      stats.columns = this.#converter.columns;
+    }
+  }
+
+  // csv-parse hands over each record through `this.push`; it is converted here.
+  // Its own end-of-input `push(null)` is dropped: the stream ends after `_flush`.
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (Array.isArray(chunk)) {
+      if (this.#failure === undefined) {
+        try {
+          this.#take(chunk as string[]);
+        } catch (error) {
+          this.#failure = error as Error;
+        }
+      }
+      return true;
+    }
+    if (chunk === null && this.#parsing) return true;
+    return super.push(chunk, encoding);
+  }
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#parsing = true;
+    super._transform(chunk, encoding, (error?: Error | null) => {
+      this.#parsing = false;
+      this.#settle(error, callback);
+    });
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#parsing = true;
+    super._flush((error?: Error | null) => {
+      this.#parsing = false;
+      if (!error && this.#failure === undefined && this.#converter === undefined) {
+        // No header at all (an empty object): fail only if the pipeline requires columns.
+        try {
+          this.#compile([]);
+        } catch (failure) {
+          this.#failure = failure as Error;
+        }
+      }
+      this.#settle(error, callback);
+    });
+  }
+
+  #settle(error: Error | null | undefined, callback: TransformCallback): void {
+    this.#pushText();
+    if (this.#failure !== undefined) callback(this.#failure);
+    else if (error) callback(translateParseError(error, this.#line, this.#options.maxRecordBytes));
+    else if (this.#wait) {
+      this.#wait = false;
+      this.#options.rejects.once('drain', () => callback());
+    } else callback();
+  }
+
+  #pushText(): void {
+    if (this.#text === '') return;
+    const bytes = Buffer.from(this.#text);
+    this.#text = '';
+    this.#options.stats.rowsBytes += bytes.length;
+    super.push(bytes);
+  }
+
+  #compile(names: readonly string[]): void {
+    this.#converter = compileRecordConverter(names, this.#options.pipeline, this.#line);
+    this.#options.stats.columns = this.#converter.columns;
+  }
+
+  #take(fields: string[]): void {
+    const { pipeline, stats } = this.#options;
+    const start = this.#line;
+    this.#line += 1 + lineFeedsIn(fields);
+    // An empty line: a physical line, not a record.
+    if (fields.length === 1 && fields[0] === '') return;
+    if (this.#converter === undefined) {
+      this.#converter = compileRecordConverter(fields.map((name) => name.trim()), pipeline, start);
+      stats.columns = this.#converter.columns;
+      return;
+    }
+    this.#record += 1;
+    const result = this.#converter.convert(fields);
+    if (typeof result === 'string') {
+      stats.rows += 1;
+      this.#text += result;
+      if (this.#text.length >= BATCH_CHARS) this.#pushText();
+      return;
+    }
+    stats.rejected += 1;
+    const maxRejected = pipeline.maxRejected;
+    if (maxRejected !== null && stats.rejected > maxRejected) {
+      throw new AppError('too_many_rejects', `More than ${maxRejected} records were rejected (pipeline "${pipeline.name}"); the last at line ${start}: ${result.reason}.`);
+    }
+    const text = formatReject({ line: start, record: this.#record, reason: result.reason, raw: encodeCsvRecord(fields, this.#options.delimiter, pipeline.csv.quote) });
+    stats.rejectsBytes += Buffer.byteLength(text);
+    if (!this.#options.rejects.write(text)) this.#wait = true;
+  }
+}
+
+function lineFeedsIn(fields: readonly string[]): number {
+  let count = 0;
+  for (const field of fields) {
+    for (let at = field.indexOf('\n'); at !== -1; at = field.indexOf('\n', at + 1)) count += 1;
+  }
+  return count;
+}
