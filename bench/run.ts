@@ -122,6 +122,9 @@ if (parts.has('job-rss')) {
 if (parts.has('upload-rss')) {
   // Peak RSS during a big upload, in a fresh service process.
   const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'c') }, 'dist/main.js', IMAGE_NODE_ARGS);
+  const fresh = await memoryOf(service.process.pid!);
+  // Idle as deployed: a running service answers its health checks (the image's HEALTHCHECK, a load balancer).
+  await sampleLatency(`${service.url}/healthz`, 10, new Promise((resolve) => setTimeout(resolve, 2000)));
   const idle = await memoryOf(service.process.pid!);
   // A first small upload loads and compiles the upload path once, as any running service has.
   await streamUpload(`${service.url}/v1/uploads`, warmFile, { key: 'bench/warm-up.csv', process: 'false' });
@@ -131,9 +134,9 @@ if (parts.has('upload-rss')) {
   await stopService(service);
   const growth = round(during.peakMb - warm.rssMb);
   result['rssBigUploadMb'] = {
-    size: rssMbSize, idle: round(idle.rssMb), afterWarmUp: round(warm.rssMb), peak: round(during.peakMb), growth, growthFromIdle: round(during.peakMb - idle.rssMb), MBs: round(rssMbSize / upload.seconds),
+    size: rssMbSize, fresh: round(fresh.rssMb), idle: round(idle.rssMb), growthFromFresh: round(during.peakMb - fresh.rssMb), afterWarmUp: round(warm.rssMb), peak: round(during.peakMb), growth, growthFromIdle: round(during.peakMb - idle.rssMb), MBs: round(rssMbSize / upload.seconds),
   };
-  table[`peak RSS, ${rssMbSize} MiB upload (MB)`] = { measured: round(during.peakMb), ratio: `+${growth} (+${round(during.peakMb - idle.rssMb)} from idle)`, target: '≤ 150, + < 64' };
+  table[`peak RSS, ${rssMbSize} MiB upload (MB)`] = { measured: round(during.peakMb), ratio: `+${round(during.peakMb - idle.rssMb)} over idle (+${round(during.peakMb - fresh.rssMb)} over a fresh start)`, target: '≤ 150, + < 64' };
 }
 await s3.kill();
 client.destroy();
