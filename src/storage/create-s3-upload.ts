@@ -126,7 +126,7 @@ class MultipartWriter extends Writable {
       callback(error);
       return;
     }
-    const reason = this.#translate(error ?? this.#failure ?? new AppError('cancelled', `The upload to s3://${this.#options.bucket}/${this.#options.key} was stopped before it ended.`));
+    const reason = this.#translate(error ?? this.#failure ?? this.#stopped());
     void this.#abandon().then(() => {
       this.#settle(() => this.#reject(reason));
       callback(error);
@@ -244,7 +244,11 @@ class MultipartWriter extends Writable {
   /** Throws once the upload failed or was destroyed: nothing more may be sent (after an abort, a new part would start a new upload). */
   #checkOpen(): void {
     if (this.#failure !== undefined) throw this.#failure;
-    if (this.destroyed) throw new AppError('cancelled', `The upload to s3://${this.#options.bucket}/${this.#options.key} was stopped before it ended.`);
+    if (this.destroyed) throw this.#stopped();
+  }
+
+  #stopped(): AppError {
+    return new AppError('cancelled', `The upload to s3://${this.#options.bucket}/${this.#options.key} was stopped before it ended.`);
   }
 
   async #settleInFlight(): Promise<void> {
