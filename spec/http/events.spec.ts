@@ -101,6 +101,25 @@ describe('eventRoutes (through the service)', () => {
     expect(sse.events.at(-1)!.event).to.equal('cancelled');
   });
 
+  it('should end a queued job\'s stream with `cancelled` at the cancel, while the job ahead of it still runs', async () => {
+    const one = await startTestService({ env: { API_TOKEN: TOKEN, JOB_CONCURRENCY: '1', SHUTDOWN_TIMEOUT_MS: '100' }, embeddedS3Events: false, runJob: pacedJob({ everyMs: 20, updates: Infinity }) });
+    try {
+      const post = async (key: string) => {
+        const response = await one.fetch('/v1/trigger', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key, versionId: 'v1' }) });
+        return ((await response.json()) as { jobs: { id: string }[] }).jobs[0]!.id;
+      };
+      const running = await post('events/ahead.csv');
+      const queued = await post('events/behind.csv');
+      const { sse } = await openSse(new URL(`/v1/jobs/${queued}/events`, one.url), auth);
+      expect((await one.fetch(`/v1/jobs/${queued}`, { method: 'DELETE' })).status).to.equal(202);
+      await sse.ended;
+      expect(sse.events.at(-1)!.event).to.equal('cancelled');
+      expect((await (await one.fetch(`/v1/jobs/${running}`)).json() as { status: string }).status, 'the job ahead never ends by itself').to.equal('running');
+    } finally {
+      await one.stop();
+    }
+  });
+
   it('should stream every job on /v1/events, and let go of a client that leaves', async () => {
     const before = await gauge('s3_csv_ingest_event_stream_clients');
     const { sse } = await openSse(new URL('/v1/events', svc.url), auth);

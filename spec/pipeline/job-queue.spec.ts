@@ -10,11 +10,12 @@ const a: Job = { id: 'a' };
 const b: Job = { id: 'b' };
 const c: Job = { id: 'c' };
 
-/** What a queue emitted, in order, as `queued <id>`, `job <id>`, `cancel <id>`. */
+/** What a queue emitted, in order, as `queued <id>`, `job <id>`, `withdrawn <id>`, `cancel <id>`. */
 function record(queue: JobQueue<Job>): string[] {
   const seen: string[] = [];
   queue.events$.subscribe((event) => seen.push(`${event.type} ${event.job.id}`));
   queue.jobs$.subscribe((job) => seen.push(`job ${job.id}`));
+  queue.withdrawn$.subscribe((job) => seen.push(`withdrawn ${job.id}`));
   queue.cancels$.subscribe((id) => seen.push(`cancel ${id}`));
   return seen;
 }
@@ -115,7 +116,7 @@ describe('createJobQueue', () => {
     expect(queue.claim(b)).to.equal('cancelled');
   });
 
-  it('should cancel a waiting job: it cannot be claimed and its id goes to cancels$', () => {
+  it('should cancel a waiting job: it cannot be claimed, it is withdrawn at once and its id goes to cancels$', () => {
     const queue = createJobQueue<Job>({ capacity: 2 });
     const seen = record(queue);
     queue.enqueue([a, b]);
@@ -124,7 +125,7 @@ describe('createJobQueue', () => {
 
     expect(queue.claim(a)).to.equal('cancelled');
     expect([queue.size(), queue.free()]).to.deep.equal([1, 1]);
-    expect(seen).to.deep.equal(['queued a', 'job a', 'queued b', 'job b', 'cancel a']);
+    expect(seen).to.deep.equal(['queued a', 'job a', 'queued b', 'job b', 'withdrawn a', 'cancel a']);
   });
 
   it('should hold waiting jobs once draining, and refuse new ones', () => {

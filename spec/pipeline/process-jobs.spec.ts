@@ -184,7 +184,7 @@ describe('processJobs', () => {
     });
   });
 
-  it('should not start a job cancelled while it waits', () => {
+  it('should not start a job cancelled while it waits, reporting it at its turn when the source has no withdrawn$', () => {
     testScheduler.run(({ hot, cold, expectObservable, expectSubscriptions }) => {
       const jobs$ = hot('    ab------c  ', jobs);
       const cancels$ = hot(' --b        ');
@@ -233,7 +233,7 @@ describe('processJobs', () => {
     });
   });
 
-  it('should cancel a waiting job of a real queue and complete when the queue closes', () => {
+  it('should report a waiting job of a real queue as cancelled at the cancel, never start it, and complete when the queue closes', () => {
     const queue = createJobQueue<Job>({ capacity: 10 });
     let cancelledWhileWaiting: boolean | undefined;
     testScheduler.run(({ hot, cold, expectObservable }) => {
@@ -243,7 +243,7 @@ describe('processJobs', () => {
         c: () => queue.close(),
       });
       const runA = cold('    ----d     ', updates);
-      const expected = '     a---(sx)-|';
+      const expected = '     a-x-s----|';
 
       actions.subscribe((act) => act());
       expectObservable(processJobs(queue, runFrom({ a: runA }), { ...config, concurrency: 1 }))

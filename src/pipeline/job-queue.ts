@@ -20,11 +20,19 @@ export interface JobSource<J> {
   readonly jobs$: Observable<J>;
   /** Ids of jobs cancelled after they were enqueued. */
   readonly cancels$: Observable<string>;
+  /**
+   * Jobs cancelled while they waited, at the moment of the cancel (their claim
+   * then says `cancelled`). Without it, `processJobs` reports such a job only
+   * when its turn comes.
+   */
+  readonly withdrawn$?: Observable<J>;
   /** Called when a job's turn comes. */
   claim(job: J): ClaimResult;
 }
 
 export interface JobQueue<J extends { readonly id: string }> extends JobSource<J> {
+  /** Jobs cancelled while they waited, at the moment of the cancel. */
+  readonly withdrawn$: Observable<J>;
   /** `queued` lifecycle events. */
   readonly events$: Observable<JobEvent<J, never, never>>;
   /**
@@ -51,10 +59,12 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
   const jobs = new Subject<J>();
   // Ids of cancelled jobs, for the pipeline to stop running ones.
   const cancels = new Subject<string>();
+  // Jobs cancelled while they waited, reported at once.
+  const withdrawn = new Subject<J>();
   // `queued` events for the lifecycle stream.
   const events = new Subject<JobEvent<J, never, never>>();
-  // Ids enqueued and not yet started or cancelled: the queue's depth.
-  const waiting = new Set<string>();
+  // Jobs enqueued and not yet started or cancelled, by id: the queue's depth.
+  const waiting = new Map<string, J>();
   // Set by `hold` or `close`: nothing more is accepted.
   let closed = false;
   // Set by `hold`: waiting jobs are not started.
@@ -63,6 +73,7 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
   return {
     jobs$: jobs.asObservable(),
     cancels$: cancels.asObservable(),
+    withdrawn$: withdrawn.asObservable(),
     events$: events.asObservable(),
     enqueue(batch, options = {}) {
       if (closed) throw new AppError('shutting_down', 'The job queue is closed; the service is shutting down.');
@@ -74,7 +85,7 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
           `The job queue is full (${waiting.size} of ${capacity} waiting); ${fresh.length} more cannot be accepted.`,
         );
       }
-      for (const job of fresh) waiting.add(job.id);
+      for (const job of fresh) waiting.set(job.id, job);
       for (const job of fresh) {
         events.next({ type: 'queued', job });
         jobs.next(job);
@@ -85,9 +96,13 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
       return holding ? 'held' : 'start';
     },
     cancel(id) {
-      const wasWaiting = waiting.delete(id);
+      const job = waiting.get(id);
+      if (job !== undefined) {
+        waiting.delete(id);
+        withdrawn.next(job);
+      }
       cancels.next(id);
-      return wasWaiting;
+      return job !== undefined;
     },
     size: () => waiting.size,
     free: () => Math.max(0, capacity - waiting.size),
@@ -99,6 +114,7 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
       closed = true;
       jobs.complete();
       cancels.complete();
+      withdrawn.complete();
       events.complete();
     },
   };

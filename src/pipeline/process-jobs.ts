@@ -41,14 +41,18 @@ export function processJobs<J extends { readonly id: string }, P, R>(
     scheduler = asyncScheduler,
   } = config;
 
-  return source.jobs$.pipe(mergeMap((job) => defer(() => runOne(job)), concurrency));
+  const run$ = source.jobs$.pipe(mergeMap((job) => defer(() => runOne(job)), concurrency));
+  if (source.withdrawn$ === undefined) return run$;
+  // A job cancelled while it waits is reported at once, not when its turn comes.
+  const withdrawn$ = source.withdrawn$.pipe(map((job): JobEvent<J, P, R> => ({ type: 'cancelled', job, attempt: priorAttempts(job) })));
+  return merge(run$, withdrawn$);
 
   function runOne(job: J): Observable<JobEvent<J, P, R>> {
     // Attempt number of the attempt under way (or last made).
     let attempt = priorAttempts(job);
     const claim = source.claim(job);
     if (claim === 'held') return EMPTY;
-    if (claim === 'cancelled') return of({ type: 'cancelled', job, attempt });
+    if (claim === 'cancelled') return source.withdrawn$ === undefined ? of({ type: 'cancelled', job, attempt }) : EMPTY;
     // Delay chosen for the next retry, shared by the event and the timer.
     let retryInMs = 0;
     const retriesLeft = Math.max(0, maxAttempts - attempt - 1);
