@@ -171,21 +171,19 @@ class MultipartWriter extends Writable {
     return this.#current!;
   }
 
-  /** Sends the part being filled (fewer than `queueSize` are in flight: its buffer is one of them). */
+  /** Sends the part being filled. No wait for room: its buffer is one of at most `queueSize`, so fewer than that are in flight. */
   async #sendPart(): Promise<void> {
     const buffer = this.#current!;
     const body = buffer.subarray(0, this.#filled);
     const partNumber = this.#nextPart++;
     this.#current = undefined;
     this.#filled = 0;
-    while (this.#inFlight.size >= this.#options.queueSize) await Promise.race(this.#inFlight);
     this.#checkOpen();
     const { bucket, key, contentType } = this.#options;
     this.#uploadId ??= this.#client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType })).then(({ UploadId }) => {
       if (UploadId === undefined) throw new Error('CreateMultipartUpload returned no UploadId.');
       return UploadId;
     });
-    this.#checkOpen();
     const uploadId = await this.#uploadId;
     this.#checkOpen();
     const sending: Promise<void> = this.#client
