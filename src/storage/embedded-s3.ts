@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { supportAbortMultipartUpload } from './s3rver-abort-multipart-upload.ts';
+import { completeMultipartUploadsInPlace } from './s3rver-fast-multipart-complete.ts';
 
 /** The S3 event record the embedded server emits when an object is written. */
 export interface EmbeddedS3Event {
@@ -53,6 +55,8 @@ export async function startEmbeddedS3(config: EmbeddedS3Config): Promise<Embedde
   });
   // s3rver 3.7 cannot abort a multipart upload by itself: aborted uploads (jobs, the upload endpoint) would leave their parts on disk.
   supportAbortMultipartUpload(server, directory);
+  // …and it completes one by copying and hashing every byte again in JavaScript.
+  completeMultipartUploadsInPlace(server, createRequire(import.meta.url)('s3rver/lib/models/error.js') as Parameters<typeof completeMultipartUploadsInPlace>[1]);
   if (onEvent) {
     server.on('event', (event: { Records?: EmbeddedS3Event[] }) => {
       for (const record of event.Records ?? []) onEvent(record);
