@@ -3,14 +3,14 @@
 // their own processes, and prints a table and one JSON line. See BENCHMARKS.md.
 import { Upload } from '@aws-sdk/lib-storage';
 import { parse } from 'csv-parse';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { csvParseOptions } from '../src/csv/csv-parse-options.ts';
 import { parsePipelines } from '../src/csv/parse-pipelines.ts';
 import { createS3Client } from '../src/storage/create-s3-client.ts';
@@ -19,6 +19,7 @@ import { GENERATED_COLUMNS, generateCsv } from './generate-csv.ts';
 import { cpuSecondsOf, memoryOf, round, sampleLatency } from './measure.ts';
 import { streamUpload } from './stream-upload.ts';
 
+const execFileAsync = promisify(execFile);
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '256' }, 'rss-mb': { type: 'string', default: '1024' }, only: { type: 'string', default: 'speed,job-rss,upload-rss' } } });
 // Parts to run; all by default (a part alone is for working on it, the full run is what BENCHMARKS.md reports).
 const parts = new Set(values.only.split(','));
@@ -49,6 +50,18 @@ const parseOnlyRun = () => timed(async () => {
   await pipeline(createReadStream(dataFile, { highWaterMark: MB }), parse(csvParseOptions(benchPipeline!.csv, ',', MB)), sink);
   return records;
 });
+// 2. The job's own CSV → NDJSON step on one core, the same bytes, no S3 (bench/convert-only.ts,
+// its own process): a job runs on one worker thread, so this bounds one job. Also run twice at
+// once: how this machine's cores scale the same work, which bounds two jobs against one.
+const convertOnlyRun = async () => {
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'bench/convert-only.ts', dataFile]);
+  return JSON.parse(stdout) as { seconds: number };
+};
+const convertPairRun = async () => {
+  const runs = await Promise.all([convertOnlyRun(), convertOnlyRun()]);
+  return { seconds: Math.max(...runs.map((run) => run.seconds)) };
+};
+const bestOf = (runs: readonly { seconds: number }[]) => runs.reduce((best, run) => (run.seconds < best.seconds ? run : best));
 // The service runs compiled, as in the image (tsx would add its compiler to every thread's memory).
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 const size = (await stat(dataFile)).size;
@@ -70,12 +83,21 @@ const table: Record<string, { measured: unknown; ratio: string; target: string }
 
 if (parts.has('speed')) {
   const parseRuns = [await parseOnlyRun()];
+  const convertRuns = [await convertOnlyRun()];
+  // Two at once, with nothing else running (here and at the end): the slower one's time counts.
+  const pairRuns = [await convertPairRun()];
   const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'a') }, 'dist/main.js', IMAGE_NODE_ARGS);
   // /healthz idle.
   const idle = await sampleLatency(`${service.url}/healthz`, 10, new Promise((resolve) => setTimeout(resolve, 3000)));
-  // One job end to end (trigger → manifest written).
+  // One job end to end (trigger → manifest written), and the CPU each process used.
+  const cpuBeforeOne = { service: await cpuSecondsOf(service.process.pid!), s3: await cpuSecondsOf(s3.process.pid!) };
   const one = await timed(() => runJobs(service, ['bench/one.csv']));
+  const coresOne = {
+    service: round(((await cpuSecondsOf(service.process.pid!)) - cpuBeforeOne.service) / one.seconds, 2),
+    s3Server: round(((await cpuSecondsOf(s3.process.pid!)) - cpuBeforeOne.s3) / one.seconds, 2),
+  };
   parseRuns.push(await parseOnlyRun());
+  convertRuns.push(await convertOnlyRun());
   // Two jobs at once, /healthz sampled meanwhile, and the CPU each process used.
   const cpuBefore = { service: await cpuSecondsOf(service.process.pid!), s3: await cpuSecondsOf(s3.process.pid!) };
   const twoRun = runJobs(service, ['bench/two-a.csv', 'bench/two-b.csv']);
@@ -86,7 +108,15 @@ if (parts.has('speed')) {
   };
   await stopService(service);
   parseRuns.push(await parseOnlyRun());
-  const parseOnly = parseRuns.reduce((best, run) => (run.seconds < best.seconds ? run : best));
+  convertRuns.push(await convertOnlyRun());
+  pairRuns.push(await convertPairRun());
+  const parseOnly = bestOf(parseRuns);
+  const convertOnly = bestOf(convertRuns);
+  // Two jobs need twice the CPU of one for twice the bytes: on the machine's cores they can
+  // reach at most cores ÷ (cores one job used, service and S3 server together) × one job.
+  const pair = bestOf(pairRuns);
+  const convertPairScaling = round((2 * convertOnly.seconds) / pair.seconds, 2);
+  const twoJobsBound = round(os.cpus().length / (coresOne.service + coresOne.s3Server), 2);
   Object.assign(result, {
     parseOnlyMBs: round(mbOf(size) / parseOnly.seconds),
     oneJobMBs: round(mbOf(size) / one.seconds),
@@ -94,6 +124,13 @@ if (parts.has('speed')) {
     twoJobsMBs: round((2 * mbOf(size)) / two.seconds),
     twoJobsVsOne: round(one.seconds * 2 / two.seconds, 2),
     parseOnlyRunsMBs: parseRuns.map((run) => round(mbOf(size) / run.seconds)),
+    convertOnlyMBs: round(mbOf(size) / convertOnly.seconds),
+    convertOnlyVsParse: round(parseOnly.seconds / convertOnly.seconds, 2),
+    convertOnlyRunsMBs: convertRuns.map((run) => round(mbOf(size) / run.seconds)),
+    convertTwoAtOnceRunsMBs: pairRuns.map((run) => round((2 * mbOf(size)) / run.seconds)),
+    convertTwoAtOnceVsOne: convertPairScaling,
+    coresUsedDuringOneJob: coresOne,
+    twoJobsVsOneBound: twoJobsBound,
     coresUsedDuringTwoJobs: cores,
     healthzIdleMs: idle,
     healthzTwoJobsMs: busy,
@@ -101,6 +138,9 @@ if (parts.has('speed')) {
   Object.assign(table, {
     'one job (MB/s)': { measured: result['oneJobMBs'], ratio: `${String(result['oneJobVsParse'])} × parse-only`, target: '≥ 0.8 × parse-only' },
     'csv-parse only (MB/s)': { measured: result['parseOnlyMBs'], ratio: '', target: 'ceiling' },
+    'CSV → NDJSON on one core, no S3 (MB/s)': { measured: result['convertOnlyMBs'], ratio: `${String(result['convertOnlyVsParse'])} × parse-only`, target: 'bound of one job' },
+    'CSV → NDJSON, two processes at once (MB/s)': { measured: round((2 * mbOf(size)) / pair.seconds), ratio: `${convertPairScaling} × one alone`, target: 'how the cores scale' },
+    'cores used, one job: service / S3 server': { measured: `${coresOne.service} / ${coresOne.s3Server}`, ratio: `two jobs ≤ ${twoJobsBound} × one job`, target: '' },
     'two jobs (MB/s)': { measured: result['twoJobsMBs'], ratio: `${String(result['twoJobsVsOne'])} × one job`, target: '≥ 1.6 × one job' },
     'cores used, two jobs: service / S3 server': { measured: `${cores.service} / ${cores.s3Server}`, ratio: '', target: '' },
     '/healthz p50/p99 idle (ms)': { measured: `${idle.p50} / ${idle.p99}`, ratio: '', target: '' },
