@@ -10,18 +10,61 @@ export type ColumnConverter = (field: string) => string | undefined;
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+$/;
-// A decimal already in the form `String(Number(field))` gives: no exponent, no leading
-// zero, no trailing zero in the fraction. With at most 15 digits it round-trips exactly.
-const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
-// Below 1e-6 `String` switches to exponent form.
-const TINY = /^-?0\.0{6}/;
-const PLAIN_INTEGER = /^-?(?:0|[1-9]\d{0,14})$/;
-
-/** Whether a field is its own canonical JSON number text: the per-row fast path, no conversion needed. */
+/**
+ * Whether a field is its own canonical JSON number text, the form `String(Number(field))`
+ * gives: an optional minus, no leading zero, no trailing zero in the fraction, no exponent,
+ * at most 15 digits (so it round-trips exactly), not `-0`, not below 1e-6 (`String` turns
+ * those to exponent form). The per-row fast path: checked character by character, no
+ * regular expression, no conversion.
+ */
 function isCanonicalDecimal(field: string): boolean {
-  if (field.length > 17 || !PLAIN_DECIMAL.test(field)) return false;
-  const digits = field.length - (field.charCodeAt(0) === 45 ? 1 : 0) - (field.includes('.') ? 1 : 0);
-  return digits <= 15 && field !== '-0' && !TINY.test(field);
+  const length = field.length;
+  if (length === 0 || length > 17) return false;
+  let at = field.charCodeAt(0) === MINUS ? 1 : 0;
+  if (at === length) return false;
+  const first = field.charCodeAt(at);
+  let digits = 0;
+  if (first === ZERO) {
+    at += 1;
+    digits = 1;
+    // `0` itself; `-0` is not canonical.
+    if (at === length) return length === 1;
+  } else {
+    while (at < length && isDigit(field.charCodeAt(at))) {
+      at += 1;
+      digits += 1;
+    }
+    if (digits === 0) return false;
+    if (at === length) return digits <= 15;
+  }
+  if (field.charCodeAt(at) !== DOT) return false;
+  at += 1;
+  const fraction = at;
+  while (at < length && isDigit(field.charCodeAt(at))) at += 1;
+  if (at !== length || at === fraction || field.charCodeAt(length - 1) === ZERO) return false;
+  digits += length - fraction;
+  // 0.000000…: below 1e-6.
+  if (first === ZERO && length - fraction >= 6 && field.startsWith('000000', fraction)) return false;
+  return digits <= 15;
+}
+
+/** Whether a field is its own canonical JSON integer text: no sign but minus, no leading zero, at most 15 digits, not `-0`. */
+function isCanonicalInteger(field: string): boolean {
+  const length = field.length;
+  const start = field.charCodeAt(0) === MINUS ? 1 : 0;
+  const digits = length - start;
+  if (digits === 0 || digits > 15) return false;
+  if (field.charCodeAt(start) === ZERO) return length === 1;
+  for (let at = start; at < length; at += 1) if (!isDigit(field.charCodeAt(at))) return false;
+  return true;
+}
+
+const MINUS = 45;
+const DOT = 46;
+const ZERO = 48;
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
 
 function toNumber(field: string): string | undefined {
@@ -33,7 +76,7 @@ function toNumber(field: string): string | undefined {
 }
 
 function toInteger(field: string): string | undefined {
-  if (PLAIN_INTEGER.test(field) && field !== '-0') return field;
+  if (isCanonicalInteger(field)) return field;
   const text = field.trim();
   if (!INTEGER.test(text)) return undefined;
   const value = Number(text);
@@ -41,6 +84,8 @@ function toInteger(field: string): string | undefined {
 }
 
 function toBoolean(field: string): string | undefined {
+  // The common spellings first, without a trimmed and lower-cased copy.
+  if (field === 'true' || field === 'false') return field;
   switch (field.trim().toLowerCase()) {
     case 'true':
     case '1':
@@ -53,6 +98,19 @@ function toBoolean(field: string): string | undefined {
   }
 }
 
+/**
+ * A string as JSON text. Most fields need no escape: they are quoted as they are, after
+ * one pass over their characters (quote, backslash, control characters and any surrogate,
+ * which `JSON.stringify` escapes when unpaired, go to `JSON.stringify`).
+ */
+function toJsonString(field: string): string {
+  for (let at = 0; at < field.length; at += 1) {
+    const code = field.charCodeAt(at);
+    if (code < 32 || code === 34 || code === 92 || (code >= 0xd800 && code <= 0xdfff)) return JSON.stringify(field);
+  }
+  return `"${field}"`;
+}
+
 function toTimestamp(field: string): string | undefined {
   const iso = parseTimestamp(field.trim());
   return iso === undefined ? undefined : `"${iso}"`;
@@ -60,7 +118,7 @@ function toTimestamp(field: string): string | undefined {
 
 /** One converter per column type. Strings are kept as they are (JSON-escaped). */
 export const COLUMN_CONVERTERS: Readonly<Record<ColumnType, ColumnConverter>> = Object.freeze({
-  string: (field: string) => JSON.stringify(field),
+  string: toJsonString,
   number: toNumber,
   integer: toInteger,
   boolean: toBoolean,
