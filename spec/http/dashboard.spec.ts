@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sparticuz from '@sparticuz/chromium';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,7 +7,16 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startTestService, type TestService } from '../helpers/test-service.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+// Flags that would weaken what the page is tested under (its CSP, same-origin rules) stay off.
+const WEAKENING = new Set(['--disable-web-security', '--allow-running-insecure-content']);
+
+/** A browser from CHROMIUM_PATH, else the system's, else the one the @sparticuz/chromium dev dependency ships. */
+async function findChromium(): Promise<{ executablePath: string; args: string[] }> {
+  const explicit = process.env.CHROMIUM_PATH ?? (existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined);
+  if (explicit !== undefined) return { executablePath: explicit, args: [] };
+  return { executablePath: await sparticuz.executablePath(), args: sparticuz.args.filter((arg) => !WEAKENING.has(arg)) };
+}
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../artifacts');
 const TOKEN = 'dashboard-token';
 const CSV = 'name,city\nAda,London\nGrace,New York\nLinus,Helsinki,extra\n';
@@ -20,15 +30,15 @@ describe('dashboard (headless Chromium)', function () {
   const problems: string[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does it).`);
+    const browser = await findChromium();
     // The service as it ships: the CSV job in worker threads, uploads into the embedded S3.
     svc = await startTestService({ env: { API_TOKEN: TOKEN, JOB_CONCURRENCY: '2' }, embeddedS3Events: false });
     userDataDir = await mkdtemp(path.join(os.tmpdir(), 's3-csv-ingest-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
+      executablePath: browser.executablePath,
       headless: true,
       acceptDownloads: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [...browser.args, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: { width: 1280, height: 800 },
     });
     page = context.pages()[0] ?? (await context.newPage());
