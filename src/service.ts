@@ -170,7 +170,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     uploads: {
       client: s3,
       bucket: config.buckets.input,
-      maxBytes: config.uploadMaxBytes,
+      maxBytes: config.uploads.maxBytes,
       partSize: config.s3.partSize,
       queueSize: config.s3.queueSize,
       reservedPrefix: config.buckets.input === config.buckets.output ? config.buckets.outputPrefix : '',

@@ -17,11 +17,14 @@ describe('loadConfig', () => {
   it('should apply the contract defaults', () => {
     const config = loadConfig({});
     expect(config.http).to.include({ port: 8080, host: '127.0.0.1', apiToken: undefined, allowUnauthenticated: false });
-    expect(config.buckets).to.deep.equal({ input: 'ingest', output: 'ingest', outputPrefix: 'processed/' });
+    expect(config.buckets).to.deep.equal({ input: 'ingest', output: 'ingest', outputPrefix: 'processed/', allowed: ['ingest'] });
     expect(config.jobs).to.include({ queueCapacity: 1000, maxAttempts: 3, retryBaseMs: 1000, retryMaxMs: 30000, retentionDays: 30 });
     expect(config.jobs.concurrency).to.be.at.least(1);
     expect(config.s3).to.include({ endpoint: undefined, embeddedPort: 4568, partSize: 8388608, queueSize: 4, checksums: 'WHEN_REQUIRED' });
-    expect(config.uploadMaxBytes).to.equal(5368709120);
+    expect(config.uploads).to.deep.equal({ maxBytes: 5368709120, concurrency: 16, timeoutMs: 3600000 });
+    expect(config.http.sseMaxClients).to.equal(100);
+    expect(config.http.snsTopicArns).to.equal(undefined);
+    expect(config.s3.sse).to.equal(undefined);
     expect(config.csvMaxRecordBytes).to.equal(1048576);
     expect(config.log).to.deep.equal({ level: 'info', format: 'json' });
   });
@@ -40,6 +43,22 @@ describe('loadConfig', () => {
     expect(failure({ INPUT_BUCKET: 'Bad_Bucket' })).to.match(/INPUT_BUCKET/);
     expect(failure({ RETRY_BASE_MS: '5000', RETRY_MAX_MS: '100' })).to.match(/RETRY_MAX_MS: must be at least RETRY_BASE_MS/);
     expect(failure({ S3_PART_SIZE: '1024' })).to.match(/S3_PART_SIZE/);
+    expect(failure({ ALLOWED_BUCKETS: 'ingest,Not_A_Bucket' })).to.match(/ALLOWED_BUCKETS/);
+    expect(failure({ SNS_TOPIC_ARNS: 'my-topic' })).to.match(/SNS_TOPIC_ARNS\.0: expected SNS topic ARNs/);
+    expect(failure({ S3_SSE: 'des' })).to.match(/S3_SSE: expected AES256 or aws:kms/);
+    expect(failure({ S3_SSE_KMS_KEY_ID: 'key-1' })).to.match(/S3_SSE_KMS_KEY_ID: a KMS key needs S3_SSE=aws:kms/);
+  });
+
+  it('should read comma-separated lists and server-side encryption', () => {
+    const config = loadConfig({
+      ALLOWED_BUCKETS: ' ingest , archive ',
+      SNS_TOPIC_ARNS: 'arn:aws:sns:eu-west-1:123456789012:uploads',
+      S3_SSE: 'aws:kms',
+      S3_SSE_KMS_KEY_ID: 'alias/ingest',
+    });
+    expect(config.buckets.allowed).to.deep.equal(['ingest', 'archive']);
+    expect(config.http.snsTopicArns).to.deep.equal(['arn:aws:sns:eu-west-1:123456789012:uploads']);
+    expect(config.s3.sse).to.deep.equal({ algorithm: 'aws:kms', kmsKeyId: 'alias/ingest' });
   });
 
   it('should refuse a non-loopback HOST without API_TOKEN', () => {

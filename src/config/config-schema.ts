@@ -12,6 +12,12 @@ const blankToUndefined = (value: unknown) => (typeof value === 'string' && value
 
 const optionalString = z.preprocess(blankToUndefined, z.string().optional());
 
+const commaList = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter((part) => part !== '') : value),
+    z.array(item).min(1, { message: 'expected at least one comma-separated value' }),
+  );
+
 const bucketName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)' });
@@ -35,6 +41,16 @@ export const envSchema = z
     INPUT_BUCKET: bucketName.default('ingest'),
     OUTPUT_BUCKET: z.preprocess(blankToUndefined, bucketName.optional()),
     OUTPUT_PREFIX: z.string().default('processed/'),
+    ALLOWED_BUCKETS: z.preprocess(blankToUndefined, commaList(bucketName).optional()),
+    SNS_TOPIC_ARNS: z.preprocess(
+      blankToUndefined,
+      commaList(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, { message: 'expected SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>)' })).optional(),
+    ),
+    SSE_MAX_CLIENTS: int(1, 100_000).default(100),
+    UPLOAD_CONCURRENCY: int(1, 10_000).default(16),
+    UPLOAD_TIMEOUT_MS: int(1000).default(3_600_000),
+    S3_SSE: z.preprocess(blankToUndefined, z.enum(['AES256', 'aws:kms'], { message: 'expected AES256 or aws:kms' }).optional()),
+    S3_SSE_KMS_KEY_ID: optionalString,
     DATA_DIR: z.string().min(1).default('./data'),
     JOB_CONCURRENCY: int(1, 256).default(() => Math.max(1, os.availableParallelism())),
     QUEUE_CAPACITY: int(1, 10_000_000).default(1000),
@@ -54,6 +70,10 @@ export const envSchema = z
   .refine((env) => env.RETRY_MAX_MS >= env.RETRY_BASE_MS, {
     path: ['RETRY_MAX_MS'],
     message: 'must be at least RETRY_BASE_MS',
+  })
+  .refine((env) => env.S3_SSE_KMS_KEY_ID === undefined || env.S3_SSE === 'aws:kms', {
+    path: ['S3_SSE_KMS_KEY_ID'],
+    message: 'a KMS key needs S3_SSE=aws:kms',
   });
 
 export type Env = z.infer<typeof envSchema>;

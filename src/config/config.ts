@@ -6,6 +6,10 @@ export interface Config {
     readonly apiToken: string | undefined;
     readonly metricsToken: string | undefined;
     readonly allowUnauthenticated: boolean;
+    /** Open Server-Sent Event streams at most; past it `503`. */
+    readonly sseMaxClients: number;
+    /** SNS topics whose deliveries are accepted; unset: any topic. */
+    readonly snsTopicArns: readonly string[] | undefined;
   };
   readonly s3: {
     /** Unset: the embedded S3 server is started. */
@@ -16,11 +20,15 @@ export interface Config {
     readonly checksums: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
     readonly partSize: number;
     readonly queueSize: number;
+    /** Server-side encryption of every object the service writes; unset: the bucket's default. */
+    readonly sse: { readonly algorithm: 'AES256' | 'aws:kms'; readonly kmsKeyId: string | undefined } | undefined;
   };
   readonly buckets: {
     readonly input: string;
     readonly output: string;
     readonly outputPrefix: string;
+    /** Buckets that triggers and uploads may name (default: the input bucket alone). */
+    readonly allowed: readonly string[];
   };
   readonly dataDir: string;
   readonly jobs: {
@@ -31,7 +39,13 @@ export interface Config {
     readonly retryMaxMs: number;
     readonly retentionDays: number;
   };
-  readonly uploadMaxBytes: number;
+  readonly uploads: {
+    readonly maxBytes: number;
+    /** Uploads at once; past it `503`. */
+    readonly concurrency: number;
+    /** The longest an upload may take. */
+    readonly timeoutMs: number;
+  };
   readonly csvMaxRecordBytes: number;
   readonly pipelinesFile: string | undefined;
   readonly shutdownTimeoutMs: number;

@@ -38,6 +38,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       apiToken: e.API_TOKEN,
       metricsToken: e.METRICS_TOKEN,
       allowUnauthenticated: e.ALLOW_UNAUTHENTICATED,
+      sseMaxClients: e.SSE_MAX_CLIENTS,
+      snsTopicArns: e.SNS_TOPIC_ARNS,
     },
     s3: {
       endpoint: e.S3_ENDPOINT,
@@ -47,8 +49,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       checksums: e.S3_CHECKSUMS ?? (e.S3_ENDPOINT === undefined || !/amazonaws\.com/.test(e.S3_ENDPOINT) ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED'),
       partSize: e.S3_PART_SIZE,
       queueSize: e.S3_QUEUE_SIZE,
+      sse: e.S3_SSE === undefined ? undefined : { algorithm: e.S3_SSE, kmsKeyId: e.S3_SSE_KMS_KEY_ID },
     },
-    buckets: { input: e.INPUT_BUCKET, output: e.OUTPUT_BUCKET ?? e.INPUT_BUCKET, outputPrefix: e.OUTPUT_PREFIX },
+    buckets: {
+      input: e.INPUT_BUCKET,
+      output: e.OUTPUT_BUCKET ?? e.INPUT_BUCKET,
+      outputPrefix: e.OUTPUT_PREFIX,
+      allowed: e.ALLOWED_BUCKETS ?? [e.INPUT_BUCKET],
+    },
     dataDir: path.resolve(e.DATA_DIR),
     jobs: {
       concurrency: e.JOB_CONCURRENCY,
@@ -58,7 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       retryMaxMs: e.RETRY_MAX_MS,
       retentionDays: e.JOB_RETENTION_DAYS,
     },
-    uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    uploads: { maxBytes: e.UPLOAD_MAX_BYTES, concurrency: e.UPLOAD_CONCURRENCY, timeoutMs: e.UPLOAD_TIMEOUT_MS },
     csvMaxRecordBytes: e.CSV_MAX_RECORD_BYTES,
     pipelinesFile: e.PIPELINES_FILE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
