@@ -37,7 +37,11 @@ describe('loadConfig', () => {
 
   it('should name the variable and what was expected for a bad value', () => {
     expect(failure({ PORT: 'eighty' })).to.match(/PORT: expected a whole number/);
-    expect(failure({ JOB_CONCURRENCY: '0' })).to.match(/JOB_CONCURRENCY/);
+    expect(failure({ JOB_CONCURRENCY: '0' })).to.match(/JOB_CONCURRENCY: must be at least 1/);
+    expect(failure({ S3_PART_SIZE: '1000' })).to.match(/S3_PART_SIZE: must be at least 5242880/);
+    expect(failure({ QUEUE_CAPACITY: '-5' })).to.match(/QUEUE_CAPACITY: must be at least 1/);
+    expect(failure({ EMBEDDED_S3_PORT: '99999' })).to.match(/EMBEDDED_S3_PORT: must be at most 65535/);
+    expect(failure({ PORT: '80.5' })).to.match(/PORT: expected a whole number/);
     expect(failure({ S3_ENDPOINT: 'not a url' })).to.match(/S3_ENDPOINT: expected a URL/);
     expect(failure({ ALLOW_UNAUTHENTICATED: 'maybe' })).to.match(/ALLOW_UNAUTHENTICATED: expected true or false/);
     expect(failure({ INPUT_BUCKET: 'Bad_Bucket' })).to.match(/INPUT_BUCKET/);

@@ -7,6 +7,8 @@ export interface Child {
   readonly process: ChildProcess;
   /** Every JSON line the child printed so far. */
   lines(): Record<string, unknown>[];
+  /** The last 10,000 characters the child wrote to stderr. */
+  stderr(): string;
   /** Resolves with the first line matching, or rejects after `timeoutMs`. */
   waitForLine(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Resolves with the exit code (null when killed by a signal) and the signal. */
@@ -53,6 +55,7 @@ export function startChild(entry: string, env: Record<string, string>, nodeArgs:
   return {
     process: child,
     lines: () => [...lines],
+    stderr: () => stderr,
     exited,
     waitForLine(match, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {

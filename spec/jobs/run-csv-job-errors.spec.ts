@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
 import { runCsvJob } from '../../src/jobs/run-csv-job.ts';
 import { AppError } from '../../src/errors.ts';
+import type { JobProgress } from '../../src/jobs/job.ts';
 import { depsFor, jobFor, listKeys, putObject, readOutputs, PREFIX } from '../helpers/csv-job-fixture.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
@@ -35,9 +36,11 @@ describe('runCsvJob (typed pipelines and failures)', () => {
     const key = `iot/${counter}.csv${options.suffix ?? ''}`;
     await putObject(s3.client, key, body);
     const deps = depsFor(s3.client, PIPELINES, options.maxRecordBytes ? { csvMaxRecordBytes: options.maxRecordBytes } : {});
-    const outcome = await runCsvJob(jobFor(key, { pipeline: options.pipeline ?? 'iot' }), deps, { signal: new AbortController().signal })
+    const reported: JobProgress[] = [];
+    const onProgress = (progress: JobProgress) => reported.push(progress);
+    const outcome = await runCsvJob(jobFor(key, { pipeline: options.pipeline ?? 'iot' }), deps, { signal: new AbortController().signal, onProgress, progressIntervalMs: 60_000 })
       .then((result) => ({ result, error: undefined }), (error: unknown) => ({ result: undefined, error: error as AppError }));
-    return { key, ...outcome, outputs: await readOutputs(s3.client, key), keys: await listKeys(s3.client, `${PREFIX}${key}/`) };
+    return { key, ...outcome, lastProgress: reported.at(-1), outputs: await readOutputs(s3.client, key), keys: await listKeys(s3.client, `${PREFIX}${key}/`) };
   }
 
   it('should convert each type and reject values that do not convert, naming column, type and value', async () => {
@@ -98,6 +101,7 @@ describe('runCsvJob (typed pipelines and failures)', () => {
     expect(past.error).to.include({ code: 'too_many_rejects', retryable: false });
     expect(past.error?.message).to.include('More than 2 records were rejected').and.include('at line 5');
     expect(past.keys).to.deep.equal([]);
+    expect(past.lastProgress, 'the counters reached at the failure').to.include({ rows: 1, rejected: 3 });
   });
 
   it('should fail with csv_invalid naming the line where an unterminated quote starts', async () => {

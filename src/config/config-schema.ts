@@ -6,7 +6,11 @@ const boolean = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number({ message: 'expected a whole number' }).int({ message: 'expected a whole number' }).min(min).max(max);
+  z.coerce
+    .number({ error: (issue) => (issue.code === 'invalid_type' ? 'expected a whole number' : undefined) })
+    .int({ message: 'expected a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` });
 
 const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 

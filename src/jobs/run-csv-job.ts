@@ -105,6 +105,8 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
     return { output, manifest, progress: progress() };
   } catch (error) {
     const failure = translateJobError(error, signal);
+    // The job keeps the counters it had reached (a failure between two samples would otherwise show stale ones).
+    onProgress?.(progress());
     // No partial outputs: best effort, bounded, and not under the (maybe aborted) job signal.
     await removeObjects(client, output.bucket, [output.rows, output.rejects, output.manifest], AbortSignal.timeout(CLEANUP_TIMEOUT_MS)).catch(() => undefined);
     throw failure;
