@@ -29,6 +29,7 @@ export function startChild(entry: string, env: Record<string, string>, nodeArgs:
   const waiters = new Set<() => void>();
   let pending = '';
   let stderr = '';
+  let closed = false;
   child.stdout!.on('data', (chunk: Buffer) => {
     pending += chunk.toString('utf8');
     let newline;
@@ -46,8 +47,11 @@ export function startChild(entry: string, env: Record<string, string>, nodeArgs:
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-10_000);
   });
+  // 'close', not 'exit': 'exit' can come while the child's last stdout lines are still unread,
+  // and a spec that reads the lines once the child exited would miss them (under load, it did).
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
+      closed = true;
       for (const wake of waiters) wake();
       resolve({ code, signal });
     });
@@ -64,7 +68,7 @@ export function startChild(entry: string, env: Record<string, string>, nodeArgs:
           if (found !== undefined) {
             finish();
             resolve(found);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
+          } else if (closed) {
             finish();
             reject(new Error(`${entry} exited (${child.exitCode ?? child.signalCode}) before the line came; stderr: ${stderr}`));
           }
