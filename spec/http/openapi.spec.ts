@@ -65,6 +65,17 @@ describe('openapiRoutes', () => {
       const [, section, name] = /#\/components\/(\w+)\/(\w+)"$/.exec(ref) ?? [];
       expect(doc.components[section!]?.[name!], ref).to.exist;
     }
+    // A component that is only a reference must not lead back to itself (validators recurse forever on it).
+    for (const start of Object.keys(doc.components['schemas']!)) {
+      const seen = new Set<string>();
+      let name: string | undefined = start;
+      while (name !== undefined) {
+        expect(seen.has(name), `components.schemas.${start} refers back to ${name}`).to.equal(false);
+        seen.add(name);
+        const ref = (doc.components['schemas']![name] as { $ref?: string }).$ref;
+        name = ref === undefined ? undefined : /^#\/components\/schemas\/(\w+)$/.exec(ref)?.[1];
+      }
+    }
     const ids = Object.values(doc.paths).flatMap((operations) => Object.values(operations).map((operation) => operation.operationId));
     expect(new Set(ids).size).to.equal(ids.length);
     for (const operations of Object.values(doc.paths)) for (const operation of Object.values(operations)) expect(Object.keys(operation.responses)).not.to.be.empty;

@@ -25,7 +25,9 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
   const schemas: Record<string, JsonSchema> = {};
   const input = (schema: z.ZodType) => toJsonSchema(schema, 'input', schemas);
   const output = (schema: z.ZodType) => toJsonSchema(schema, 'output', schemas);
-  schemas['Error'] = output(errorBody);
+  // A schema with a `meta({ id })` lands in `schemas` under that id by itself; assigning its
+  // root (a `$ref` to that id) over it would make the component a reference to itself.
+  output(errorBody);
   schemas['Job'] = output(job);
 
   const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: output(schema) } } });
