@@ -21,8 +21,10 @@ export interface RawRequest {
  */
 export function rawRequest(baseUrl: string, request: RawRequest): Promise<RawAnswer> {
   const url = new URL(baseUrl);
+  // A GET or DELETE body is not chunked by default: without a length its bytes would read as the next request.
+  const headers = request.body === undefined ? request.headers : { 'content-length': String(Buffer.byteLength(request.body)), ...request.headers };
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, method: request.method ?? 'GET', path: request.path, headers: request.headers, agent: false }, (res) => {
+    const req = http.request({ host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, method: request.method ?? 'GET', path: request.path, headers, agent: false }, (res) => {
       if (String(res.headers['content-type']).startsWith('text/event-stream')) {
         // An event stream does not end by itself: its opening is the answer.
         res.destroy();

@@ -112,6 +112,23 @@ describe('exact routes (every registered route, several spellings)', () => {
     expect(sent).to.be.at.least(routes.length * 10);
   });
 
+  it('should answer a method a route lacks with 405 and Allow, OPTIONS and unknown methods too, with the token or without', async () => {
+    for (const method of ['PUT', 'OPTIONS', 'ACL', 'PROPFIND']) {
+      for (const authorization of [undefined, `Bearer ${TOKEN}`]) {
+        const answer = await rawRequest(svc.url, { method, path: '/v1/jobs', headers: authorization === undefined ? {} : { authorization } });
+        expect(answer.status, method).to.equal(405);
+        expect(errorCode(answer)).to.equal('method_not_allowed');
+        expect(answer.headers['allow']).to.equal('HEAD, GET');
+        expect(JSON.parse(answer.text).error.message).to.equal(`/v1/jobs does not answer ${method}; it answers HEAD, GET.`);
+      }
+    }
+    for (const method of ['OPTIONS', 'ACL']) {
+      const answer = await rawRequest(svc.url, { method, path: '/no/route' });
+      expect(answer.status, method).to.equal(404);
+      expect(errorCode(answer)).to.equal('not_found');
+    }
+  });
+
   it('should answer a path under /v1 that is no route with 404, never serving anything without the token', async () => {
     for (const path of ['/v1', '/v1/', '/v1/nothing-here', '/v1/jobs/x/y/z', '/V1', '/v1/%2e%2e/healthz']) {
       const answer = await rawRequest(svc.url, { path });
