@@ -159,6 +159,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const app = createApp({
     logger,
     apiToken: config.http.apiToken,
+    listenHost: config.http.host,
     inputBucket: config.buckets.input,
     store,
     acceptJobs,
