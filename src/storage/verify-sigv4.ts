@@ -122,8 +122,8 @@ function fromQuery(pairs: readonly (readonly [string, string])[], now: number): 
   if (!/^\d{1,6}$/.test(expires) || Number(expires) > MAX_EXPIRES_S) return failure(`X-Amz-Expires must be a number of seconds up to ${MAX_EXPIRES_S}.`);
   if (time - now > MAX_SKEW_MS) return { code: 'AccessDenied', message: 'The presigned URL is not valid yet.' };
   if (now > time + Number(expires) * 1000) return { code: 'AccessDenied', message: 'Request has expired.' };
-  const payloadHash = get('X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD';
-  return { credential, signedHeaders, signature, amzDate, payloadHash, query: pairs.filter(([name]) => name !== 'X-Amz-Signature') };
+  // A presigned URL never signs its body.
+  return { credential, signedHeaders, signature, amzDate, payloadHash: 'UNSIGNED-PAYLOAD', query: pairs.filter(([name]) => name !== 'X-Amz-Signature') };
 }
 
 /** `name=value` pairs, decoded; undefined when the percent-encoding is broken. */
