@@ -158,7 +158,7 @@ function startProcess(options: EmbeddedS3ProcessOptions, onEvent: EmbeddedS3Conf
   // An IPC write to a process that just died fails; the exit reports it.
   child.on('error', () => undefined);
   const failedStart = exited.then((exit) => {
-    throw new Error(`The embedded S3 server did not start on ${options.host}:${options.port}: ${exit.reason ?? `its process ended (${exit.code ?? exit.signal})`}`);
+    throw new Error(`The embedded S3 server did not start on ${options.host}:${options.port}: ${exit.reason?.split('\n')[0] ?? `its process ended (${exit.code ?? exit.signal})`}`);
   });
   return { child, startedAt: Date.now(), listening: Promise.race([listening, failedStart]), exited };
 }

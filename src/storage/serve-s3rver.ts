@@ -3,6 +3,7 @@ import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import type { EmbeddedS3Event } from './embedded-s3.ts';
+import { assertS3rverInternals } from './assert-s3rver-internals.ts';
 import { guardS3Requests } from './guard-s3-requests.ts';
 import { supportAbortMultipartUpload } from './s3rver-abort-multipart-upload.ts';
 import { completeMultipartUploadsInPlace } from './s3rver-fast-multipart-complete.ts';
@@ -36,7 +37,9 @@ export async function serveS3rver(options: ServeS3rverOptions): Promise<ServedS3
   const { port, host, directory, buckets, credentials, onEvent } = options;
   await mkdir(directory, { recursive: true });
   const { default: S3rver } = await import('s3rver');
-  const S3Error = createRequire(import.meta.url)('s3rver/lib/models/error.js') as S3ErrorClass;
+  const require = createRequire(import.meta.url);
+  const S3Error = require('s3rver/lib/models/error.js') as S3ErrorClass;
+  const { version } = require('s3rver/package.json') as { version: string };
   const server = new S3rver({
     port,
     address: host,
@@ -45,6 +48,7 @@ export async function serveS3rver(options: ServeS3rverOptions): Promise<ServedS3
     vhostBuckets: false,
     configureBuckets: buckets.map((name) => ({ name, configs: [] })),
   });
+  assertS3rverInternals(server, version, S3Error);
   // s3rver 3.7 cannot abort a multipart upload by itself: aborted uploads (jobs, the upload endpoint) would leave their parts on disk.
   supportAbortMultipartUpload(server, directory);
   // …and it completes one by copying and hashing every byte again in JavaScript.
