@@ -3,40 +3,13 @@ import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCo
 import { expect } from 'chai';
 import { createHash, randomUUID } from 'node:crypto';
 import { access, mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createS3Client } from '../../src/storage/create-s3-client.ts';
 import { startEmbeddedS3, type EmbeddedS3, type EmbeddedS3Event, type EmbeddedS3Exit } from '../../src/storage/embedded-s3.ts';
 import { MAX_KEY_SEGMENT_BYTES } from '../../src/storage/check-storable-key.ts';
-import { presignS3Request, signS3Request } from '../helpers/sign-s3-request.ts';
-
-interface RawAnswer {
-  readonly status: number;
-  readonly code: string | undefined;
-  readonly body: string;
-}
-
-/** Sends `path` exactly as given (no normalisation, as an attacker's client would). */
-function send(endpoint: string, method: string, rawPath: string, headers: Record<string, string> = {}, body = ''): Promise<RawAnswer> {
-  const { hostname, port } = new URL(endpoint);
-  return new Promise((resolve, reject) => {
-    const outgoing = request({ host: hostname, port, method, path: rawPath, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1], body: text }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
-}
-
-async function sendSigned(endpoint: string, method: string, rawPath: string, headers: Record<string, string> = {}, body = ''): Promise<RawAnswer> {
-  const [pathPart = '', query = ''] = rawPath.split('?');
-  const signed = await signS3Request({ method, host: new URL(endpoint).host, path: pathPart, query: Object.fromEntries(new URLSearchParams(query)), headers });
-  return send(endpoint, method, rawPath, signed, body);
-}
+import { DICER_CRASH, send, sendSigned } from '../helpers/raw-s3-request.ts';
+import { presignS3Request } from '../helpers/sign-s3-request.ts';
 
 async function exists(file: string): Promise<boolean> {
   return access(file).then(() => true, () => false);
@@ -46,11 +19,8 @@ function errorOf(promise: Promise<unknown>): Promise<S3ServiceException> {
   return promise.then(() => expect.fail('the request succeeded'), (error: unknown) => error as S3ServiceException);
 }
 
-// The dicer crash (GHSA-wm7h-9275-46v2): a part header line that starts with a space.
-const BOUNDARY = '----WebKitFormBoundaryoo6vortfDzBsDiro';
-const DICER_CRASH = { headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body: `--${BOUNDARY}\r\n Content-Disposition: form-data; name="key"\r\n\r\n\r\n--${BOUNDARY}--` };
-
-describe('startEmbeddedS3 (a supervised child process)', () => {
+describe('startEmbeddedS3 (a supervised child process)', function () {
+  this.timeout(60_000);
   const Bucket = 'ingest';
   let directory: string;
   let s3: EmbeddedS3;
@@ -181,10 +151,10 @@ describe('startEmbeddedS3 (a supervised child process)', () => {
   });
 
   it('should start a new process on the same port and data after a SIGKILL, and keep forwarding events', async function () {
-    this.timeout(30_000);
+    this.timeout(90_000);
     const killed = s3.pid!;
     process.kill(killed, 'SIGKILL');
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const answer = await client.send(new GetObjectCommand({ Bucket, Key: 'a/b.csv' })).then((got) => got.Body!.transformToString(), (error: unknown) => error);
       if (answer === 'a,b\n1,2\n') break;
@@ -200,7 +170,9 @@ describe('startEmbeddedS3 (a supervised child process)', () => {
   });
 });
 
-describe('startEmbeddedS3 (start and close)', () => {
+describe('startEmbeddedS3 (start and close)', function () {
+  // Each start is a Node process loading s3rver: seconds on a loaded machine.
+  this.timeout(60_000);
   let directory: string;
 
   beforeEach(async () => {
