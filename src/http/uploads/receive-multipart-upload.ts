@@ -51,7 +51,7 @@ interface Writing {
 
 /**
  * Streams a `multipart/form-data` request's `file` part straight into an S3
- * multipart upload: busboy → `createS3Upload` (reused part buffers), with
+ * multipart upload: busboy → `createS3Upload` (lib-storage's `Upload`), with
  * backpressure end to end, nothing buffered whole. Fields `key` and `process`
  * must come before the file. On any failure — too large, malformed, a field
  * after the file, the client gone, S3 failing — reading stops, the multipart
