@@ -7,6 +7,7 @@ import { createS3Upload } from '../../src/storage/create-s3-upload.ts';
 import { AppError } from '../../src/errors.ts';
 import { listKeys, readText, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
 import { createS3Client } from '../../src/storage/create-s3-client.ts';
+import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import { startSlowDownProxy } from '../helpers/slow-down-proxy.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
@@ -152,6 +153,48 @@ describe('createS3Upload', () => {
       expect(proxy.requests.filter((request) => request.method === 'DELETE' && request.url.includes('uploadId='))).to.have.length(1);
       expect(await listKeys(s3.client, 'out/')).to.deep.equal([]);
       expect(await unfinishedUploads(s3.directory)).to.deep.equal([]);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('should ask for server-side encryption on PutObject and CreateMultipartUpload, not on the parts (S3_SSE)', async () => {
+    // s3rver neither stores nor returns x-amz-server-side-encryption: the requests are checked on the way.
+    const proxy = await startFaultProxy({ port: s3.server.port });
+    const client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
+    try {
+      const sse = { algorithm: 'aws:kms', kmsKeyId: 'alias/ingest' } as const;
+      const small = createS3Upload(client, { bucket: 'ingest', key: 'out/sse-small.txt', contentType: 'text/plain', partSize: 5 * MIB, queueSize: 2, sse });
+      await pipeline(Readable.from([Buffer.from('hello\n')]), small.stream);
+      await small.done;
+      const large = createS3Upload(client, { bucket: 'ingest', key: 'out/sse-large.bin', contentType: 'application/octet-stream', partSize: 5 * MIB, queueSize: 2, sse: { algorithm: 'AES256', kmsKeyId: undefined } });
+      await pipeline(patterned(11 * MIB), large.stream);
+      await large.done;
+
+      const put = proxy.requests.filter((request) => request.method === 'PUT' && request.path.startsWith('/ingest/out/sse-small.txt'));
+      const create = proxy.requests.filter((request) => request.method === 'POST' && request.path.startsWith('/ingest/out/sse-large.bin?uploads'));
+      const parts = proxy.requests.filter((request) => request.method === 'PUT' && request.path.includes('partNumber='));
+      expect(put.map((request) => [request.headers['x-amz-server-side-encryption'], request.headers['x-amz-server-side-encryption-aws-kms-key-id']])).to.deep.equal([['aws:kms', 'alias/ingest']]);
+      expect(create.map((request) => [request.headers['x-amz-server-side-encryption'], request.headers['x-amz-server-side-encryption-aws-kms-key-id']])).to.deep.equal([['AES256', undefined]]);
+      expect(parts).to.have.length(3);
+      expect(parts.map((request) => request.headers['x-amz-server-side-encryption'])).to.deep.equal([undefined, undefined, undefined]);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('should send no encryption header without S3_SSE (the bucket default applies)', async () => {
+    const proxy = await startFaultProxy({ port: s3.server.port });
+    const client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
+    try {
+      const upload = createS3Upload(client, { bucket: 'ingest', key: 'out/plain.txt', contentType: 'text/plain', partSize: 5 * MIB, queueSize: 2 });
+      await pipeline(Readable.from([Buffer.from('hello\n')]), upload.stream);
+      await upload.done;
+      const put = proxy.requests.filter((request) => request.method === 'PUT');
+      expect(put).to.have.length(1);
+      expect(Object.keys(put[0]!.headers).filter((name) => name.startsWith('x-amz-server-side-encryption'))).to.deep.equal([]);
     } finally {
       client.destroy();
       await proxy.close();
