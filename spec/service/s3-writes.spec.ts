@@ -1,7 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { generateCsv, listKeys, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
+import { generateCsv, listKeys, readOutputs, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../helpers/fault-proxy.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
@@ -80,4 +80,30 @@ describe('the service writing to S3', function () {
     expect(await unfinishedUploads(s3.directory)).to.deep.equal([]);
     expect(await listKeys(s3.client, 'processed/')).to.have.length(3);
   });
+
+  // Real AWS endpoints get WHEN_SUPPORTED: every part carries a CRC32 that S3 checks, and
+  // CompleteMultipartUpload must match the algorithm named at creation. s3rver accepts the
+  // headers but checks none of it; the requests themselves are checked here.
+  for (const mode of ['WHEN_SUPPORTED', 'WHEN_REQUIRED'] as const) {
+    it(`should store a multipart upload and a multipart job output byte for byte with S3_CHECKSUMS=${mode}`, async () => {
+      const job = await uploadAndProcess({ S3_CHECKSUMS: mode });
+      expect(job['status'], JSON.stringify(job['error'])).to.equal('succeeded');
+
+      const creates = proxy.requests.filter((request) => request.method === 'POST' && /\?uploads\b/.test(request.path));
+      const parts = proxy.requests.filter((request) => request.method === 'PUT' && request.path.includes('partNumber='));
+      expect(creates.map(keyOf).sort()).to.deep.equal([KEY, `processed/${KEY}/rows.ndjson`]);
+      expect(parts.length).to.be.at.least(4);
+      const named = mode === 'WHEN_SUPPORTED' ? 'CRC32' : undefined;
+      expect(creates.map((request) => request.headers['x-amz-checksum-algorithm'])).to.deep.equal([named, named]);
+      expect(parts.filter((request) => (request.headers['x-amz-checksum-crc32'] !== undefined) !== (mode === 'WHEN_SUPPORTED')), 'parts with or without a CRC32 as the mode says').to.deep.equal([]);
+
+      const stored = await s3.client.send(new GetObjectCommand({ Bucket: 'ingest', Key: KEY }));
+      expect(sha256(await stored.Body!.transformToByteArray())).to.equal(sha256(CSV));
+      const outputs = await readOutputs(s3.client, KEY);
+      expect(outputs.rows).to.have.length(100_000);
+      expect(outputs.rejects).to.deep.equal([]);
+      expect(outputs.manifest).to.include({ rows: 100_000, rejected: 0 });
+      expect(await unfinishedUploads(s3.directory)).to.deep.equal([]);
+    });
+  }
 });

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import { createS3Upload } from '../../src/storage/create-s3-upload.ts';
 import { AppError } from '../../src/errors.ts';
 import { listKeys, readText, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
@@ -200,4 +201,54 @@ describe('createS3Upload', () => {
       await proxy.close();
     }
   });
+
+  // s3rver takes the checksum headers and <ChecksumCRC32> in CompleteMultipartUpload, but neither checks,
+  // stores nor returns any checksum: what real S3 would verify is checked here on the requests.
+  it('should send a CRC32 of every part, named on CreateMultipartUpload, and store the body byte for byte (WHEN_SUPPORTED)', async () => {
+    const proxy = await startFaultProxy({ port: s3.server.port });
+    const client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_SUPPORTED', credentials: s3.server.credentials });
+    try {
+      const total = 12 * MIB + 777;
+      const upload = createS3Upload(client, { bucket: 'ingest', key: 'out/crc.bin', contentType: 'application/octet-stream', partSize: 5 * MIB, queueSize: 2 });
+      await pipeline(patterned(total), upload.stream);
+      expect(await upload.done).to.include({ size: total });
+
+      const body = Buffer.concat(await patterned(total).toArray() as Buffer[]);
+      const create = proxy.requests.filter((request) => request.method === 'POST' && request.path.includes('?uploads'));
+      const parts = proxy.requests.filter((request) => request.path.includes('partNumber=')).sort((a, b) => partNumber(a.path) - partNumber(b.path));
+      expect(create.map((request) => request.headers['x-amz-checksum-algorithm'])).to.deep.equal(['CRC32']);
+      expect(parts.map((request) => request.headers['x-amz-checksum-crc32'])).to.deep.equal([0, 1, 2].map((i) => crc32Base64(body.subarray(i * 5 * MIB, (i + 1) * 5 * MIB))));
+      const stored = await s3.client.send(new GetObjectCommand({ Bucket: 'ingest', Key: 'out/crc.bin' }));
+      expect(await sha256(stored.Body as AsyncIterable<Uint8Array>)).to.equal(createHash('sha256').update(body).digest('hex'));
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('should send no checksum with the parts for stores that do not know them (WHEN_REQUIRED)', async () => {
+    const proxy = await startFaultProxy({ port: s3.server.port });
+    const client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
+    try {
+      const upload = createS3Upload(client, { bucket: 'ingest', key: 'out/no-crc.bin', contentType: 'application/octet-stream', partSize: 5 * MIB, queueSize: 2 });
+      await pipeline(patterned(11 * MIB), upload.stream);
+      await upload.done;
+      const checksumHeaders = proxy.requests.flatMap((request) => Object.keys(request.headers).filter((name) => name.startsWith('x-amz-checksum') || name === 'x-amz-sdk-checksum-algorithm'));
+      expect(proxy.requests.filter((request) => request.path.includes('partNumber='))).to.have.length(3);
+      expect(checksumHeaders).to.deep.equal([]);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
 });
+
+function partNumber(path: string): number {
+  return Number(/partNumber=(\d+)/.exec(path)?.[1]);
+}
+
+function crc32Base64(data: Buffer): string {
+  const value = Buffer.alloc(4);
+  value.writeUInt32BE(crc32(data));
+  return value.toString('base64');
+}
