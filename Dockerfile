@@ -26,7 +26,8 @@ FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
-    DATA_DIR=/data
+    DATA_DIR=/data \
+    MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 # package.json is needed at run time: it makes dist/*.js ES modules ("type": "module").
 COPY --chown=node:node package.json ./
@@ -43,5 +44,6 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM drains: /readyz turns 503, running jobs get SHUTDOWN_TIMEOUT_MS (default 30 s).
 STOPSIGNAL SIGTERM
-# Small V8 semi-spaces: rows and upload chunks die young; see README "Memory and speed".
+# Small V8 semi-spaces: rows and upload chunks die young. MALLOC_MMAP_THRESHOLD_ (above) keeps glibc from
+# moving freed multipart part buffers into its heap, where RSS kept growing with the object; see README "Memory and speed".
 CMD ["node", "--max-semi-space-size=1", "dist/main.js"]

@@ -1,4 +1,4 @@
-// npm run bench [-- --mb 256 --rss-mb 1024 --only speed,job-rss,upload-rss]
+// npm run bench [-- --mb 256 --rss-mb 1024 --small-rss-mb 64 --only speed,job-rss,upload-rss]
 // Generates its data under .bench/ (never committed), runs the S3 server and the service in
 // their own processes, and prints a table and one JSON line. See BENCHMARKS.md.
 import { CopyObjectCommand } from '@aws-sdk/client-s3';
@@ -21,12 +21,16 @@ import { cpuSecondsOf, memoryOf, round, sampleLatency } from './measure.ts';
 import { streamUpload } from './stream-upload.ts';
 
 const execFileAsync = promisify(execFile);
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '256' }, 'rss-mb': { type: 'string', default: '1024' }, only: { type: 'string', default: 'speed,job-rss,upload-rss' } } });
+const { values } = parseArgs({ options: {
+  mb: { type: 'string', default: '256' }, 'rss-mb': { type: 'string', default: '1024' }, 'small-rss-mb': { type: 'string', default: '64' }, only: { type: 'string', default: 'speed,job-rss,upload-rss' },
+} });
 // Parts to run; all by default (a part alone is for working on it, the full run is what BENCHMARKS.md reports).
 const parts = new Set(values.only.split(','));
 const MB = 1024 * 1024;
 const dataMb = Number(values.mb);
 const rssMbSize = Number(values['rss-mb']);
+// The memory runs are repeated with this smaller object: a peak that grows with the object would show.
+const smallRssMbSize = Number(values['small-rss-mb']);
 const dir = path.resolve('.bench');
 process.env['AWS_ACCESS_KEY_ID'] ??= 'S3RVER';
 process.env['AWS_SECRET_ACCESS_KEY'] ??= 'S3RVER';
@@ -37,6 +41,7 @@ await rm(path.join(dir, 'svc'), { recursive: true, force: true });
 await mkdir(dir, { recursive: true });
 const dataFile = await ensureCsv(path.join(dir, `data-${dataMb}.csv`), dataMb * MB);
 const bigFile = await ensureCsv(path.join(dir, `data-${rssMbSize}.csv`), rssMbSize * MB);
+const smallFile = await ensureCsv(path.join(dir, `data-${smallRssMbSize}.csv`), smallRssMbSize * MB);
 const warmFile = await ensureCsv(path.join(dir, 'data-16.csv'), 16 * MB);
 const pipelinesFile = path.join(dir, 'pipelines.json');
 await writeFile(pipelinesFile, JSON.stringify({ pipelines: [{ name: 'bench', match: 'bench/**', columns: GENERATED_COLUMNS, maxRejected: 10_000_000 }] }));
@@ -75,11 +80,16 @@ if (parts.has('speed')) {
   await put(SPEED_KEYS[0]!, dataFile);
   for (const key of SPEED_KEYS.slice(1)) await client.send(new CopyObjectCommand({ Bucket: 'ingest', Key: key, CopySource: `ingest/${SPEED_KEYS[0]!}` }));
 }
-if (parts.has('job-rss')) await put('bench/big.csv', bigFile);
+if (parts.has('job-rss')) {
+  await put('bench/big.csv', bigFile);
+  await put('bench/small.csv', smallFile);
+}
 
-// The image's command: node --max-semi-space-size=1 dist/main.js (see Dockerfile).
+// The image's command and environment: node --max-semi-space-size=1 dist/main.js, with glibc's
+// mmap threshold fixed (see Dockerfile).
 const IMAGE_NODE_ARGS = ['--max-semi-space-size=1'];
-const env = { S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', PIPELINES_FILE: pipelinesFile, JOB_CONCURRENCY: '2', LOG_LEVEL: 'info' };
+const IMAGE_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+const env = { ...IMAGE_ENV, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', PIPELINES_FILE: pipelinesFile, JOB_CONCURRENCY: '2', LOG_LEVEL: 'info' };
 const mbOf = (bytes: number) => bytes / MB;
 const result: Record<string, unknown> = {
   machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${round(os.totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}`,
@@ -169,34 +179,52 @@ if (parts.has('speed')) {
 }
 
 if (parts.has('job-rss')) {
-  // Peak RSS during a big job, in a fresh service process.
-  const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'b') }, 'dist/main.js', IMAGE_NODE_ARGS);
-  const before = await memoryOf(service.process.pid!);
-  const job = await timed(() => runJobs(service, ['bench/big.csv']));
-  const during = await memoryOf(service.process.pid!);
-  await stopService(service);
-  result['rssBigJobMb'] = { size: rssMbSize, before: round(before.rssMb), peak: round(during.peakMb), MBs: round(rssMbSize / job.seconds) };
-  table[`peak RSS, ${rssMbSize} MiB job (MB)`] = { measured: round(during.peakMb), ratio: `${round(before.rssMb)} before`, target: '≤ 200' };
+  // Peak RSS during a job, in a fresh service process each: the small object, then the big one.
+  const measureJob = async (key: string, sizeMb: number, name: string) => {
+    const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', name) }, 'dist/main.js', IMAGE_NODE_ARGS);
+    const before = await memoryOf(service.process.pid!);
+    const job = await timed(() => runJobs(service, [key]));
+    const during = await memoryOf(service.process.pid!);
+    await stopService(service);
+    return { size: sizeMb, before: round(before.rssMb), peak: round(during.peakMb), MBs: round(sizeMb / job.seconds) };
+  };
+  const small = await measureJob('bench/small.csv', smallRssMbSize, 'b-small');
+  const big = await measureJob('bench/big.csv', rssMbSize, 'b');
+  const growth = round(big.peak / small.peak, 2);
+  result['rssSmallJobMb'] = small;
+  result['rssBigJobMb'] = big;
+  result['rssJobBigVsSmall'] = growth;
+  table[`peak RSS, ${rssMbSize} MiB job (MB)`] = { measured: big.peak, ratio: `${big.before} before`, target: '≤ 320' };
+  table[`peak RSS, ${smallRssMbSize} MiB job (MB)`] = { measured: small.peak, ratio: `${rssMbSize} MiB: ${growth} × this`, target: '≤ 1.15 ×' };
 }
 
 if (parts.has('upload-rss')) {
-  // Peak RSS during a big upload, in a fresh service process.
-  const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'c') }, 'dist/main.js', IMAGE_NODE_ARGS);
-  const fresh = await memoryOf(service.process.pid!);
-  // Idle as deployed: a running service answers its health checks (the image's HEALTHCHECK, a load balancer).
-  await sampleLatency(`${service.url}/healthz`, 10, new Promise((resolve) => setTimeout(resolve, 2000)));
-  const idle = await memoryOf(service.process.pid!);
-  // A first small upload loads and compiles the upload path once, as any running service has.
-  await streamUpload(`${service.url}/v1/uploads`, warmFile, { key: 'bench/warm-up.csv', process: 'false' });
-  const warm = await memoryOf(service.process.pid!);
-  const upload = await timed(() => streamUpload(`${service.url}/v1/uploads`, bigFile, { key: 'bench/uploaded.csv', process: 'false' }));
-  const during = await memoryOf(service.process.pid!);
-  await stopService(service);
-  const growth = round(during.peakMb - warm.rssMb);
-  result['rssBigUploadMb'] = {
-    size: rssMbSize, fresh: round(fresh.rssMb), idle: round(idle.rssMb), growthFromFresh: round(during.peakMb - fresh.rssMb), afterWarmUp: round(warm.rssMb), peak: round(during.peakMb), growth, growthFromIdle: round(during.peakMb - idle.rssMb), MBs: round(rssMbSize / upload.seconds),
+  // Peak RSS during an upload, in a fresh service process each: the small file, then the big one.
+  const measureUpload = async (file: string, sizeMb: number, name: string) => {
+    const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', name) }, 'dist/main.js', IMAGE_NODE_ARGS);
+    const fresh = await memoryOf(service.process.pid!);
+    // Idle as deployed: a running service answers its health checks (the image's HEALTHCHECK, a load balancer).
+    await sampleLatency(`${service.url}/healthz`, 10, new Promise((resolve) => setTimeout(resolve, 2000)));
+    const idle = await memoryOf(service.process.pid!);
+    // A first small upload loads and compiles the upload path once, as any running service has.
+    await streamUpload(`${service.url}/v1/uploads`, warmFile, { key: 'bench/warm-up.csv', process: 'false' });
+    const warm = await memoryOf(service.process.pid!);
+    const upload = await timed(() => streamUpload(`${service.url}/v1/uploads`, file, { key: `bench/uploaded-${name}.csv`, process: 'false' }));
+    const during = await memoryOf(service.process.pid!);
+    await stopService(service);
+    return {
+      size: sizeMb, fresh: round(fresh.rssMb), idle: round(idle.rssMb), afterWarmUp: round(warm.rssMb), peak: round(during.peakMb),
+      growthFromIdle: round(during.peakMb - idle.rssMb), MBs: round(sizeMb / upload.seconds),
+    };
   };
-  table[`peak RSS, ${rssMbSize} MiB upload (MB)`] = { measured: round(during.peakMb), ratio: `+${round(during.peakMb - idle.rssMb)} over idle (+${round(during.peakMb - fresh.rssMb)} over a fresh start)`, target: '≤ 150, + < 64' };
+  const small = await measureUpload(smallFile, smallRssMbSize, 'c-small');
+  const big = await measureUpload(bigFile, rssMbSize, 'c');
+  const growth = round(big.peak / small.peak, 2);
+  result['rssSmallUploadMb'] = small;
+  result['rssBigUploadMb'] = big;
+  result['rssUploadBigVsSmall'] = growth;
+  table[`peak RSS, ${rssMbSize} MiB upload (MB)`] = { measured: big.peak, ratio: `+${big.growthFromIdle} over idle`, target: '≤ 250' };
+  table[`peak RSS, ${smallRssMbSize} MiB upload (MB)`] = { measured: small.peak, ratio: `${rssMbSize} MiB: ${growth} × this`, target: '≤ 1.15 ×' };
 }
 await s3.kill();
 client.destroy();

@@ -175,6 +175,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       maxBytes: config.uploads.maxBytes,
       partSize: config.s3.partSize,
       queueSize: config.s3.queueSize,
+      sse: config.s3.sse,
       reservedPrefix: config.buckets.input === config.buckets.output ? config.buckets.outputPrefix : '',
       ownWrites,
       onCleanupError: (error, key) => logger.error('could not remove an abandoned upload', { bucket: config.buckets.input, key, error: String(error) }),
@@ -243,7 +244,7 @@ function createCsvWorkerPool(config: Config, pipelines: readonly Pipeline[], s3:
     s3: { ...s3, maxSockets: config.s3.queueSize * 2 + 4 },
     pipelines,
     output: { bucket: config.buckets.output, prefix: config.buckets.outputPrefix },
-    upload: { partSize: config.s3.partSize, queueSize: config.s3.queueSize },
+    upload: { partSize: config.s3.partSize, queueSize: config.s3.queueSize, sse: config.s3.sse },
     csvMaxRecordBytes: config.csvMaxRecordBytes,
     progressIntervalMs: 500,
   };

@@ -3,9 +3,12 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import { createS3Upload } from '../../src/storage/create-s3-upload.ts';
-import { listKeys, readText, serverAbortsUploads, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
+import { AppError } from '../../src/errors.ts';
+import { listKeys, readText, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
 import { createS3Client } from '../../src/storage/create-s3-client.ts';
+import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import { startSlowDownProxy } from '../helpers/slow-down-proxy.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
@@ -60,18 +63,43 @@ describe('createS3Upload', () => {
     expect((await readText(s3.client, 'out/large.txt'))?.length).to.equal(12 * MIB);
   });
 
-  it('should abort the multipart upload when its stream is destroyed, then reject', async () => {
-    const upload = createS3Upload(s3.client, { bucket: 'ingest', key: 'out/cut.txt', contentType: 'text/plain', partSize: 5 * MIB, queueSize: 2 });
-    const failure = new Error('the producer failed');
+  it('should abort the multipart upload when its stream is destroyed, and settle only once the abort was answered', async () => {
+    const proxy = await startSlowDownProxy(s3.endpoint);
+    const client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
+    try {
+      // A slow AbortMultipartUpload: an upload that settled before its answer would show.
+      proxy.rule((request) => (request.method === 'DELETE' && request.url.includes('uploadId=') ? { delayMs: 300 } : undefined));
+      const upload = createS3Upload(client, { bucket: 'ingest', key: 'out/cut.txt', contentType: 'text/plain', partSize: 5 * MIB, queueSize: 2 });
+      const writing = pipeline(chunks(11 * MIB), upload.stream).catch((e: unknown) => e);
+      // Let a part go out so a multipart upload exists, then stop the writer without a reason.
+      while (!proxy.requests.some((request) => request.url.includes('partNumber='))) await new Promise((resolve) => setTimeout(resolve, 5));
+      upload.stream.destroy();
+      const error = await upload.done.catch((e: unknown) => e);
+      const settledAt = Date.now();
+      const closedAt = await writing.then(() => Date.now());
+      const aborts = proxy.requests.filter((request) => request.method === 'DELETE' && request.url.includes('uploadId='));
+      expect(error).to.include({ code: 'cancelled' });
+      expect(aborts).to.have.length(1);
+      expect(aborts[0]!.finishedAt, 'the abort was answered before done settled').to.be.at.most(settledAt);
+      expect(aborts[0]!.finishedAt, 'and before the stream closed').to.be.at.most(closedAt);
+      expect(await listKeys(s3.client, 'out/')).to.deep.equal([]);
+      expect(await unfinishedUploads(s3.directory)).to.deep.equal([]);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('should reject with the reason it was destroyed with', async () => {
+    const upload = createS3Upload(s3.client, { bucket: 'ingest', key: 'out/reason.txt', contentType: 'text/plain', partSize: 5 * MIB, queueSize: 2 });
     const writing = pipeline(chunks(11 * MIB), upload.stream).catch(() => undefined);
-    // Let two parts go out so a multipart upload exists, then fail the body.
     while ((await unfinishedUploads(s3.directory)).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    upload.stream.destroy(failure);
+    upload.stream.destroy(new AppError('validation_failed', 'The client sent a malformed body.'));
     const error = await upload.done.catch((e: unknown) => e);
     await writing;
-    expect(error).to.have.property('code');
+    expect(error).to.include({ code: 'validation_failed', message: 'The client sent a malformed body.' });
     expect(await listKeys(s3.client, 'out/')).to.deep.equal([]);
-    if (await serverAbortsUploads(s3.client)) expect(await unfinishedUploads(s3.directory)).to.deep.equal([]);
+    expect(await unfinishedUploads(s3.directory)).to.deep.equal([]);
   });
 
   it('should store a body of many parts byte for byte, part boundaries inside chunks, and report its size', async () => {
@@ -125,10 +153,102 @@ describe('createS3Upload', () => {
       expect(error).to.include({ code: 's3_unavailable', retryable: true });
       expect(proxy.requests.filter((request) => request.method === 'DELETE' && request.url.includes('uploadId='))).to.have.length(1);
       expect(await listKeys(s3.client, 'out/')).to.deep.equal([]);
-      if (await serverAbortsUploads(s3.client)) expect(await unfinishedUploads(s3.directory)).to.deep.equal([]);
+      expect(await unfinishedUploads(s3.directory)).to.deep.equal([]);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('should ask for server-side encryption on PutObject and CreateMultipartUpload, not on the parts (S3_SSE)', async () => {
+    // s3rver neither stores nor returns x-amz-server-side-encryption: the requests are checked on the way.
+    const proxy = await startFaultProxy({ port: s3.server.port });
+    const client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
+    try {
+      const sse = { algorithm: 'aws:kms', kmsKeyId: 'alias/ingest' } as const;
+      const small = createS3Upload(client, { bucket: 'ingest', key: 'out/sse-small.txt', contentType: 'text/plain', partSize: 5 * MIB, queueSize: 2, sse });
+      await pipeline(Readable.from([Buffer.from('hello\n')]), small.stream);
+      await small.done;
+      const large = createS3Upload(client, { bucket: 'ingest', key: 'out/sse-large.bin', contentType: 'application/octet-stream', partSize: 5 * MIB, queueSize: 2, sse: { algorithm: 'AES256', kmsKeyId: undefined } });
+      await pipeline(patterned(11 * MIB), large.stream);
+      await large.done;
+
+      const put = proxy.requests.filter((request) => request.method === 'PUT' && request.path.startsWith('/ingest/out/sse-small.txt'));
+      const create = proxy.requests.filter((request) => request.method === 'POST' && request.path.startsWith('/ingest/out/sse-large.bin?uploads'));
+      const parts = proxy.requests.filter((request) => request.method === 'PUT' && request.path.includes('partNumber='));
+      expect(put.map((request) => [request.headers['x-amz-server-side-encryption'], request.headers['x-amz-server-side-encryption-aws-kms-key-id']])).to.deep.equal([['aws:kms', 'alias/ingest']]);
+      expect(create.map((request) => [request.headers['x-amz-server-side-encryption'], request.headers['x-amz-server-side-encryption-aws-kms-key-id']])).to.deep.equal([['AES256', undefined]]);
+      expect(parts).to.have.length(3);
+      expect(parts.map((request) => request.headers['x-amz-server-side-encryption'])).to.deep.equal([undefined, undefined, undefined]);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('should send no encryption header without S3_SSE (the bucket default applies)', async () => {
+    const proxy = await startFaultProxy({ port: s3.server.port });
+    const client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
+    try {
+      const upload = createS3Upload(client, { bucket: 'ingest', key: 'out/plain.txt', contentType: 'text/plain', partSize: 5 * MIB, queueSize: 2 });
+      await pipeline(Readable.from([Buffer.from('hello\n')]), upload.stream);
+      await upload.done;
+      const put = proxy.requests.filter((request) => request.method === 'PUT');
+      expect(put).to.have.length(1);
+      expect(Object.keys(put[0]!.headers).filter((name) => name.startsWith('x-amz-server-side-encryption'))).to.deep.equal([]);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  // s3rver takes the checksum headers and <ChecksumCRC32> in CompleteMultipartUpload, but neither checks,
+  // stores nor returns any checksum: what real S3 would verify is checked here on the requests.
+  it('should send a CRC32 of every part, named on CreateMultipartUpload, and store the body byte for byte (WHEN_SUPPORTED)', async () => {
+    const proxy = await startFaultProxy({ port: s3.server.port });
+    const client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_SUPPORTED', credentials: s3.server.credentials });
+    try {
+      const total = 12 * MIB + 777;
+      const upload = createS3Upload(client, { bucket: 'ingest', key: 'out/crc.bin', contentType: 'application/octet-stream', partSize: 5 * MIB, queueSize: 2 });
+      await pipeline(patterned(total), upload.stream);
+      expect(await upload.done).to.include({ size: total });
+
+      const body = Buffer.concat(await patterned(total).toArray() as Buffer[]);
+      const create = proxy.requests.filter((request) => request.method === 'POST' && request.path.includes('?uploads'));
+      const parts = proxy.requests.filter((request) => request.path.includes('partNumber=')).sort((a, b) => partNumber(a.path) - partNumber(b.path));
+      expect(create.map((request) => request.headers['x-amz-checksum-algorithm'])).to.deep.equal(['CRC32']);
+      expect(parts.map((request) => request.headers['x-amz-checksum-crc32'])).to.deep.equal([0, 1, 2].map((i) => crc32Base64(body.subarray(i * 5 * MIB, (i + 1) * 5 * MIB))));
+      const stored = await s3.client.send(new GetObjectCommand({ Bucket: 'ingest', Key: 'out/crc.bin' }));
+      expect(await sha256(stored.Body as AsyncIterable<Uint8Array>)).to.equal(createHash('sha256').update(body).digest('hex'));
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('should send no checksum with the parts for stores that do not know them (WHEN_REQUIRED)', async () => {
+    const proxy = await startFaultProxy({ port: s3.server.port });
+    const client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
+    try {
+      const upload = createS3Upload(client, { bucket: 'ingest', key: 'out/no-crc.bin', contentType: 'application/octet-stream', partSize: 5 * MIB, queueSize: 2 });
+      await pipeline(patterned(11 * MIB), upload.stream);
+      await upload.done;
+      const checksumHeaders = proxy.requests.flatMap((request) => Object.keys(request.headers).filter((name) => name.startsWith('x-amz-checksum') || name === 'x-amz-sdk-checksum-algorithm'));
+      expect(proxy.requests.filter((request) => request.path.includes('partNumber='))).to.have.length(3);
+      expect(checksumHeaders).to.deep.equal([]);
     } finally {
       client.destroy();
       await proxy.close();
     }
   });
 });
+
+function partNumber(path: string): number {
+  return Number(/partNumber=(\d+)/.exec(path)?.[1]);
+}
+
+function crc32Base64(data: Buffer): string {
+  const value = Buffer.alloc(4);
+  value.writeUInt32BE(crc32(data));
+  return value.toString('base64');
+}

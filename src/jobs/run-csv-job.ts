@@ -2,6 +2,7 @@ import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import type { RowStats } from '../csv/create-ndjson-parser.ts';
 import type { PipelineRegistry } from '../csv/create-pipeline-registry.ts';
 import { AppError } from '../errors.ts';
+import { encryptionParams, type S3Encryption } from '../storage/encryption-params.ts';
 import { openS3ObjectStream } from '../storage/open-s3-object-stream.ts';
 import { translateS3Error } from '../storage/translate-s3-error.ts';
 import type { CsvJobManifest, CsvJobResult } from './csv-job-result.ts';
@@ -20,8 +21,8 @@ export interface CsvJobDeps {
   readonly pipelines: Pick<PipelineRegistry, 'byName'>;
   /** `OUTPUT_BUCKET`, `OUTPUT_PREFIX`. */
   readonly output: { readonly bucket: string; readonly prefix: string };
-  /** `S3_PART_SIZE`, `S3_QUEUE_SIZE`. */
-  readonly upload: { readonly partSize: number; readonly queueSize: number };
+  /** `S3_PART_SIZE`, `S3_QUEUE_SIZE`; `S3_SSE` for every object written (outputs and manifest). */
+  readonly upload: { readonly partSize: number; readonly queueSize: number; readonly sse?: S3Encryption };
   /** `CSV_MAX_RECORD_BYTES`. */
   readonly csvMaxRecordBytes: number;
   /** Resumed reads: broken reads in a row tolerated (default 3), first back-off (default 200 ms), silence that counts as broken (default 30 s). */
@@ -98,7 +99,9 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
     };
     try {
       const body = `${JSON.stringify(manifest, null, 2)}\n`;
-      await client.send(new PutObjectCommand({ Bucket: output.bucket, Key: output.manifest, Body: body, ContentType: 'application/json' }), { abortSignal: signal });
+      await client.send(new PutObjectCommand({
+        Bucket: output.bucket, Key: output.manifest, Body: body, ContentType: 'application/json', ...encryptionParams(deps.upload.sse),
+      }), { abortSignal: signal });
     } catch (error) {
       throw translateS3Error(error, `writing s3://${output.bucket}/${output.manifest}`);
     }

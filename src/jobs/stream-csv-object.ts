@@ -8,7 +8,7 @@ import { headerLine } from '../csv/header-line.ts';
 import { peekHead } from '../csv/peek-head.ts';
 import type { Pipeline } from '../csv/pipeline-schema.ts';
 import { sniffDelimiter } from '../csv/sniff-delimiter.ts';
-import { createS3Upload, type S3UploadResult } from '../storage/create-s3-upload.ts';
+import { createS3Upload, type S3UploadOptions, type S3UploadResult } from '../storage/create-s3-upload.ts';
 import type { S3ObjectStream } from '../storage/open-s3-object-stream.ts';
 import type { JobOutput } from './job.ts';
 
@@ -22,7 +22,7 @@ export interface StreamCsvObjectParams {
   readonly sourceKey: string;
   readonly pipeline: Pipeline;
   readonly output: JobOutput;
-  readonly upload: { readonly partSize: number; readonly queueSize: number };
+  readonly upload: Pick<S3UploadOptions, 'partSize' | 'queueSize' | 'sse'>;
   readonly maxRecordBytes: number;
   readonly stats: RowStats;
   readonly signal: AbortSignal;

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { createS3Upload } from '../../storage/create-s3-upload.ts';
+import type { S3Encryption } from '../../storage/encryption-params.ts';
 import { translateS3Error } from '../../storage/translate-s3-error.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import { parseInput } from '../parse-input.ts';
@@ -21,6 +22,8 @@ export interface UploadTarget {
   /** S3_PART_SIZE and S3_QUEUE_SIZE: memory in use is at most partSize × queueSize. */
   readonly partSize: number;
   readonly queueSize: number;
+  /** S3_SSE: how the stored file is encrypted; unset: the bucket's default. */
+  readonly sse?: S3Encryption;
   /** Keys under this prefix are refused (job outputs live there); '' for none. */
   readonly reservedPrefix: string;
   readonly ownWrites: OwnWrites;
@@ -51,7 +54,7 @@ interface Writing {
 
 /**
  * Streams a `multipart/form-data` request's `file` part straight into an S3
- * multipart upload: busboy → `createS3Upload` (reused part buffers), with
+ * multipart upload: busboy → `createS3Upload` (lib-storage's `Upload`), with
  * backpressure end to end, nothing buffered whole. Fields `key` and `process`
  * must come before the file. On any failure — too large, malformed, a field
  * after the file, the client gone, S3 failing — reading stops, the multipart
@@ -143,7 +146,7 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
   function startWriting(file: Readable, key: string, contentType: string): Writing {
     const ended = target.ownWrites.begin(bucket, key);
     const upload = createS3Upload(target.client, {
-      bucket, key, contentType: contentType || 'application/octet-stream', partSize: target.partSize, queueSize: target.queueSize,
+      bucket, key, contentType: contentType || 'application/octet-stream', partSize: target.partSize, queueSize: target.queueSize, sse: target.sse,
     });
     file.pipe(upload.stream);
     const stored = upload.done.then(
