@@ -91,7 +91,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
               schema: {
                 type: 'object', required: ['file'],
                 properties: {
-                  key: { ...input(uploadKey), description: 'Target key; default `uploads/<yyyy>/<mm>/<dd>/<uuid>-<name>` (UTC date).' },
+                  key: { ...input(uploadKey), description: 'Target key; default `uploads/<yyyy>/<mm>/<dd>/<uuid>-<name>` (UTC date). 1 to 1,024 bytes of UTF-8, no control characters, no leading `/`, no empty, `.` or `..` segment, not under `OUTPUT_PREFIX` (else `400` `invalid_key`).' },
                   process: { ...input(uploadProcess), default: 'true', description: 'Whether to queue a job for the stored file.' },
                   file: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The file, at most `UPLOAD_MAX_BYTES`.' },
                 },
