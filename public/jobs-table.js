@@ -39,7 +39,8 @@ export function createJobsTable(tbody, actions) {
     tr.dataset.jobId = job.id;
     const created = new Date(job.createdAt);
     cells.created.append(element('time', { dateTime: job.createdAt, textContent: created.toLocaleString() }));
-    cells.source.append(element('code', { textContent: job.source.key, title: `s3://${job.source.bucket}/${job.source.key} (${job.trigger})` }));
+    // The bucket is shown: with ALLOWED_BUCKETS, one key may be two objects (with separate outputs).
+    cells.source.append(element('code', { textContent: `${job.source.bucket}/${job.source.key}`, title: `s3://${job.source.bucket}/${job.source.key} (${job.trigger})` }));
     return { job, tr, cells, shown: '' };
   }
 

@@ -76,13 +76,13 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       onRestart: (exit) => logger.warn('the embedded S3 server\'s process ended; starting it again on the same port and data', { ...exit }),
       port: config.s3.embeddedPort,
       directory: path.join(config.dataDir, 's3'),
-      buckets: [...new Set([config.buckets.input, config.buckets.output])],
+      buckets: [...new Set([config.buckets.input, config.buckets.output, ...config.buckets.allowed])],
     });
     logger.info('embedded S3 server started', {
       endpoint: embedded.endpoint,
       accessKeyId: embedded.credentials.accessKeyId,
       secretAccessKey: embedded.credentials.secretAccessKey,
-      buckets: [...new Set([config.buckets.input, config.buckets.output])],
+      buckets: [...new Set([config.buckets.input, config.buckets.output, ...config.buckets.allowed])],
       directory: embedded.directory,
     });
   }
@@ -136,6 +136,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const acceptJobs = createAcceptJobs({
     store,
     queue,
+    allowedBuckets: config.buckets.allowed,
+    reservedPrefix: config.buckets.outputPrefix,
     headObject: (bucket, key, versionId) => headSourceObject(s3, bucket, key, versionId),
     resolvePipeline: (key, name) => {
       if (name === undefined) return pipelines.forKey(key).name;
@@ -176,7 +178,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       partSize: config.s3.partSize,
       queueSize: config.s3.queueSize,
       sse: config.s3.sse,
-      reservedPrefix: config.buckets.input === config.buckets.output ? config.buckets.outputPrefix : '',
+      reservedPrefix: config.buckets.outputPrefix,
+      allowedBuckets: config.buckets.allowed,
+      concurrency: config.uploads.concurrency,
+      timeoutMs: config.uploads.timeoutMs,
       ownWrites,
       onCleanupError: (error, key) => logger.error('could not remove an abandoned upload', { bucket: config.buckets.input, key, error: String(error) }),
     },

@@ -29,7 +29,7 @@ export function parseLogLine(line: string): { level: string; message: string } |
 export function logLinesJob({ s3, config }: { s3: S3Client; config: Config }): RunJob<Job, JobProgress, JobRunResult> {
   return (job) => new Observable<RunUpdate<JobProgress, JobRunResult>>((subscriber) => {
     const abort = new AbortController();
-    const output = outputKeys(config.buckets.output, config.buckets.outputPrefix, job.source.key);
+    const output = outputKeys(config.buckets.output, config.buckets.outputPrefix, job.source);
     const put = (Key: string, Body: string) => s3.send(new PutObjectCommand({ Bucket: output.bucket, Key, Body }), { abortSignal: abort.signal });
     const run = async (): Promise<JobRunResult> => {
       const object = await s3.send(new GetObjectCommand({ Bucket: job.source.bucket, Key: job.source.key }), { abortSignal: abort.signal });
@@ -74,7 +74,7 @@ describe('a custom pipeline (README: for pipeline authors)', () => {
     testScheduler.run(({ hot, cold, expectObservable, expectSubscriptions }) => {
       const job = { id: 'j1' } as Job;
       const progress = { ...EMPTY_PROGRESS, rows: 1000 };
-      const result = { output: outputKeys('ingest', 'processed/', 'app.log') };
+      const result = { output: outputKeys('ingest', 'processed/', { bucket: 'ingest', key: 'app.log' }) };
       const unavailable = new AppError('s3_unavailable', 'S3 answered 503.');
       // Stands in for logLinesJob: the first attempt fails after its progress, the second succeeds.
       const attempts = [

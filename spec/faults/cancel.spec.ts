@@ -25,7 +25,7 @@ describe('cancelling a running job through the API', function () {
 
       const s3Dir = path.join(svc.dataDir, 's3');
       const leftovers = async () => {
-        const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'ingest', Prefix: 'processed/cancel/' }));
+        const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'ingest', Prefix: 'processed/ingest/cancel/' }));
         return [...(listed.Contents ?? []).map((o) => o.Key), ...(await unfinishedUploads(s3Dir))];
       };
       const started = Date.now();

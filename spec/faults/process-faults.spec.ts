@@ -65,7 +65,7 @@ describe('the service process under signals', function () {
     const listed = await getJson(`${second.url}/v1/jobs?limit=10`);
     expect((listed['jobs'] as unknown[]).length, 'no job lost or doubled').to.equal(3);
     for (const key of keys) {
-      expect(await countUniqueRows(s3Client, `processed/${key}/rows.ndjson`), key).to.deep.equal({ rows: records, unique: records });
+      expect(await countUniqueRows(s3Client, `processed/ingest/${key}/rows.ndjson`), key).to.deep.equal({ rows: records, unique: records });
     }
     console.log(`      SIGKILL: 3 of 3 jobs succeeded after restart, attempts ${finished.map((j) => String(j['attempts'])).join('/')}, ${records} rows each, once`);
   });
@@ -96,7 +96,7 @@ describe('the service process under signals', function () {
       return current['status'] === 'succeeded' ? current : undefined;
     }, 150_000, 'the job to succeed after restart');
     expect(job['attempts'], `attempts; first process said: ${messages.join(' | ')}`).to.equal(2);
-    expect(await countUniqueRows(s3Client, 'processed/term/big.csv/rows.ndjson')).to.deep.equal({ rows: records, unique: records });
+    expect(await countUniqueRows(s3Client, 'processed/ingest/term/big.csv/rows.ndjson')).to.deep.equal({ rows: records, unique: records });
     console.log(`      SIGTERM: exit 0 after ${exitMs} ms (SHUTDOWN_TIMEOUT_MS=500); job succeeded after restart in attempt 2`);
   });
 });

@@ -33,7 +33,7 @@ describe('jobs under S3 faults', function () {
       expect(job['attempts']).to.be.at.least(2);
       const failures = svc.logs().filter((line) => line['message'] === 'job attempt failed; retrying' && line['jobId'] === id);
       expect(failures.map((line) => line['retryable'])).to.include(true);
-      const counted = await countUniqueRows(s3Client, 'processed/faults/restart.csv/rows.ndjson');
+      const counted = await countUniqueRows(s3Client, 'processed/ingest/faults/restart.csv/rows.ndjson');
       expect(counted).to.deep.equal({ rows: records, unique: records });
       console.log(`      S3 restart: ${String(job['attempts'])} attempts, ${records} rows once each, retries after ${failures.map((f) => f['retryInMs']).join('/')} ms`);
     } finally {
@@ -71,7 +71,7 @@ describe('jobs under S3 faults', function () {
       expect(delays[1]).to.be.within(300, 600);
       const throttled = proxy.requests.filter((r) => r.injected === 503);
       expect(throttled.length).to.be.at.least(3);
-      const counted = await countUniqueRows(s3Client, 'processed/faults/slow.csv/rows.ndjson');
+      const counted = await countUniqueRows(s3Client, 'processed/ingest/faults/slow.csv/rows.ndjson');
       expect(counted).to.deep.equal({ rows: records, unique: records });
       console.log(`      SlowDown: ${throttled.length} requests answered 503, ${String(job['attempts'])} attempts, retries after ${delays.join('/')} ms`);
     } finally {

@@ -9,6 +9,8 @@ import type { CsvJobDeps } from '../../src/jobs/run-csv-job.ts';
 /** The bucket the CSV job specs read from and write to. */
 export const BUCKET = 'ingest';
 export const PREFIX = 'processed/';
+/** Where the outputs of the bucket's objects go: OUTPUT_PREFIX + bucket + "/". */
+export const OUTPUT_BASE = `${PREFIX}${BUCKET}/`;
 const MIB = 1024 * 1024;
 
 /** Puts an object into the test server. */
@@ -91,7 +93,7 @@ export function depsFor(client: S3Client, pipelines: unknown[] = [], overrides: 
 
 /** The three output keys of a source key. */
 export function outputsOf(key: string): { rows: string; rejects: string; manifest: string } {
-  return { rows: `${PREFIX}${key}/rows.ndjson`, rejects: `${PREFIX}${key}/rejects.ndjson`, manifest: `${PREFIX}${key}/manifest.json` };
+  return { rows: `${OUTPUT_BASE}${key}/rows.ndjson`, rejects: `${OUTPUT_BASE}${key}/rejects.ndjson`, manifest: `${OUTPUT_BASE}${key}/manifest.json` };
 }
 
 /** A CSV of `rows` data rows (about 100 bytes each) with a header. */

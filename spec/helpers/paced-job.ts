@@ -1,6 +1,7 @@
 import { concat, interval, map, NEVER, of, take, type Observable } from 'rxjs';
 import type { Config } from '../../src/config/config.ts';
 import type { Job, JobProgress } from '../../src/jobs/job.ts';
+import { outputKeys } from '../../src/jobs/output-keys.ts';
 import type { JobRunResult } from '../../src/jobs/record-job-events.ts';
 import type { RunJob, RunUpdate } from '../../src/pipeline/job-event.ts';
 
@@ -23,12 +24,11 @@ export function pacedJob(options: PacedJobOptions): (deps: { config: Config }) =
       take(Number.isFinite(updates) ? updates : Number.MAX_SAFE_INTEGER),
       map((i) => ({ kind: 'progress', progress: { bytesRead: (i + 1) * 100, totalBytes: total, rows: (i + 1) * 10, rejected: 0 } })),
     );
-    const base = `${config.buckets.outputPrefix}${job.source.key}/`;
     const done$ = Number.isFinite(updates)
       ? of<RunUpdate<JobProgress, JobRunResult>>({
           kind: 'done',
           result: {
-            output: { bucket: config.buckets.output, rows: `${base}rows.ndjson`, rejects: `${base}rejects.ndjson`, manifest: `${base}manifest.json` },
+            output: outputKeys(config.buckets.output, config.buckets.outputPrefix, job.source),
             progress: { bytesRead: updates * 100, totalBytes: total, rows: updates * 10, rejected: 0 },
           },
         })

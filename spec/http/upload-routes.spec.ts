@@ -101,12 +101,32 @@ describe('POST /v1/uploads', () => {
     expect(answer.body.error.message).to.match(/no file part/);
   });
 
+  for (const [label, key, pattern] of [
+    ['a .. segment', 'a/../b.csv', /segment 2 is "\.\."/],
+    ['a . segment', 'a/./b.csv', /segment 2 is "\."/],
+    ['a . segment before OUTPUT_PREFIX', './processed/x.csv', /segment 1 is "\."/],
+    ['an empty segment', 'a//b.csv', /segment 2 is empty/],
+    ['a leading /', '/abs.csv', /starts with "\/"/],
+    ['a NUL', 'a\u0000b.csv', /control character U\+0000/],
+    // FormData sends a newline in a field as CRLF.
+    ['a newline', 'a\nb.csv', /"a\\r\\nb\.csv" is not valid: it contains the control character U\+000D/],
+    ['a C1 control character', 'a\u0085b.csv', /control character U\+0085/],
+    ['over 1024 bytes', 'é'.repeat(513), /1026 bytes of UTF-8; a key is at most 1024/],
+    ['a key under OUTPUT_PREFIX', 'processed/x.csv', /under OUTPUT_PREFIX \("processed\/"\)/],
+    ['an empty key', '', /it is empty/],
+  ] as const) {
+    it(`should answer a key field with ${label} with 400 invalid_key and store nothing`, async () => {
+      const answer = await upload(form([{ name: 'key', value: key }, { name: 'file', value: new Blob(['x\n']), filename: 'reject-me.csv' }]));
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(400);
+      expect(answer.body.error.code).to.equal('invalid_key');
+      expect(answer.body.error.message).to.match(pattern);
+      expect(answer.body.error.message).to.match(/^The key ".*" is not valid: /);
+      const stored = await Promise.all(['x.csv', 'processed/x.csv', 'b.csv', 'a/b.csv'].map(exists));
+      expect(stored).to.deep.equal([false, false, false, false]);
+    });
+  }
+
   for (const [label, parts, pattern] of [
-    ['a key with a .. segment', [{ name: 'key', value: 'a/../b.csv' }], /\.\. segment/],
-    ['a key with a leading /', [{ name: 'key', value: '/abs.csv' }], /start with \//],
-    ['a key with a control character', [{ name: 'key', value: 'a\u0001b.csv' }], /control/],
-    ['a key over 1024 bytes', [{ name: 'key', value: 'é'.repeat(513) }], /1024/],
-    ['a key under OUTPUT_PREFIX', [{ name: 'key', value: 'processed/x.csv' }], /outputs/],
     ['a bad process value', [{ name: 'process', value: 'maybe' }], /process/],
     ['an unknown field', [{ name: 'bucket', value: 'other' }], /Unknown field "bucket"/],
     ['a file part with another name', [], /named "file"/],
@@ -151,5 +171,90 @@ describe('POST /v1/uploads', () => {
     socket.destroy();
     await until(async () => (await unfinishedUploads()).length === 0, 'the multipart upload to be aborted');
     expect(await exists('abort/gone.bin')).to.equal(false);
+  });
+});
+
+/** An upload over a raw socket: the head, the key field, the file part's head and `bytes` of the file; the rest is up to the caller. */
+async function openUpload(svc: TestService, key: string, bytes: number): Promise<{ socket: net.Socket; answer: Promise<string> }> {
+  const boundary = 'limits-boundary-0123456789';
+  const url = new URL(svc.url);
+  const socket = net.connect(Number(url.port), url.hostname);
+  socket.on('error', () => undefined); // writes after the server closed the connection
+  let text = '';
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const answer = once(socket, 'close').then(() => text);
+  await once(socket, 'connect');
+  socket.write(`POST /v1/uploads HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${100 * MiB}\r\n\r\n`);
+  if (bytes > 0) {
+    socket.write(`--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\n${key}\r\n`);
+    socket.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    for (let sent = 0; sent < bytes; sent += MiB / 2) {
+      if (!socket.write(Buffer.alloc(Math.min(MiB / 2, bytes - sent), 'x'))) await once(socket, 'drain');
+    }
+  }
+  return { socket, answer };
+}
+
+describe('POST /v1/uploads (limits)', () => {
+  let svc: TestService;
+  const unfinishedUploads = async () => readdir(path.join(svc.dataDir, 's3', 'ingest', '._S3rver_uploads')).catch(() => []);
+  const exists = async (key: string) => svc.service.s3.send(new HeadObjectCommand({ Bucket: 'ingest', Key: key })).then(() => true, () => false);
+
+  afterEach(async () => svc.stop());
+
+  it('should answer an upload past UPLOAD_CONCURRENCY with 503 server_busy and Retry-After before reading its body, and take uploads again once one ends', async function () {
+    this.timeout(30_000);
+    svc = await startTestService({ env: { UPLOAD_CONCURRENCY: '2', S3_PART_SIZE: String(5 * MiB), S3_QUEUE_SIZE: '1' } });
+    const streaming = [await openUpload(svc, 'busy/1.bin', 6 * MiB), await openUpload(svc, 'busy/2.bin', 6 * MiB)];
+    await until(async () => (await unfinishedUploads()).length === 2, 'both uploads to stream into S3');
+    // Only the head is sent: the answer cannot wait for the body.
+    const third = await openUpload(svc, 'busy/3.bin', 0);
+    const answer = await third.answer;
+    expect(answer).to.match(/^HTTP\/1\.1 503 /);
+    expect(answer).to.match(/^retry-after: 5\r$/im);
+    expect(answer).to.contain('"code":"server_busy"');
+    expect(await exists('busy/3.bin')).to.equal(false);
+
+    streaming[0]!.socket.destroy();
+    await until(async () => (await unfinishedUploads()).length === 1, 'the first upload to be aborted');
+    const data = new FormData();
+    data.append('key', 'busy/4.csv');
+    data.append('file', new Blob(['a\n1\n']), 'four.csv');
+    const fourth = await svc.fetch('/v1/uploads', { method: 'POST', body: data });
+    expect(fourth.status, await fourth.clone().text()).to.equal(201);
+    streaming[1]!.socket.destroy();
+    await until(async () => (await unfinishedUploads()).length === 0, 'the second upload to be aborted');
+  });
+
+  it('should cut an upload still trickling after UPLOAD_TIMEOUT_MS: 408 upload_timeout, no object, no unfinished multipart upload', async function () {
+    this.timeout(30_000);
+    svc = await startTestService({ env: { UPLOAD_TIMEOUT_MS: '3000', S3_PART_SIZE: String(5 * MiB), S3_QUEUE_SIZE: '1' } });
+    const started = performance.now();
+    const { socket, answer } = await openUpload(svc, 'slow/trickle.bin', 6 * MiB);
+    await until(async () => (await unfinishedUploads()).length === 1, 'the multipart upload to start', 3000);
+    // Never idle (a byte every 100 ms), never done.
+    const trickle = setInterval(() => socket.write('x'), 100);
+    try {
+      const text = await answer;
+      const seconds = (performance.now() - started) / 1000;
+      expect(text).to.match(/^HTTP\/1\.1 408 /);
+      expect(text).to.contain('"code":"upload_timeout"');
+      expect(seconds).to.be.within(2.9, 6);
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(await unfinishedUploads()).to.deep.equal([]);
+    expect(await exists('slow/trickle.bin')).to.equal(false);
+  });
+
+  it('should refuse uploads with 403 bucket_not_allowed when INPUT_BUCKET is not in ALLOWED_BUCKETS', async () => {
+    svc = await startTestService({ env: { INPUT_BUCKET: 'ingest', ALLOWED_BUCKETS: 'other' } });
+    const data = new FormData();
+    data.append('key', 'refused/a.csv');
+    data.append('file', new Blob(['a\n1\n']), 'a.csv');
+    const response = await svc.fetch('/v1/uploads', { method: 'POST', body: data });
+    expect(response.status).to.equal(403);
+    expect(((await response.json()) as { error: { code: string } }).error.code).to.equal('bucket_not_allowed');
+    expect(await exists('refused/a.csv')).to.equal(false);
   });
 });

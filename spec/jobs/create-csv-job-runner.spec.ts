@@ -5,7 +5,7 @@ import { createCsvJobRunner } from '../../src/jobs/create-csv-job-runner.ts';
 import type { CsvJobResult } from '../../src/jobs/csv-job-result.ts';
 import type { JobProgress } from '../../src/jobs/job.ts';
 import type { RunUpdate } from '../../src/pipeline/job-event.ts';
-import { PREFIX, depsFor, generateCsv, jobFor, listKeys, putObject, serverAbortsUploads, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
+import { OUTPUT_BASE, depsFor, generateCsv, jobFor, listKeys, putObject, serverAbortsUploads, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
 describe('createCsvJobRunner', () => {
@@ -33,9 +33,9 @@ describe('createCsvJobRunner', () => {
     const result = last?.kind === 'done' ? last.result : undefined;
     expect(result?.output).to.deep.equal({
       bucket: 'ingest',
-      rows: `${PREFIX}runner/big.csv/rows.ndjson`,
-      rejects: `${PREFIX}runner/big.csv/rejects.ndjson`,
-      manifest: `${PREFIX}runner/big.csv/manifest.json`,
+      rows: `${OUTPUT_BASE}runner/big.csv/rows.ndjson`,
+      rejects: `${OUTPUT_BASE}runner/big.csv/rejects.ndjson`,
+      manifest: `${OUTPUT_BASE}runner/big.csv/manifest.json`,
     });
     expect(result?.manifest).to.include({ rows, rejected: 0 });
     expect(result?.progress.totalBytes).to.equal(result?.progress.bytesRead);
@@ -60,7 +60,7 @@ describe('createCsvJobRunner', () => {
     await runJob.drain();
 
     expect(seen.every((update) => update.kind === 'progress')).to.equal(true);
-    expect(await listKeys(s3.client, `${PREFIX}runner/`)).to.deep.equal([]);
+    expect(await listKeys(s3.client, `${OUTPUT_BASE}runner/`)).to.deep.equal([]);
     if (await serverAbortsUploads(s3.client)) expect(await unfinishedUploads(s3.directory)).to.deep.equal([]);
   });
 

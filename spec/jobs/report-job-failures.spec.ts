@@ -22,7 +22,7 @@ const job: Job = {
   output: null,
   error: null,
 };
-const output = { bucket: 'ingest', rows: 'processed/iot/a.csv/rows.ndjson', rejects: 'processed/iot/a.csv/rejects.ndjson', manifest: 'processed/iot/a.csv/manifest.json' };
+const output = { bucket: 'ingest', rows: 'processed/ingest/iot/a.csv/rows.ndjson', rejects: 'processed/ingest/iot/a.csv/rejects.ndjson', manifest: 'processed/ingest/iot/a.csv/manifest.json' };
 const now = () => new Date('2026-01-02T00:00:00.000Z');
 
 async function setUp() {

@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { runCsvJob } from '../../src/jobs/run-csv-job.ts';
 import { AppError } from '../../src/errors.ts';
 import type { JobProgress } from '../../src/jobs/job.ts';
-import { depsFor, jobFor, listKeys, putObject, readOutputs, PREFIX } from '../helpers/csv-job-fixture.ts';
+import { depsFor, jobFor, listKeys, putObject, readOutputs, OUTPUT_BASE } from '../helpers/csv-job-fixture.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
 const PIPELINES = [
@@ -40,7 +40,7 @@ describe('runCsvJob (typed pipelines and failures)', () => {
     const onProgress = (progress: JobProgress) => reported.push(progress);
     const outcome = await runCsvJob(jobFor(key, { pipeline: options.pipeline ?? 'iot' }), deps, { signal: new AbortController().signal, onProgress, progressIntervalMs: 60_000 })
       .then((result) => ({ result, error: undefined }), (error: unknown) => ({ result: undefined, error: error as AppError }));
-    return { key, ...outcome, lastProgress: reported.at(-1), outputs: await readOutputs(s3.client, key), keys: await listKeys(s3.client, `${PREFIX}${key}/`) };
+    return { key, ...outcome, lastProgress: reported.at(-1), outputs: await readOutputs(s3.client, key), keys: await listKeys(s3.client, `${OUTPUT_BASE}${key}/`) };
   }
 
   it('should convert each type and reject values that do not convert, naming column, type and value', async () => {
@@ -78,10 +78,10 @@ describe('runCsvJob (typed pipelines and failures)', () => {
     expect(manifest['source']).to.deep.include({ bucket: 'ingest', key, versionId: null, size: body.length });
     expect(manifest['outputs']).to.deep.equal({
       bucket: 'ingest',
-      rows: { key: `${PREFIX}${key}/rows.ndjson`, size: Buffer.byteLength(outputs.texts.rows ?? '') },
-      rejects: { key: `${PREFIX}${key}/rejects.ndjson`, size: Buffer.byteLength(outputs.texts.rejects ?? '') },
+      rows: { key: `${OUTPUT_BASE}${key}/rows.ndjson`, size: Buffer.byteLength(outputs.texts.rows ?? '') },
+      rejects: { key: `${OUTPUT_BASE}${key}/rejects.ndjson`, size: Buffer.byteLength(outputs.texts.rejects ?? '') },
     });
-    expect(result?.output).to.deep.equal({ bucket: 'ingest', rows: `${PREFIX}${key}/rows.ndjson`, rejects: `${PREFIX}${key}/rejects.ndjson`, manifest: `${PREFIX}${key}/manifest.json` });
+    expect(result?.output).to.deep.equal({ bucket: 'ingest', rows: `${OUTPUT_BASE}${key}/rows.ndjson`, rejects: `${OUTPUT_BASE}${key}/rejects.ndjson`, manifest: `${OUTPUT_BASE}${key}/manifest.json` });
     expect(result?.progress).to.deep.equal({ bytesRead: body.length, totalBytes: body.length, rows: 1, rejected: 1 });
   });
 

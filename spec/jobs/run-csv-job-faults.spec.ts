@@ -109,7 +109,7 @@ describe('runCsvJob (faults, cancellation, re-runs)', () => {
     const slow = await startSlowDownProxy(s3.server.endpoint);
     const slowClient = createS3Client({ endpoint: slow.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
     try {
-      const isDelete = (request: { method: string; url: string }, name: string) => request.method === 'DELETE' && request.url.startsWith(`/ingest/processed/faults/cleanup.csv/${name}`);
+      const isDelete = (request: { method: string; url: string }, name: string) => request.method === 'DELETE' && request.url.startsWith(`/ingest/processed/ingest/faults/cleanup.csv/${name}`);
       slow.rule((request) => (isDelete(request, 'manifest.json') ? { status: 403, code: 'AccessDenied' } : undefined));
       slow.rule((request) => (isDelete(request, 'rows.ndjson') ? { delayMs: 400 } : undefined));
 
@@ -118,9 +118,9 @@ describe('runCsvJob (faults, cancellation, re-runs)', () => {
       expect(slow.requests.filter((request) => request.finishedAt === undefined), 'requests still in flight').to.deep.equal([]);
 
       // What the next attempt writes stays.
-      await putObject(s3.client, 'processed/faults/cleanup.csv/rows.ndjson', '{"a":"1"}\n');
+      await putObject(s3.client, 'processed/ingest/faults/cleanup.csv/rows.ndjson', '{"a":"1"}\n');
       await new Promise((resolve) => setTimeout(resolve, 600));
-      expect(await listKeys(s3.client, PREFIX)).to.deep.equal(['processed/faults/cleanup.csv/rows.ndjson']);
+      expect(await listKeys(s3.client, PREFIX)).to.deep.equal(['processed/ingest/faults/cleanup.csv/rows.ndjson']);
     } finally {
       slowClient.destroy();
       await slow.close();

@@ -12,16 +12,12 @@ export const jobIdParam = z.uuid({ message: 'expected a job id (a UUID)' });
 
 export const outputNameParam = z.enum(OUTPUT_NAMES, { message: `expected one of ${OUTPUT_NAMES.join(', ')}` });
 
-/** The `key` field of an upload: a key this service will write. */
-export const uploadKey = z
-  .string()
-  .min(1, { message: 'the key must not be empty' })
-  .refine((key) => !key.startsWith('/'), { message: 'the key must not start with /' })
-  .refine((key) => !key.split('/').includes('..'), { message: 'the key must not have a .. segment' })
-  .refine((key) => Buffer.byteLength(key, 'utf8') <= 1024, { message: 'the key must be at most 1024 UTF-8 bytes' })
-  // eslint-disable-next-line no-control-regex
-  .refine((key) => !/[\u0000-\u001f\u007f]/.test(key), { message: 'the key must not contain control characters' })
-  .refine((key) => !/[\uD800-\uDFFF]/.test(key.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')), { message: 'the key must be valid Unicode' });
+/**
+ * The `key` field of an upload. The key rules (length, control characters,
+ * segments, OUTPUT_PREFIX) are checked on the key as stored, with the default
+ * key's: `invalid_key`.
+ */
+export const uploadKey = z.string();
 
 /** The `process` field of an upload: whether to queue a job for the stored file. */
 export const uploadProcess = z

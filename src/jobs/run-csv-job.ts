@@ -51,7 +51,7 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
   const { signal, onProgress, progressIntervalMs = 500, attempt = 1 } = options;
   const { client } = deps;
   const startedAt = new Date();
-  const output = outputKeys(deps.output.bucket, deps.output.prefix, job.source.key);
+  const output = outputKeys(deps.output.bucket, deps.output.prefix, job.source);
   const stats: RowStats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
   let bytesRead = 0;
   let totalBytes = job.source.size;

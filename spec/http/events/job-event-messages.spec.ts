@@ -17,7 +17,7 @@ function job(id: string): Job {
 
 const a = job('a');
 const b = job('b');
-const output = { bucket: 'ingest', rows: 'processed/a.csv/rows.ndjson', rejects: 'processed/a.csv/rejects.ndjson', manifest: 'processed/a.csv/manifest.json' };
+const output = { bucket: 'ingest', rows: 'processed/ingest/a.csv/rows.ndjson', rejects: 'processed/ingest/a.csv/rejects.ndjson', manifest: 'processed/ingest/a.csv/manifest.json' };
 const progress = (of: Job, rows: number): JobLifecycleEvent => ({ type: 'progress', job: of, attempt: 1, progress: { ...EMPTY_PROGRESS, rows } });
 
 /** The marble letters: S/T started a/b, 1-3 progress of a (rows), x/y progress of b, Z a succeeded. */

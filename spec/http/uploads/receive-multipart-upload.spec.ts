@@ -51,7 +51,7 @@ describe('receiveMultipartUpload', () => {
 
   const target = (overrides: Partial<UploadTarget> = {}): UploadTarget => ({
     client: s3.client, bucket: 'ingest', maxBytes: 50 * MiB, partSize: 5 * MiB, queueSize: 2, reservedPrefix: 'processed/',
-    ownWrites: createOwnWrites(), onCleanupError: () => undefined, ...overrides,
+    allowedBuckets: ['ingest'], concurrency: 16, timeoutMs: 60_000, ownWrites: createOwnWrites(), onCleanupError: () => undefined, ...overrides,
   });
 
   it('should answer a client that stalls mid-body with 400 after the idle timeout, and abort its multipart upload', async () => {

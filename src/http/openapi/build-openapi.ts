@@ -73,7 +73,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
     '/v1/trigger': {
       post: v1({
         operationId: 'trigger', tags: ['triggers'], summary: 'Accept one or many jobs from any trigger shape',
-        description: 'Shapes are detected in this order: REST, `{object: {key}}`, S3 event notification (keys form-URL-encoded; records other than `ObjectCreated:*` skipped), EventBridge `Object Created`, SNS delivery (JSON sent as `text/plain`; accepted only with a valid signature). A duplicate of a queued, running or succeeded job for the same object version returns that job with `duplicate: true`. All or nothing past `QUEUE_CAPACITY`.',
+        description: 'Shapes are detected in this order: REST, `{object: {key}}`, S3 event notification (keys form-URL-encoded; records other than `ObjectCreated:*` skipped), EventBridge `Object Created`, SNS delivery (JSON sent as `text/plain`; accepted only with a valid signature). Every bucket named must be in `ALLOWED_BUCKETS` (`403` `bucket_not_allowed`), and every key, as stored (after URL decoding), 1 to 1,024 bytes of UTF-8 with no control characters, no leading `/`, no empty, `.` or `..` segment, and not under `OUTPUT_PREFIX` (`400` `invalid_key`); both are checked before any S3 call. A duplicate of a queued, running or succeeded job for the same object version returns that job with `duplicate: true`. All or nothing: one record refused, or `QUEUE_CAPACITY` reached, refuses the whole trigger.',
         parameters: [{ name: 'x-amz-sns-message-type', in: 'header', required: false, description: 'Sent by SNS: then only a signed SNS envelope is read, and only then is a `text/plain` body accepted (`415` otherwise).', schema: { type: 'string' } }],
         requestBody: { required: true, content: { 'application/json': { schema: triggerBody }, 'text/plain': { schema: triggerBody } } },
         responses: {
@@ -86,7 +86,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
     '/v1/uploads': {
       post: v1({
         operationId: 'upload', tags: ['uploads'], summary: 'Stream a file into the input bucket, and process it',
-        description: 'Streamed to S3 as it arrives (never buffered whole). The text fields must come before the file part.',
+        description: 'Streamed to S3 as it arrives (never buffered whole). The text fields must come before the file part. At most `UPLOAD_CONCURRENCY` at once (past it `503` `server_busy` with `Retry-After`, before the body is read); an upload still streaming after `UPLOAD_TIMEOUT_MS` is cut (`408` `upload_timeout`) and nothing is kept. `INPUT_BUCKET` must be in `ALLOWED_BUCKETS` (`403`).',
         requestBody: {
           required: true,
           content: {
@@ -94,7 +94,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
               schema: {
                 type: 'object', required: ['file'],
                 properties: {
-                  key: { ...input(uploadKey), description: 'Target key; default `uploads/<yyyy>/<mm>/<dd>/<uuid>-<name>` (UTC date).' },
+                  key: { ...input(uploadKey), description: 'Target key; default `uploads/<yyyy>/<mm>/<dd>/<uuid>-<name>` (UTC date). 1 to 1,024 bytes of UTF-8, no control characters, no leading `/`, no empty, `.` or `..` segment, not under `OUTPUT_PREFIX` (else `400` `invalid_key`).' },
                   process: { ...input(uploadProcess), default: 'true', description: 'Whether to queue a job for the stored file.' },
                   file: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The file, at most `UPLOAD_MAX_BYTES`.' },
                 },
@@ -103,7 +103,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
             },
           },
         },
-        responses: { 201: json(uploadAnswer, 'Stored (and queued unless `process` was false).'), ...errors('400', '403', '413', '415', '429', '503') },
+        responses: { 201: json(uploadAnswer, 'Stored (and queued unless `process` was false).'), ...errors('400', '403', '408', '413', '415', '429', '503') },
       }),
     },
     '/v1/jobs': {
@@ -172,6 +172,6 @@ const RESPONSE_DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 /** The shared error answers, by status. */
 const ERROR_RESPONSES = {
-  '400': 'BadRequest', '401': 'Unauthorized', '403': 'Forbidden', '404': 'NotFound', '409': 'Conflict', '413': 'PayloadTooLarge',
+  '400': 'BadRequest', '401': 'Unauthorized', '403': 'Forbidden', '404': 'NotFound', '408': 'RequestTimeout', '409': 'Conflict', '413': 'PayloadTooLarge',
   '415': 'UnsupportedMediaType', '429': 'QueueFull', '502': 'BadGateway', '503': 'Unavailable',
 } as const;

@@ -37,7 +37,10 @@ export const job = z.strictObject({
   finishedAt: isoTime.nullable(),
   progress: z.strictObject({ bytesRead: count, totalBytes: count.nullable(), rows: count, rejected: count }),
   output: z.strictObject({ bucket: z.string(), rows: z.string(), rejects: z.string(), manifest: z.string() }).nullable()
-    .meta({ description: 'Where the outputs are; null until the job succeeds.' }),
+    .meta({
+      description: 'Where the outputs are; null until the job succeeds. Keys are `OUTPUT_PREFIX + source bucket + "/" + source key + "/"` and the name, in OUTPUT_BUCKET.',
+      examples: [{ bucket: 'ingest', rows: 'processed/ingest/iot/2024-02-12.csv/rows.ndjson', rejects: 'processed/ingest/iot/2024-02-12.csv/rejects.ndjson', manifest: 'processed/ingest/iot/2024-02-12.csv/manifest.json' }],
+    }),
   error: z.strictObject({ code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]), message: z.string(), retryable: z.boolean() }).nullable()
     .meta({ description: 'Why the job failed; null unless it failed.' }),
   duplicate: z.boolean().optional().meta({ description: 'True when a trigger named an object version that already has a queued, running or succeeded job: that job is returned and nothing starts.' }),

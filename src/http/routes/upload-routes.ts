@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import { AppError, toAppError } from '../../errors.ts';
+import { checkBucketAllowed } from '../../jobs/check-bucket-allowed.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { AppDeps } from '../app-deps.ts';
 import { receiveMultipartUpload } from '../uploads/receive-multipart-upload.ts';
@@ -8,11 +9,15 @@ import { v1Router } from './v1-router.ts';
 /**
  * `POST /v1/uploads`: a `multipart/form-data` file streamed into the input
  * bucket; `201 {"upload": {bucket, key, size, etag}, "job"}`, the job queued
- * (trigger `upload`) unless the form's `process` is false.
+ * (trigger `upload`) unless the form's `process` is false. At most
+ * UPLOAD_CONCURRENCY at once: past it `503 server_busy`, answered before a byte
+ * of the body is read.
  */
 export function uploadRoutes(deps: Pick<AppDeps, 'apiToken' | 'uploads' | 'acceptJobs' | 'accepting'>): Router {
   const { uploads, acceptJobs, accepting = () => true } = deps;
   const router = v1Router(deps.apiToken);
+  // Uploads being received now.
+  let open = 0;
 
   router.post('/v1/uploads', async (ctx) => {
     if (!accepting()) {
@@ -23,13 +28,26 @@ export function uploadRoutes(deps: Pick<AppDeps, 'apiToken' | 'uploads' | 'accep
       ctx.set('Connection', 'close');
       throw new AppError('unsupported_media_type', `The body is ${ctx.request.type || 'of no declared type'}; send the file as multipart/form-data in a part named "file".`);
     }
+    try {
+      checkBucketAllowed(uploads.bucket, uploads.allowedBuckets);
+    } catch (error) {
+      ctx.set('Connection', 'close');
+      throw error;
+    }
+    if (open >= uploads.concurrency) {
+      ctx.set('Connection', 'close');
+      throw new AppError('server_busy', `${uploads.concurrency} uploads are under way, UPLOAD_CONCURRENCY; retry after the Retry-After seconds.`, { headers: { 'Retry-After': '5' } });
+    }
     let received;
+    open += 1;
     try {
       received = await receiveMultipartUpload(ctx.req, uploads);
     } catch (error) {
       // The rest of the body is not read: close the connection after the answer.
       if (!ctx.req.complete) ctx.set('Connection', 'close');
       throw error;
+    } finally {
+      open -= 1;
     }
     const { bucket, key, size, etag, versionId } = received;
     const upload = { bucket, key, size, etag };

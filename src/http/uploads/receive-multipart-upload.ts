@@ -7,6 +7,7 @@ import { createS3Upload } from '../../storage/create-s3-upload.ts';
 import type { S3Encryption } from '../../storage/encryption-params.ts';
 import { translateS3Error } from '../../storage/translate-s3-error.ts';
 import { AppError, isAppError } from '../../errors.ts';
+import { checkObjectKey } from '../../jobs/check-object-key.ts';
 import { parseInput } from '../parse-input.ts';
 import { uploadKey, uploadProcess } from '../request-schemas.ts';
 import type { OwnWrites } from './create-own-writes.ts';
@@ -24,8 +25,14 @@ export interface UploadTarget {
   readonly queueSize: number;
   /** S3_SSE: how the stored file is encrypted; unset: the bucket's default. */
   readonly sse?: S3Encryption;
-  /** Keys under this prefix are refused (job outputs live there); '' for none. */
+  /** OUTPUT_PREFIX: keys under it are refused (job outputs live there), like keys breaking the other key rules; '' for none. */
   readonly reservedPrefix: string;
+  /** ALLOWED_BUCKETS: when `bucket` is not among them, uploads are refused before the body is read. */
+  readonly allowedBuckets: readonly string[];
+  /** UPLOAD_CONCURRENCY: uploads at once; past it `server_busy`, before the body is read. */
+  readonly concurrency: number;
+  /** UPLOAD_TIMEOUT_MS: the longest an upload may stream; past it `upload_timeout` and nothing is kept. */
+  readonly timeoutMs: number;
   readonly ownWrites: OwnWrites;
   /** Told when an abandoned upload could not be removed. */
   readonly onCleanupError: (error: unknown, key: string) => void;
@@ -57,12 +64,13 @@ interface Writing {
  * multipart upload: busboy → `createS3Upload` (lib-storage's `Upload`), with
  * backpressure end to end, nothing buffered whole. Fields `key` and `process`
  * must come before the file. On any failure — too large, malformed, a field
- * after the file, the client gone, S3 failing — reading stops, the multipart
+ * after the file, the client gone, a body still streaming after `timeoutMs`,
+ * S3 failing — reading stops, the multipart
  * upload is aborted (or the object deleted if it was already complete), and the
  * first error is thrown.
  */
 export async function receiveMultipartUpload(req: IncomingMessage, target: UploadTarget): Promise<ReceivedUpload> {
-  const { bucket, now = () => new Date(), newId = randomUUID, idleTimeoutMs = 60_000 } = target;
+  const { bucket, now = () => new Date(), newId = randomUUID, idleTimeoutMs = 60_000, timeoutMs } = target;
   const form = openForm(req, target.maxBytes);
   // Text fields read before the file part.
   const fields = new Map<string, string>();
@@ -118,6 +126,11 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
   // On the request, not the socket: with a listener there, the HTTP server keeps the socket, so the client gets an answer.
   req.setTimeout(idleTimeoutMs);
   req.once('timeout', onIdle);
+  // A client that keeps sending a byte now and then is never idle: the whole body has a deadline too.
+  const deadline = setTimeout(() => fail(new AppError('upload_timeout', `The upload was still streaming after UPLOAD_TIMEOUT_MS (${timeoutMs} ms); it was cut and nothing was stored.`)), timeoutMs);
+  const stopDeadline = () => clearTimeout(deadline);
+  // Once the body is read, only S3's completion is left: that is not cut.
+  formRead.then(stopDeadline, stopDeadline);
   req.pipe(form);
 
   try {
@@ -130,6 +143,7 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
     await abandon(writing);
     throw failure ?? error;
   } finally {
+    stopDeadline();
     req.setTimeout(0);
     req.off('timeout', onIdle);
   }
@@ -137,9 +151,8 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
   function chooseKey(fileName: string | undefined): string {
     if (fields.has('process')) parseInput(uploadProcess, fields.get('process'), 'process field');
     const key = fields.has('key') ? parseInput(uploadKey, fields.get('key'), 'key field') : defaultUploadKey(fileName, now(), newId());
-    if (target.reservedPrefix !== '' && key.startsWith(target.reservedPrefix)) {
-      throw badRequest(`The key field is not valid (keys under ${target.reservedPrefix} hold job outputs).`);
-    }
+    // The key as it is handed to S3, unchanged from here on: the one the rules must hold for.
+    checkObjectKey(key, target.reservedPrefix);
     return key;
   }
 
