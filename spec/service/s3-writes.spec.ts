@@ -67,9 +67,9 @@ describe('the service writing to S3', function () {
     const writes = objectWrites(proxy.requests);
     expect(writes.map((request) => `${request.method} ${keyOf(request)}`).sort()).to.deep.equal([
       `POST ${KEY}`,
-      `POST processed/${KEY}/rows.ndjson`,
-      `PUT processed/${KEY}/manifest.json`,
-      `PUT processed/${KEY}/rejects.ndjson`,
+      `POST processed/ingest/${KEY}/rows.ndjson`,
+      `PUT processed/ingest/${KEY}/manifest.json`,
+      `PUT processed/ingest/${KEY}/rejects.ndjson`,
     ]);
     for (const request of writes) {
       expect([request.headers['x-amz-server-side-encryption'], request.headers['x-amz-server-side-encryption-aws-kms-key-id']], keyOf(request))
@@ -91,7 +91,7 @@ describe('the service writing to S3', function () {
 
       const creates = proxy.requests.filter((request) => request.method === 'POST' && /\?uploads\b/.test(request.path));
       const parts = proxy.requests.filter((request) => request.method === 'PUT' && request.path.includes('partNumber='));
-      expect(creates.map(keyOf).sort()).to.deep.equal([KEY, `processed/${KEY}/rows.ndjson`]);
+      expect(creates.map(keyOf).sort()).to.deep.equal([KEY, `processed/ingest/${KEY}/rows.ndjson`]);
       expect(parts.length).to.be.at.least(4);
       const named = mode === 'WHEN_SUPPORTED' ? 'CRC32' : undefined;
       expect(creates.map((request) => request.headers['x-amz-checksum-algorithm'])).to.deep.equal([named, named]);
