@@ -179,6 +179,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     },
     snsFetch: options.snsFetch ?? fetchSnsUrl,
     events$: events.asObservable(),
+    eventStreams: { maxClients: config.http.sseMaxClients },
     metrics,
     metricsToken: config.http.metricsToken,
     accepting: () => accepting,
