@@ -180,6 +180,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       onCleanupError: (error, key) => logger.error('could not remove an abandoned upload', { bucket: config.buckets.input, key, error: String(error) }),
     },
     snsFetch: options.snsFetch ?? fetchSnsUrl,
+    snsTopicArns: config.http.snsTopicArns,
     events$: events.asObservable(),
     eventStreams: { maxClients: config.http.sseMaxClients },
     metrics,

@@ -33,6 +33,8 @@ export interface AppDeps {
   readonly uploads: UploadTarget;
   /** Fetches SNS signing certificates and SubscribeURLs (specs inject their own). */
   readonly snsFetch: SnsFetch;
+  /** SNS topics whose deliveries are accepted (`SNS_TOPIC_ARNS`); unset: any topic. */
+  readonly snsTopicArns?: readonly string[] | undefined;
   /** The job lifecycle stream, for the Server-Sent Events routes. */
   readonly events$: Observable<JobLifecycleEvent>;
   /** The service's metrics: `GET /metrics`, HTTP timings, event stream clients. */
