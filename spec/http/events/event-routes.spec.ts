@@ -186,8 +186,8 @@ describe('eventRoutes (bounded fan-out)', () => {
     }
   });
 
-  it('should drop a client that stops reading once its backlog passes maxBufferedChars, and keep one that reads', async () => {
-    served = await serveEvents(events, [], { maxClients: 2, maxBufferedChars: 256 * 1024 });
+  it('should drop a client that stops reading once its backlog passes maxBufferedBytes, and keep one that reads', async () => {
+    served = await serveEvents(events, [], { maxClients: 2, maxBufferedBytes: 256 * 1024 });
     // A client that reads the headers, then nothing.
     const stalled = await new Promise<http.IncomingMessage>((resolve, reject) => {
       http.get(`${served!.url}/v1/events`, (response) => {

@@ -22,15 +22,15 @@ export interface EventStreamConfig {
   /** Open event streams at most, both routes together (`SSE_MAX_CLIENTS`); past it `503 server_busy`. Default 100. */
   readonly maxClients: number;
   /**
-   * Text waiting for one client that does not read before it is dropped (closed). Above the largest
-   * burst a healthy client takes at once (a 1,000-record trigger queues about 700 KiB of frames in
-   * one tick), so only a stalled client reaches it. Default 4 Mi characters.
+   * Bytes waiting for one client that does not read before it is dropped (closed). Above the largest
+   * burst a healthy client takes at once (a 1,000-record trigger sends each client about 0.5 MB in
+   * all), so only a stalled client reaches it. Default 4 MiB.
    */
-  readonly maxBufferedChars: number;
+  readonly maxBufferedBytes: number;
 }
 
 export const DEFAULT_EVENT_STREAM_CONFIG: EventStreamConfig = Object.freeze({
-  keepAliveMs: 15_000, progressIntervalMs: 250, recheckMs: 5_000, maxClients: 100, maxBufferedChars: 4 * 1024 * 1024,
+  keepAliveMs: 15_000, progressIntervalMs: 250, recheckMs: 5_000, maxClients: 100, maxBufferedBytes: 4 * 1024 * 1024,
 });
 
 /** Seconds a client refused for `SSE_MAX_CLIENTS` waits before it tries again. */
@@ -57,14 +57,14 @@ const OPENING_FRAME = ': connected\nretry: 3000\n\n';
 export function eventRoutes(deps: EventRoutesDeps): Router {
   const { events$, store, metrics } = deps;
   const config = { ...DEFAULT_EVENT_STREAM_CONFIG, ...deps.eventStreams };
-  const frames$ = shareEventFrames(events$, config);
+  const { frames$, batches$ } = shareEventFrames(events$, config);
   // Streams open now, both routes; a slot is taken before the first await so concurrent requests cannot overshoot.
   let open = 0;
   const router = new Router();
 
   router.get('/v1/events', (ctx) => {
     const release = takeSlot();
-    respond(ctx, concat(of(OPENING_FRAME), withKeepAlive(frames$.pipe(map((item) => item.frame)), config.keepAliveMs)), release);
+    respond(ctx, concat(of(OPENING_FRAME), withKeepAlive(batches$, config.keepAliveMs)), release);
   });
 
   router.get('/v1/jobs/:id/events', async (ctx) => {
@@ -115,7 +115,7 @@ export function eventRoutes(deps: EventRoutesDeps): Router {
     return merge(live$, recheck$).pipe(takeWhile((item) => !item.last, true), map((item) => item.frame));
   }
 
-  function respond(ctx: Context, body$: Observable<string>, release: () => void): void {
+  function respond(ctx: Context, body$: Observable<string | Buffer>, release: () => void): void {
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);
     ctx.req.socket.setKeepAlive(true);
@@ -125,7 +125,7 @@ export function eventRoutes(deps: EventRoutesDeps): Router {
     ctx.set('X-Accel-Buffering', 'no');
     metrics?.eventStreamClients.inc();
     ctx.body = eventStreamBody(body$, {
-      maxBufferedChars: config.maxBufferedChars,
+      maxBufferedBytes: config.maxBufferedBytes,
       onClose: () => {
         release();
         metrics?.eventStreamClients.dec();
