@@ -45,7 +45,7 @@ export const ERROR_CODES = {
   s3_unavailable: { status: 503, retryable: true, expose: true, description: 'S3 answered 5xx, reset the connection or timed out.' },
   s3_throttled: { status: 503, retryable: true, expose: true, description: 'S3 asked to slow down (SlowDown, 503 throttling).' },
   source_changed: { status: 409, retryable: true, expose: true, description: 'The source object changed while it was being read.' },
-  server_busy: { status: 503, retryable: true, expose: true, description: 'A limit on work at once is reached (SSE_MAX_CLIENTS event streams, UPLOAD_CONCURRENCY uploads); retry after the Retry-After seconds.' },
+  server_busy: { status: 503, retryable: true, expose: true, description: 'A limit on work at once is reached (SSE_MAX_CLIENTS event streams, 8 output downloads, UPLOAD_CONCURRENCY uploads); retry after the Retry-After seconds.' },
   shutting_down: { status: 503, retryable: true, expose: true, description: 'The service is shutting down and accepts no new work.' },
   worker_crashed: { status: 500, retryable: true, expose: false, description: 'The worker thread running the job died.' },
   config_invalid: { status: 500, retryable: false, expose: false, description: 'The configuration is invalid.' },

@@ -36,7 +36,7 @@ import { createWorkerPool } from './workers/worker-pool.ts';
 import { createS3Client, type S3ClientConfig } from './storage/create-s3-client.ts';
 import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.ts';
 import { headSourceObject } from './storage/head-source-object.ts';
-import { openOutputObject } from './storage/open-output-object.ts';
+import { createOutputDownloads } from './storage/create-output-downloads.ts';
 
 export interface ServiceOptions {
   readonly logger: Logger;
@@ -95,6 +95,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     ...(embedded ? { credentials: embedded.credentials } : {}),
   };
   const s3 = createS3Client({ ...s3Config, maxSockets: Math.max(16, config.s3.queueSize * 2 + 8) });
+  // Downloads on their own sockets: clients that stop reading cannot starve HEAD checks and uploads.
+  const downloads = createOutputDownloads({ s3: s3Config });
 
   const store = options.store ?? createSqliteJobStore({ dataDir: config.dataDir });
   const queue = createJobQueue<Job>({ capacity: config.jobs.queueCapacity });
@@ -169,7 +171,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     cancelJob: createCancelJob({ store, queue }),
     openOutput: (job, name) => {
       if (job.output === null) throw new AppError('not_found', `The job ${job.id} has no outputs.`);
-      return openOutputObject(s3, job.output.bucket, job.output[name], name === 'manifest' ? 'application/json' : 'application/x-ndjson');
+      return downloads.open(job.output.bucket, job.output[name], name === 'manifest' ? 'application/json' : 'application/x-ndjson');
     },
     uploads: {
       client: s3,
@@ -186,7 +188,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       onCleanupError: (error, key) => logger.error('could not remove an abandoned upload', { bucket: config.buckets.input, key, error: String(error) }),
     },
     snsFetch: options.snsFetch ?? fetchSnsUrl,
+    snsTopicArns: config.http.snsTopicArns,
     events$: events.asObservable(),
+    eventStreams: { maxClients: config.http.sseMaxClients },
     metrics,
     metricsToken: config.http.metricsToken,
     accepting: () => accepting,
@@ -237,6 +241,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       });
       for (const subscription of subscriptions) subscription.unsubscribe();
       s3.destroy();
+      downloads.close();
       await store.close();
       await embedded?.close();
     },

@@ -138,4 +138,32 @@ describe('eventRoutes (through the service)', () => {
     while ((await gauge('s3_csv_ingest_event_stream_clients')) !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(await gauge('s3_csv_ingest_event_stream_clients')).to.equal(before);
   });
+
+  it('should open SSE_MAX_CLIENTS streams, answer the next 503 server_busy with Retry-After, and admit a new one when one leaves', async () => {
+    const capped = await startTestService({ env: { API_TOKEN: TOKEN, SSE_MAX_CLIENTS: '2' }, embeddedS3Events: false, runJob: pacedJob({ everyMs: 5, updates: 1 }) });
+    const streams: { close(): void }[] = [];
+    try {
+      for (let i = 0; i < 2; i += 1) {
+        const { response, sse } = await openSse(new URL('/v1/events', capped.url), auth);
+        expect(response.status, `stream ${i + 1}`).to.equal(200);
+        streams.push(sse);
+      }
+      const refused = await capped.fetch('/v1/events');
+      expect(refused.status).to.equal(503);
+      expect(refused.headers.get('retry-after')).to.equal('5');
+      expect(((await refused.json()) as { error: { code: string } }).error.code).to.equal('server_busy');
+      streams.shift()!.close();
+      const deadline = Date.now() + 2_000;
+      let admitted = await openSse(new URL('/v1/events', capped.url), auth);
+      while (admitted.response.status === 503 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        admitted = await openSse(new URL('/v1/events', capped.url), auth);
+      }
+      expect(admitted.response.status).to.equal(200);
+      streams.push(admitted.sse);
+    } finally {
+      for (const sse of streams) sse.close();
+      await capped.stop();
+    }
+  });
 });

@@ -1,5 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
+import http from 'node:http';
+import { text } from 'node:stream/consumers';
 import { defer, NEVER, throwError, type Observable } from 'rxjs';
 import type { Config } from '../../src/config/config.ts';
 import { AppError } from '../../src/errors.ts';
@@ -59,6 +61,56 @@ describe('jobRoutes', () => {
         expect(response.status, path).to.equal(404);
         expect(((await response.json()) as { error: { code: string } }).error.code).to.equal('not_found');
       }
+    });
+  });
+
+  describe('GET /v1/jobs/:id/outputs/:name with clients that stop reading', () => {
+    const stalled: http.ClientRequest[] = [];
+    afterEach(() => {
+      for (const request of stalled.splice(0)) request.destroy();
+    });
+
+    /** A download whose client reads the headers, then nothing. */
+    const stall = (path: string) => new Promise<http.IncomingMessage>((resolve, reject) => {
+      const request = http.get(new URL(path, svc.url), (response) => {
+        response.pause();
+        resolve(response);
+      });
+      request.on('error', reject);
+      stalled.push(request);
+    });
+
+    it('should cap downloads (503 server_busy with Retry-After) on sockets of their own, so triggers still HEAD and uploads still store', async () => {
+      const job = await trigger('ok/big.csv');
+      const done = await waitForJob(svc, job.id);
+      // A rows output far bigger than socket buffers hold: a download nobody reads keeps its S3 response open.
+      const { bucket, rows } = done['output'] as { bucket: string; rows: string };
+      await svc.service.s3.send(new PutObjectCommand({ Bucket: bucket, Key: rows, Body: Buffer.alloc(32 * 1024 * 1024, 'x') }));
+
+      // 20 stalled downloads, more than the 16 sockets the triggers' and uploads' client has; each answered,
+      // or still waiting for a socket after 2 s.
+      const answers: http.IncomingMessage[] = [];
+      for (let i = 0; i < 20; i += 1) void stall(`/v1/jobs/${job.id}/outputs/rows`).then((response) => answers.push(response));
+      for (const deadline = Date.now() + 2_000; answers.length < 20 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
+
+      // The trigger's HEAD check still runs (a missing key is 404 at once, not accepted unchecked)...
+      const missing = await postTrigger(svc, { key: 'ok/missing.csv' });
+      expect(missing.status, JSON.stringify(missing.body)).to.equal(404);
+      expect(missing.body.error.code).to.equal('no_such_key');
+      // ...an upload still stores its file...
+      const form = new FormData();
+      form.append('key', 'stalled/upload.csv');
+      form.append('process', 'false');
+      form.append('file', new Blob(['a,b\n1,2\n']), 'upload.csv');
+      const upload = await svc.fetch('/v1/uploads', { method: 'POST', body: form });
+      expect(upload.status, await upload.clone().text()).to.equal(201);
+      // ...and downloads past the cap are refused, not queued.
+      const statuses = answers.map((response) => response.statusCode);
+      expect(statuses.filter((status) => status === 200), 'downloads streaming').to.have.length(8);
+      expect(statuses.filter((status) => status === 503), 'downloads refused').to.have.length(12);
+      const refused = answers.find((response) => response.statusCode === 503)!;
+      expect(refused.headers['retry-after']).to.equal('5');
+      expect((JSON.parse(await text(refused)) as { error: { code: string } }).error.code).to.equal('server_busy');
     });
   });
 

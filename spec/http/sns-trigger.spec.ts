@@ -55,6 +55,28 @@ describe('POST /v1/trigger with SNS deliveries', () => {
     expect(signer.fetched.filter((fetched) => fetched === url)).to.have.length(1);
   });
 
+  it('should serve `?query` variants of a certificate URL from the one cached certificate, fetched without the query', async () => {
+    const url = 'https://sns.ap-northeast-1.amazonaws.com/query.pem';
+    signer.answers.set(url, { status: 200, body: signer.certificate });
+    for (const suffix of ['?x', '?y', '', '?x#frag']) {
+      expect((await deliver(signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: `${url}${suffix}` }))).status, suffix).to.equal(200);
+    }
+    expect(signer.fetched).to.deep.equal([url]);
+  });
+
+  it('should refuse a correctly signed message from 2001 (a replay) with 403 naming the Timestamp', async () => {
+    const answer = await deliver(signer.notification(s3Event('sns/a.csv', 'abab1212'), { Timestamp: '2001-09-09T01:46:40.000Z' }));
+    expect(answer.status).to.equal(403);
+    expect(answer.body.error.code).to.equal('forbidden');
+    expect(answer.body.error.message).to.match(/Timestamp 2001-09-09T01:46:40.000Z is more than an hour old/);
+  });
+
+  it('should refuse a correctly signed message dated more than 5 minutes ahead with 403', async () => {
+    const answer = await deliver(signer.notification(s3Event('sns/a.csv', 'cdcd3434'), { Timestamp: new Date(Date.now() + 10 * 60_000).toISOString() }));
+    expect(answer.status).to.equal(403);
+    expect(answer.body.error.message).to.match(/in the future/);
+  });
+
   it('should answer an S3 test event inside a Notification with 200 and no jobs', async () => {
     const answer = await deliver(signer.notification({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'ingest' }));
     expect(answer.status).to.equal(200);
@@ -179,5 +201,42 @@ describe('POST /v1/trigger with SNS deliveries', () => {
     const other = await deliver(signer.notification({ hello: 'world' }));
     expect(other.status).to.equal(400);
     expect(other.body.error.code).to.equal('validation_failed');
+  });
+});
+
+describe('POST /v1/trigger with SNS deliveries and SNS_TOPIC_ARNS', () => {
+  const allowed = 'arn:aws:sns:us-east-1:123456789012:allowed-topic';
+  let svc: TestService;
+  let signer: SnsTestSigner;
+
+  before(async () => {
+    signer = createSnsTestSigner();
+    svc = await startTestService({ env: { SNS_TOPIC_ARNS: `arn:aws:sns:eu-west-1:123456789012:other, ${allowed}` }, snsFetch: (url) => signer.fetch(url), embeddedS3Events: false });
+  });
+  after(async () => svc.stop());
+
+  const deliver = (envelope: { Type: string }) => postTrigger(svc, JSON.stringify(envelope), { ...SNS_TEXT, 'x-amz-sns-message-type': envelope.Type });
+
+  it('should refuse a correctly signed delivery from a topic not listed with 403, without fetching the certificate', async () => {
+    const answer = await deliver(signer.notification(s3Event('sns/a.csv')));
+    expect(answer.status).to.equal(403);
+    expect(answer.body.error.code).to.equal('forbidden');
+    expect(answer.body.error.message).to.match(new RegExp(`topic ${TOPIC_ARN} is not in SNS_TOPIC_ARNS`));
+    expect(signer.fetched).to.deep.equal([]);
+  });
+
+  it('should refuse a subscription confirmation from a topic not listed, without confirming it', async () => {
+    const envelope = signer.sign({
+      Type: 'SubscriptionConfirmation', MessageId: 'm-9', TopicArn: TOPIC_ARN, Token: 'abc', Message: 'x',
+      SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=abc', Timestamp: new Date().toISOString(),
+      SignatureVersion: '2', SigningCertURL: CERT_URL,
+    });
+    expect((await deliver(envelope)).status).to.equal(403);
+    expect(signer.fetched).to.deep.equal([]);
+  });
+
+  it('should accept a delivery from a listed topic', async () => {
+    const answer = await deliver(signer.notification({ Event: 's3:TestEvent' }, { TopicArn: allowed }));
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
   });
 });

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { AcceptJobs } from '../jobs/accept-jobs.ts';
 import type { CancelJob } from '../jobs/cancel-job.ts';
@@ -7,16 +6,10 @@ import type { JobStore } from '../jobs/job-store.ts';
 import type { JobLifecycleEvent } from '../jobs/record-job-events.ts';
 import type { Logger } from '../logging/create-logger.ts';
 import type { Metrics } from '../metrics/create-metrics.ts';
+import type { OpenedOutput } from '../storage/open-output-object.ts';
 import type { EventStreamConfig } from './routes/event-routes.ts';
 import type { SnsFetch } from './sns/fetch-sns-url.ts';
 import type { UploadTarget } from './uploads/receive-multipart-upload.ts';
-
-/** An output object opened for streaming back to a client. */
-export interface OpenedOutput {
-  readonly body: Readable;
-  readonly contentType: string;
-  readonly contentLength: number | undefined;
-}
 
 export interface Readiness {
   readonly ready: boolean;
@@ -42,6 +35,8 @@ export interface AppDeps {
   readonly uploads: UploadTarget;
   /** Fetches SNS signing certificates and SubscribeURLs (specs inject their own). */
   readonly snsFetch: SnsFetch;
+  /** SNS topics whose deliveries are accepted (`SNS_TOPIC_ARNS`); unset: any topic. */
+  readonly snsTopicArns?: readonly string[] | undefined;
   /** The job lifecycle stream, for the Server-Sent Events routes. */
   readonly events$: Observable<JobLifecycleEvent>;
   /** The service's metrics: `GET /metrics`, HTTP timings, event stream clients. */

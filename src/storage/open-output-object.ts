@@ -2,7 +2,13 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { AppError } from '../errors.ts';
 import { translateS3Error } from './translate-s3-error.ts';
-import type { OpenedOutput } from '../http/app-deps.ts';
+
+/** An output object opened for streaming back to a client. */
+export interface OpenedOutput {
+  readonly body: Readable;
+  readonly contentType: string;
+  readonly contentLength: number | undefined;
+}
 
 /** Opens an output object for streaming to a client; a missing object is `not_found`. */
 export async function openOutputObject(client: S3Client, bucket: string, key: string, contentType: string): Promise<OpenedOutput> {

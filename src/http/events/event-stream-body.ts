@@ -2,34 +2,34 @@ import { Readable } from 'node:stream';
 import type { Observable, Subscription } from 'rxjs';
 
 export interface EventStreamBodyOptions {
-  /** Text buffered for a client that does not read before it is dropped. Default 1 MiB. */
-  readonly maxBufferedChars?: number;
+  /** Bytes buffered for a client that does not read before it is dropped. Default 1 MiB. */
+  readonly maxBufferedBytes?: number;
   /** Called once when the stream ends or the client leaves (after unsubscribing). */
   readonly onClose?: () => void;
 }
 
 /**
- * A response body that carries an Observable of text frames: it subscribes when
+ * A response body that carries an Observable of frames (text, or UTF-8 buffers
+ * shared between bodies, written without a copy): it subscribes when
  * the body is first read and unsubscribes when it is destroyed — koa destroys it
  * when the client leaves — so a client that disconnects leaves no subscription
  * behind. The body ends when the Observable completes. A client that reads
- * nothing while more than `maxBufferedChars` pile up is dropped.
+ * nothing while more than `maxBufferedBytes` pile up is dropped.
  */
-export function eventStreamBody(frames$: Observable<string>, options: EventStreamBodyOptions = {}): Readable {
-  const { maxBufferedChars = 1024 * 1024, onClose } = options;
+export function eventStreamBody(frames$: Observable<string | Buffer>, options: EventStreamBodyOptions = {}): Readable {
+  const { maxBufferedBytes = 1024 * 1024, onClose } = options;
   // The frames$ subscription, from the first read to the end.
   let subscription: Subscription | undefined;
   // Set once the stream has ended or been destroyed.
   let closed = false;
 
   const body = new Readable({
-    encoding: 'utf8',
     read() {
       if (subscription !== undefined || closed) return;
       subscription = frames$.subscribe({
         next: (frame) => {
-          if (body.readableLength > maxBufferedChars) {
-            body.destroy(new Error(`The event stream client read nothing while ${body.readableLength} characters waited; it was dropped.`));
+          if (body.readableLength > maxBufferedBytes) {
+            body.destroy(new Error(`The event stream client read nothing while ${body.readableLength} bytes waited; it was dropped.`));
             return;
           }
           body.push(frame);

@@ -73,7 +73,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
     '/v1/trigger': {
       post: v1({
         operationId: 'trigger', tags: ['triggers'], summary: 'Accept one or many jobs from any trigger shape',
-        description: 'Shapes are detected in this order: REST, `{object: {key}}`, S3 event notification (keys form-URL-encoded; records other than `ObjectCreated:*` skipped), EventBridge `Object Created`, SNS delivery (JSON sent as `text/plain`; accepted only with a valid signature). Every bucket named must be in `ALLOWED_BUCKETS` (`403` `bucket_not_allowed`), and every key, as stored (after URL decoding), 1 to 1,024 bytes of UTF-8 with no control characters, no leading `/`, no empty, `.` or `..` segment, and not under `OUTPUT_PREFIX` (`400` `invalid_key`); both are checked before any S3 call. A duplicate of a queued, running or succeeded job for the same object version returns that job with `duplicate: true`. All or nothing: one record refused, or `QUEUE_CAPACITY` reached, refuses the whole trigger.',
+        description: 'Shapes are detected in this order: REST, `{object: {key}}`, S3 event notification (keys form-URL-encoded; records other than `ObjectCreated:*` skipped), EventBridge `Object Created`, SNS delivery (JSON sent as `text/plain`; accepted only with a valid signature, a `Timestamp` less than an hour old and at most 5 minutes ahead, and a `TopicArn` in `SNS_TOPIC_ARNS` when set: otherwise `403 forbidden`). Every bucket named must be in `ALLOWED_BUCKETS` (`403` `bucket_not_allowed`), and every key, as stored (after URL decoding), 1 to 1,024 bytes of UTF-8 with no control characters, no leading `/`, no empty, `.` or `..` segment, and not under `OUTPUT_PREFIX` (`400` `invalid_key`); both are checked before any S3 call. A duplicate of a queued, running or succeeded job for the same object version returns that job with `duplicate: true`. All or nothing: one record refused, or `QUEUE_CAPACITY` reached, refuses the whole trigger.',
         parameters: [{ name: 'x-amz-sns-message-type', in: 'header', required: false, description: 'Sent by SNS: then only a signed SNS envelope is read, and only then is a `text/plain` body accepted (`415` otherwise).', schema: { type: 'string' } }],
         requestBody: { required: true, content: { 'application/json': { schema: triggerBody }, 'text/plain': { schema: triggerBody } } },
         responses: {
@@ -124,22 +124,23 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
     '/v1/jobs/{id}/outputs/{name}': {
       get: v1({
         operationId: 'getJobOutput', summary: 'Stream an output of a succeeded job',
+        description: 'At most 8 downloads at once (`503 server_busy` with `Retry-After` past it); a download whose client reads nothing for 60 s is cut.',
         parameters: [idParam, { name: 'name', in: 'path', required: true, schema: input(outputNameParam) }],
         responses: {
           200: { description: 'The object, streamed from S3.', content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object' } } } },
-          ...errors('404'),
+          ...errors('404', '503'),
         },
       }),
     },
     '/v1/jobs/{id}/events': {
       get: v1({
         operationId: 'followJob', tags: ['events'], summary: 'Live events of one job', parameters: [idParam],
-        description: 'A `snapshot` event (the whole job), then its lifecycle events; the stream ends after the final one, at once when the job has already finished. Progress at most 4 a second.',
-        responses: { 200: eventStream('The event stream.'), ...errors('404') },
+        description: 'A `snapshot` event (the whole job), then its lifecycle events; the stream ends after the final one, at once when the job has already finished. Progress at most 4 a second. At most `SSE_MAX_CLIENTS` streams at once, both event routes together (`503 server_busy` with `Retry-After` past it).',
+        responses: { 200: eventStream('The event stream.'), ...errors('404', '503') },
       }),
     },
     '/v1/events': {
-      get: v1({ operationId: 'followJobs', tags: ['events'], summary: 'Live events of every job', description: 'Until the service stops. Progress at most 4 a second per job.', responses: { 200: eventStream('The event stream.') } }),
+      get: v1({ operationId: 'followJobs', tags: ['events'], summary: 'Live events of every job', description: 'Until the service stops. Progress at most 4 a second per job. At most `SSE_MAX_CLIENTS` streams at once, both event routes together (`503 server_busy` with `Retry-After` past it).', responses: { 200: eventStream('The event stream.'), ...errors('503') } }),
     },
   };
 

@@ -8,7 +8,7 @@ import type { JobLifecycleEvent } from '../../jobs/record-job-events.ts';
 import type { Metrics } from '../../metrics/create-metrics.ts';
 import { eventStreamBody } from '../events/event-stream-body.ts';
 import { formatSse } from '../events/format-sse.ts';
-import { jobEventMessages } from '../events/job-event-messages.ts';
+import { shareEventFrames } from '../events/share-event-frames.ts';
 import { withKeepAlive } from '../events/with-keep-alive.ts';
 import { jobIdParam } from '../request-schemas.ts';
 import { v1Router } from './v1-router.ts';
@@ -20,9 +20,22 @@ export interface EventStreamConfig {
   readonly progressIntervalMs: number;
   /** How often a job's stream re-reads the job, to end even if it missed the final event. Default 5 s. */
   readonly recheckMs: number;
+  /** Open event streams at most, both routes together (`SSE_MAX_CLIENTS`); past it `503 server_busy`. Default 100. */
+  readonly maxClients: number;
+  /**
+   * Bytes waiting for one client that does not read before it is dropped (closed). Above the largest
+   * burst a healthy client takes at once (a 1,000-record trigger sends each client about 0.5 MB in
+   * all), so only a stalled client reaches it. Default 4 MiB.
+   */
+  readonly maxBufferedBytes: number;
 }
 
-export const DEFAULT_EVENT_STREAM_CONFIG: EventStreamConfig = Object.freeze({ keepAliveMs: 15_000, progressIntervalMs: 250, recheckMs: 5_000 });
+export const DEFAULT_EVENT_STREAM_CONFIG: EventStreamConfig = Object.freeze({
+  keepAliveMs: 15_000, progressIntervalMs: 250, recheckMs: 5_000, maxClients: 100, maxBufferedBytes: 4 * 1024 * 1024,
+});
+
+/** Seconds a client refused for `SSE_MAX_CLIENTS` waits before it tries again. */
+const RETRY_AFTER_SECONDS = 5;
 
 export interface EventRoutesDeps {
   /** Bearer token the routes require; unset: open. */
@@ -41,34 +54,59 @@ const OPENING_FRAME = ': connected\nretry: 3000\n\n';
  * status changes and (throttled) progress, until the service stops.
  * `GET /v1/jobs/:id/events`: a `snapshot` of the job, then its changes; the
  * stream ends after the job's final event (at once when it has already finished).
+ * Every stream reads one shared stream of ready-made frames; at most `maxClients`
+ * are open at once, and a client that stops reading is dropped.
  */
 export function eventRoutes(deps: EventRoutesDeps): Router {
   const { events$, store, metrics } = deps;
   const config = { ...DEFAULT_EVENT_STREAM_CONFIG, ...deps.eventStreams };
+  const { frames$, batches$ } = shareEventFrames(events$, config);
+  // Streams open now, both routes; a slot is taken before the first await so concurrent requests cannot overshoot.
+  let open = 0;
   const router = v1Router(deps.apiToken);
 
   router.get('/v1/events', (ctx) => {
-    const messages$ = jobEventMessages(events$, config).pipe(map(formatSse));
-    respond(ctx, concat(of(OPENING_FRAME), withKeepAlive(messages$, config.keepAliveMs)));
+    const release = takeSlot();
+    respond(ctx, concat(of(OPENING_FRAME), withKeepAlive(batches$, config.keepAliveMs)), release);
   });
 
   router.get('/v1/jobs/:id/events', async (ctx) => {
-    const id = ctx.params['id'];
-    const job = jobIdParam.safeParse(id).success ? await store.get(id as string) : undefined;
-    if (job === undefined) throw new AppError('not_found', `There is no job ${String(id)}.`);
-    const snapshot = formatSse({ event: 'snapshot', data: job });
-    if (isFinished(job.status)) {
-      respond(ctx, of(OPENING_FRAME, snapshot));
-      return;
+    const release = takeSlot();
+    try {
+      const id = ctx.params['id'];
+      const job = jobIdParam.safeParse(id).success ? await store.get(id as string) : undefined;
+      if (job === undefined) throw new AppError('not_found', `There is no job ${String(id)}.`);
+      const snapshot = formatSse({ event: 'snapshot', data: job });
+      if (isFinished(job.status)) {
+        respond(ctx, of(OPENING_FRAME, snapshot), release);
+        return;
+      }
+      respond(ctx, concat(of(OPENING_FRAME, snapshot), withKeepAlive(followJob(job.id), config.keepAliveMs)), release);
+    } catch (error) {
+      release();
+      throw error;
     }
-    respond(ctx, concat(of(OPENING_FRAME, snapshot), withKeepAlive(followJob(job.id), config.keepAliveMs)));
   });
+
+  /** Counts a stream in, or refuses it past `maxClients`; the returned function counts it out (once). */
+  function takeSlot(): () => void {
+    if (open >= config.maxClients) {
+      throw new AppError('server_busy', `${config.maxClients} event streams are open, the most this service serves (SSE_MAX_CLIENTS); retry after ${RETRY_AFTER_SECONDS} s.`, {
+        headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+      });
+    }
+    open += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      open -= 1;
+    };
+  }
 
   /** One job's messages until its final one. */
   function followJob(id: string): Observable<string> {
-    const live$ = jobEventMessages(events$.pipe(filter((event) => event.job.id === id)), config).pipe(
-      map((message) => ({ frame: formatSse(message), last: isFinished((message.data as { job: Job }).job.status) })),
-    );
+    const live$ = frames$.pipe(filter((item) => item.jobId === id));
     // A job whose final event came before this stream subscribed, or that was
     // cancelled while it waited (its event comes when its turn would have).
     const recheck$ = timer(0, config.recheckMs).pipe(
@@ -80,7 +118,7 @@ export function eventRoutes(deps: EventRoutesDeps): Router {
     return merge(live$, recheck$).pipe(takeWhile((item) => !item.last, true), map((item) => item.frame));
   }
 
-  function respond(ctx: Context, frames$: Observable<string>): void {
+  function respond(ctx: Context, body$: Observable<string | Buffer>, release: () => void): void {
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);
     ctx.req.socket.setKeepAlive(true);
@@ -89,7 +127,13 @@ export function eventRoutes(deps: EventRoutesDeps): Router {
     ctx.set('Cache-Control', 'no-cache, no-transform');
     ctx.set('X-Accel-Buffering', 'no');
     metrics?.eventStreamClients.inc();
-    ctx.body = eventStreamBody(frames$, { onClose: () => metrics?.eventStreamClients.dec() });
+    ctx.body = eventStreamBody(body$, {
+      maxBufferedBytes: config.maxBufferedBytes,
+      onClose: () => {
+        release();
+        metrics?.eventStreamClients.dec();
+      },
+    });
   }
 
   return router;

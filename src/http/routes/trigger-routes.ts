@@ -19,9 +19,9 @@ const BODY_LIMIT_BYTES = 1024 * 1024;
  * trigger asks for nothing (an S3 test event, only skipped records, an SNS
  * subscription confirmed). Routes only enqueue.
  */
-export function triggerRoutes(deps: Pick<AppDeps, 'apiToken' | 'acceptJobs' | 'inputBucket' | 'snsFetch'>): Router {
+export function triggerRoutes(deps: Pick<AppDeps, 'apiToken' | 'acceptJobs' | 'inputBucket' | 'snsFetch' | 'snsTopicArns'>): Router {
   const { acceptJobs, inputBucket } = deps;
-  const sns = createSnsVerifier({ fetch: deps.snsFetch });
+  const sns = createSnsVerifier({ fetch: deps.snsFetch, topicArns: deps.snsTopicArns });
   const router = v1Router(deps.apiToken);
 
   router.post('/v1/trigger', readJsonBody({ limitBytes: BODY_LIMIT_BYTES }), async (ctx) => {
