@@ -72,7 +72,7 @@ describe('openapiRoutes', () => {
       while (name !== undefined) {
         expect(seen.has(name), `components.schemas.${start} refers back to ${name}`).to.equal(false);
         seen.add(name);
-        const ref = (doc.components['schemas']![name] as { $ref?: string }).$ref;
+        const ref: string | undefined = (doc.components['schemas']![name] as { $ref?: string }).$ref;
         name = ref === undefined ? undefined : /^#\/components\/schemas\/(\w+)$/.exec(ref)?.[1];
       }
     }
