@@ -129,19 +129,20 @@ export function createJobsTable(tbody, actions) {
     tbody.append(entry.tr);
   }
 
-  function add(job) {
+  function add(job, inOrder = false) {
     const entry = createRow(job);
     rows.set(job.id, entry);
     render(entry);
-    place(entry);
+    if (inOrder) tbody.append(entry.tr);
+    else place(entry);
   }
 
   return {
-    /** Shows exactly these jobs (a fresh list from the API). */
+    /** Shows exactly these jobs (a fresh list from the API, newest first). */
     replaceAll(jobs) {
       rows.clear();
       tbody.replaceChildren();
-      for (const job of jobs) add(job);
+      for (const job of jobs) add(job, true);
       actions.onChange?.();
     },
     /** Adds a job in its place, or merges changed fields into its row. False when it is unknown and incomplete. */

@@ -27,7 +27,8 @@ async function findChromium(): Promise<{ executablePath: string; args: string[] 
   return { executablePath: await sparticuz.executablePath(), args: sparticuz.args.filter((arg) => !WEAKENING.has(arg)) };
 }
 /** A long message with a long unbroken name in it, as real parse errors have. */
-const LONG_ERROR = 'Record 3 of s3://ingest/fail/2024/04.csv has 4 fields where the header has 3: the quote opened at line 3, column 12 never closes, so the rest of the file was read as one field. Check the quoting on that line.';
+const FAILING_KEY = 'fail/2024/sensor-exports/north-field/2024-01-04-hourly-readings.csv';
+const LONG_ERROR = `Record 3 of s3://ingest/${FAILING_KEY} has 4 fields where the header has 3: the quote opened at line 3, column 12 never closes, so the rest of the file was read as one field. Check the quoting on that line.`;
 
 /** A job by key prefix: `ok/` writes its outputs and succeeds, `fail/` fails with LONG_ERROR, anything else runs until cancelled. */
 function scriptedJob({ s3, config }: { s3: TestService['service']['s3']; config: Config }) {
@@ -209,7 +210,7 @@ describe('dashboard (headless Chromium)', function () {
     before(async () => {
       // Loopback without API_TOKEN, as on a laptop; jobs scripted so that one fails with a long error and one runs until cancelled.
       svc = await startTestService({ env: { JOB_CONCURRENCY: '4', SHUTDOWN_TIMEOUT_MS: '50' }, embeddedS3Events: false, runJob: scriptedJob });
-      for (const key of ['ok/2024/01.csv', 'ok/2024/02.csv', 'ok/2024/03.csv', 'fail/2024/04.csv']) await waitForJob(svc, (await trigger(key)).id);
+      for (const key of ['ok/2024/01.csv', 'ok/2024/02.csv', 'ok/2024/03.csv', FAILING_KEY]) await waitForJob(svc, (await trigger(key)).id);
       problems.length = 0;
     });
     after(async () => svc?.stop());
@@ -220,13 +221,13 @@ describe('dashboard (headless Chromium)', function () {
       await page.locator('#connection', { hasText: 'Live updates: on' }).waitFor();
       await page.locator('#jobs-count', { hasText: '3 jobs shown, more on the server.' }).waitFor();
       expect(await page.locator('#token-section').isHidden()).to.be.true;
-      expect(await page.locator('#jobs tbody code').allTextContents()).to.deep.equal(['fail/2024/04.csv', 'ok/2024/03.csv', 'ok/2024/02.csv']);
+      expect(await page.locator('#jobs tbody code').allTextContents()).to.deep.equal([FAILING_KEY, 'ok/2024/03.csv', 'ok/2024/02.csv']);
 
       await page.locator('#load-more').focus();
       await page.keyboard.press('Enter');
       await page.locator('#jobs-count', { hasText: '4 jobs shown.' }).waitFor();
       expect(await page.locator('#load-more').isHidden()).to.be.true;
-      expect(await page.locator('#jobs tbody code').allTextContents()).to.deep.equal(['fail/2024/04.csv', 'ok/2024/03.csv', 'ok/2024/02.csv', 'ok/2024/01.csv']);
+      expect(await page.locator('#jobs tbody code').allTextContents()).to.deep.equal([FAILING_KEY, 'ok/2024/03.csv', 'ok/2024/02.csv', 'ok/2024/01.csv']);
       expect(problems).to.deep.equal([]);
     });
 
