@@ -60,7 +60,9 @@ export function createJobsTable(tbody, actions) {
     tr.setAttribute('role', 'row');
     tr.dataset.jobId = job.id;
     const created = new Date(job.createdAt);
-    cells.created.append(element('time', { dateTime: job.createdAt, textContent: created.toLocaleString() }));
+    cells.created.append(element('time', { dateTime: job.createdAt, title: created.toLocaleString() }, [
+      element('span', { textContent: created.toLocaleDateString() }), ' ', element('span', { textContent: created.toLocaleTimeString() }),
+    ]));
     // Long keys may break after a slash, not inside a name.
     const key = element('code', { title: `s3://${job.source.bucket}/${job.source.key} (${job.trigger})` });
     job.source.key.split('/').forEach((part, index) => {

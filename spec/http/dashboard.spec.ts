@@ -111,6 +111,9 @@ describe('dashboard (headless Chromium)', function () {
       await page.keyboard.press('Enter');
       await page.locator('#connection', { hasText: 'Live updates: token refused' }).waitFor();
       expect(await page.locator('#token-status').textContent()).to.match(/^Token refused: /);
+      await page.setViewportSize({ width: 400, height: 800 }); // the token form fits a phone too
+      expect((await layoutProblems(page)).overflowing).to.deep.equal([]);
+      await page.setViewportSize({ width: 1280, height: 800 });
 
       await page.fill('#token', '');
       await page.locator('#token').focus();
