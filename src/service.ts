@@ -73,6 +73,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   if (config.s3.endpoint === undefined) {
     embedded = await startEmbeddedS3({
       onEvent: (record) => onEmbeddedEvent?.(record),
+      onRestart: (exit) => logger.warn('the embedded S3 server\'s process ended; starting it again on the same port and data', { ...exit }),
       port: config.s3.embeddedPort,
       directory: path.join(config.dataDir, 's3'),
       buckets: [...new Set([config.buckets.input, config.buckets.output])],
@@ -159,6 +160,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const app = createApp({
     logger,
     apiToken: config.http.apiToken,
+    listenHost: config.http.host,
     inputBucket: config.buckets.input,
     store,
     acceptJobs,

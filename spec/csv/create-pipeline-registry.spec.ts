@@ -23,7 +23,7 @@ describe('createPipelineRegistry', () => {
     const fallback = registry.forKey('other/a.csv');
     expect(fallback).to.equal(DEFAULT_PIPELINE);
     expect(fallback).to.deep.equal({
-      name: 'default', csv: { quote: '"', header: true, encoding: 'utf8', skipLines: 0 }, columns: {}, maxRejected: null,
+      name: 'default', csv: { quote: '"', header: true, encoding: 'utf8', skipLines: 0, invalidUtf8: 'reject' }, columns: {}, maxRejected: null,
     });
   });
 

@@ -17,14 +17,14 @@ describe('parsePipelines', () => {
     const [iot] = parsePipelines({
       pipelines: [{
         name: 'iot', match: 'iot/**/*.csv*',
-        csv: { delimiter: ',', quote: '"', header: true, encoding: 'utf8', skipLines: 0 },
+        csv: { delimiter: ',', quote: '"', header: true, encoding: 'utf8', skipLines: 0, invalidUtf8: 'reject' },
         columns: { timestamp: { type: 'timestamp', required: true }, device_id: { type: 'string', required: true }, value: { type: 'number' } },
         maxRejected: 1000,
       }],
     });
     expect(iot).to.deep.equal({
       name: 'iot', match: 'iot/**/*.csv*',
-      csv: { delimiter: ',', quote: '"', header: true, encoding: 'utf8', skipLines: 0 },
+      csv: { delimiter: ',', quote: '"', header: true, encoding: 'utf8', skipLines: 0, invalidUtf8: 'reject' },
       columns: { timestamp: { type: 'timestamp', required: true }, device_id: { type: 'string', required: true }, value: { type: 'number', required: false } },
       maxRejected: 1000,
     });
@@ -34,7 +34,7 @@ describe('parsePipelines', () => {
     const [minimal] = parsePipelines({ pipelines: [{ name: 'm', columns: { n: 'integer' } }] });
     expect(minimal).to.deep.equal({
       name: 'm',
-      csv: { quote: '"', header: true, encoding: 'utf8', skipLines: 0 },
+      csv: { quote: '"', header: true, encoding: 'utf8', skipLines: 0, invalidUtf8: 'reject' },
       columns: { n: { type: 'integer', required: false } },
       maxRejected: null,
     });

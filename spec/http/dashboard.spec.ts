@@ -1,8 +1,10 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import sparticuz from '@sparticuz/chromium';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -26,6 +28,19 @@ async function findChromium(): Promise<{ executablePath: string; args: string[] 
   if (explicit !== undefined) return { executablePath: explicit, args: [] };
   return { executablePath: await sparticuz.executablePath(), args: sparticuz.args.filter((arg) => !WEAKENING.has(arg)) };
 }
+
+/** A headless Chromium with its own profile folder. */
+async function launchChromium(userDataDir: string): Promise<BrowserContext> {
+  const browser = await findChromium();
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: browser.executablePath,
+    headless: true,
+    acceptDownloads: true,
+    args: [...browser.args, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 800 },
+  });
+}
+
 /** A long message with a long unbroken name in it, as real parse errors have. */
 const FAILING_KEY = 'fail/2024/sensor-exports/north-field/2024-01-04-hourly-readings.csv';
 const LONG_ERROR = `Record 3 of s3://ingest/${FAILING_KEY} has 4 fields where the header has 3: the quote opened at line 3, column 12 never closes, so the rest of the file was read as one field. Check the quoting on that line.`;
@@ -58,15 +73,8 @@ describe('dashboard (headless Chromium)', function () {
   const problems: string[] = [];
 
   before(async function () {
-    const browser = await findChromium();
     userDataDir = await mkdtemp(path.join(os.tmpdir(), 's3-csv-ingest-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: browser.executablePath,
-      headless: true,
-      acceptDownloads: true,
-      args: [...browser.args, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-    });
+    context = await launchChromium(userDataDir);
     page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(`console: ${message.text()}`);
@@ -286,5 +294,72 @@ describe('dashboard (headless Chromium)', function () {
       expect(await row.locator('button', { hasText: 'Run again' }).count()).to.equal(1);
       expect(problems).to.deep.equal([]);
     });
+  });
+});
+
+describe('dashboard without API_TOKEN (headless Chromium)', function () {
+  this.timeout(60_000);
+  let svc: TestService;
+  let userDataDir: string;
+  let context: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+
+  before(async function () {
+    svc = await startTestService({ env: { JOB_CONCURRENCY: '2' }, embeddedS3Events: false });
+    userDataDir = await mkdtemp(path.join(os.tmpdir(), 's3-csv-ingest-chromium-'));
+    context = await launchChromium(userDataDir);
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  });
+
+  after(async () => {
+    await context?.close();
+    await svc?.stop();
+    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  });
+
+  it('should upload a CSV and show it succeed with no token, its requests being same-origin', async () => {
+    await page.goto(`${svc.url}/`);
+    await page.locator('#connection', { hasText: 'Live updates: on' }).waitFor();
+    await page.setInputFiles('#file', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
+    await page.fill('#key', 'open/people.csv');
+    await page.click('#upload-button');
+    await page.locator('#upload-status', { hasText: 'Stored s3://ingest/open/people.csv' }).waitFor();
+    const row = page.locator('tr', { has: page.locator('code', { hasText: 'open/people.csv' }) });
+    await row.locator('.status', { hasText: 'succeeded' }).waitFor();
+    expect(problems).to.deep.equal([]);
+    // A DELETE from the page itself passes the cross-site check: a finished job is 409, not 403.
+    const id = (await (await svc.fetch('/v1/jobs')).json() as { jobs: { id: string }[] }).jobs[0]!.id;
+    expect(await page.evaluate(`fetch('/v1/jobs/${id}', { method: 'DELETE' }).then((response) => response.status)`)).to.equal(409);
+  });
+
+  it('should refuse what a page of another site sends it with no-cors (upload and trigger), storing and queuing nothing', async () => {
+    // Another site: a page of its own at http://localhost:<another port>, no CSP.
+    const site = http.createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>elsewhere</title>'));
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    const other = await context.newPage();
+    await other.goto(`http://localhost:${(site.address() as AddressInfo).port}/`);
+    const target = svc.url;
+    const before = ((await (await svc.fetch('/v1/jobs')).json()) as { jobs: unknown[] }).jobs.length;
+    await other.evaluate(`(async () => {
+      const form = new FormData();
+      form.append('key', 'evil/upload.csv');
+      form.append('file', new Blob(['a\\n1\\n']), 'a.csv');
+      await fetch('${target}/v1/uploads', { method: 'POST', mode: 'no-cors', body: form });
+      await fetch('${target}/v1/trigger', { method: 'POST', mode: 'no-cors', body: JSON.stringify({ key: 'open/people.csv', force: true }) });
+      await fetch('${target}/v1/trigger', { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '{"key":"open/people.csv","force":true}' });
+    })()`);
+    await other.close();
+    await new Promise((resolve) => site.close(resolve));
+    expect(((await (await svc.fetch('/v1/jobs')).json()) as { jobs: unknown[] }).jobs).to.have.length(before);
+    const refused = svc.logs().filter((line) => line['message'] === 'request' && line['status'] === 403 && line['method'] === 'POST');
+    expect(refused.map((line) => line['path'])).to.deep.equal(['/v1/uploads', '/v1/trigger', '/v1/trigger']);
+    expect((await svc.fetch('/v1/jobs?limit=1000')).status).to.equal(200);
+    const stored = await svc.service.s3.send(new ListObjectsV2Command({ Bucket: 'ingest', Prefix: 'evil/' }));
+    expect(stored.KeyCount ?? 0).to.equal(0);
   });
 });

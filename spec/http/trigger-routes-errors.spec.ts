@@ -51,17 +51,22 @@ describe('POST /v1/trigger (errors)', () => {
     }
   });
 
-  it('should answer malformed JSON, as application/json or text/plain, with 400 invalid_json', async () => {
-    for (const type of ['application/json', 'text/plain']) {
-      const answer = await postTrigger(svc, '{"key": "a.csv"', { 'content-type': type });
-      expect(answer.status).to.equal(400);
+  it('should answer malformed JSON, as application/json or as an SNS text/plain delivery, with 400 invalid_json', async () => {
+    const kinds: Record<string, string>[] = [{ 'content-type': 'application/json' }, { 'content-type': 'text/plain', 'x-amz-sns-message-type': 'Notification' }];
+    for (const headers of kinds) {
+      const answer = await postTrigger(svc, '{"key": "a.csv"', headers);
+      expect(answer.status, JSON.stringify(headers)).to.equal(400);
       expect(answer.body.error.code).to.equal('invalid_json');
     }
   });
 
-  it('should read a JSON trigger sent as text/plain', async () => {
-    const answer = await postTrigger(svc, JSON.stringify({ key: 'a.csv', versionId: 'v-text' }), { 'content-type': 'text/plain; charset=utf-8' });
-    expect(answer.status).to.equal(202);
+  it('should refuse a text/plain body without the SNS header with 415, naming application/json, whatever it holds', async () => {
+    for (const body of [JSON.stringify({ key: 'a.csv', versionId: 'v-text' }), '{"key": "a.csv"', '']) {
+      const answer = await postTrigger(svc, body, { 'content-type': 'text/plain; charset=utf-8' });
+      expect(answer.status, body).to.equal(415);
+      expect(answer.body.error.code).to.equal('unsupported_media_type');
+      expect(answer.body.error.message).to.include('application/json').and.include('x-amz-sns-message-type');
+    }
   });
 
   it('should answer a body over 1 MiB with 413 payload_too_large, and one of 1 MiB with no 413', async () => {

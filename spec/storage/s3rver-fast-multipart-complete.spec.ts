@@ -1,7 +1,7 @@
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createS3Client } from '../../src/storage/create-s3-client.ts';
@@ -68,6 +68,40 @@ describe('completeMultipartUploadsInPlace (the embedded S3 server)', () => {
     await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } }));
     const stored = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToByteArray());
     expect(stored.equals(Buffer.concat(bodies))).to.equal(true);
+  });
+
+  it('should refuse an ETag that is not the part\'s own (the .md5 s3rver wrote) with InvalidPart and keep the upload completable', async () => {
+    const bodies = [randomBytes(1000), randomBytes(2000)];
+    const Key = 'out/mismatched.ndjson';
+    const { UploadId, etags } = await startUpload(Key, bodies, [0, 1]);
+    const swapped = [{ PartNumber: 1, ETag: etags.get(2)! }, { PartNumber: 2, ETag: etags.get(1)! }];
+    const refused = await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: swapped } })).catch((error: unknown) => error);
+    expect(refused).to.have.property('name', 'InvalidPart');
+    expect(refused).to.have.nested.property('$metadata.httpStatusCode', 400);
+    expect(await unfinishedUploads(directory)).to.include(UploadId);
+    const done = await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [1, 2].map((PartNumber) => ({ PartNumber, ETag: etags.get(PartNumber)! })) } }));
+    const partMd5s = bodies.map((body) => createHash('md5').update(body).digest());
+    expect(done.ETag).to.equal(`"${createHash('md5').update(Buffer.concat(partMd5s)).digest('hex')}-2"`);
+  });
+
+  it('should leave the upload completable when completing fails half-way', async () => {
+    const bodies = [randomBytes(300_000), randomBytes(200_000), randomBytes(100)];
+    const Key = 'out/blocked.ndjson';
+    const { UploadId, etags } = await startUpload(Key, bodies, [0, 1, 2]);
+    const Parts = [1, 2, 3].map((PartNumber) => ({ PartNumber, ETag: etags.get(PartNumber)! }));
+    // Something in the way of the assembled object: its rename into place fails, after the parts were put together.
+    const inTheWay = path.join(directory, Bucket, 'out', 'blocked.ndjson._S3rver_object');
+    await mkdir(inTheWay, { recursive: true });
+    await writeFile(path.join(inTheWay, 'file'), 'x');
+    const failed = await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } })).catch((error: unknown) => error);
+    expect(failed).to.have.property('name', 'InternalError');
+    expect(await unfinishedUploads(directory)).to.include(UploadId);
+
+    await rm(inTheWay, { recursive: true });
+    await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } }));
+    const stored = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToByteArray());
+    expect(stored.equals(Buffer.concat(bodies))).to.equal(true);
+    expect(await unfinishedUploads(directory)).not.to.include(UploadId);
   });
 
   it('should replace an existing object whole', async () => {

@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import { compileRecordConverter, type ColumnInfo, type RecordConverter } from './compile-record-converter.ts';
 import { encodeCsvRecord } from './encode-csv-record.ts';
 import { formatReject } from './format-reject.ts';
+import { createInvalidUtf8Tracker, type InvalidUtf8Tracker } from './invalid-utf8-tracker.ts';
 import type { Pipeline } from './pipeline-schema.ts';
 import { translateParseError } from './translate-parse-error.ts';
 
@@ -66,12 +67,15 @@ class NdjsonParser extends Parser {
   #wait = false;
   /** Inside csv-parse's own `_transform`/`_flush`, whose `push(null)` is dropped. */
   #parsing = false;
+  /** Where the input is not UTF-8 (a `utf8` pipeline that rejects such records). */
+  readonly #utf8: InvalidUtf8Tracker | undefined;
 
   constructor(options: NdjsonParserOptions) {
     super({ ...options.csv, readableObjectMode: false, readableHighWaterMark: BATCH_CHARS } as Options);
     this.#options = options;
     const { pipeline, stats } = options;
     this.#line = pipeline.csv.skipLines + 1;
+    this.#utf8 = pipeline.csv.encoding === 'utf8' && pipeline.csv.invalidUtf8 === 'reject' ? createInvalidUtf8Tracker() : undefined;
     if (!pipeline.csv.header) {
       this.#converter = compileRecordConverter(Object.keys(pipeline.columns), pipeline, this.#line);
       stats.columns = this.#converter.columns;
@@ -97,6 +101,7 @@ class NdjsonParser extends Parser {
 
   override _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
     this.#parsing = true;
+    this.#utf8?.scan(chunk);
     super._transform(chunk, encoding, (error?: Error | null) => {
       this.#parsing = false;
       this.#settle(error, callback);
@@ -105,6 +110,7 @@ class NdjsonParser extends Parser {
 
   override _flush(callback: TransformCallback): void {
     this.#parsing = true;
+    this.#utf8?.end();
     super._flush((error?: Error | null) => {
       this.#parsing = false;
       if (!error && this.#failure === undefined && this.#converter === undefined) {
@@ -146,6 +152,8 @@ class NdjsonParser extends Parser {
     const { pipeline, stats } = this.#options;
     const start = this.#line;
     this.#line += 1 + lineFeedsIn(fields);
+    // csv-parse's offset just past this record (its delimiter and a BOM counted), in bytes of the input.
+    const invalidAt = this.#utf8?.takeBefore(this.info.bytes);
     // An empty line: a physical line, not a record.
     if (fields.length === 1 && fields[0] === '') return;
     if (this.#converter === undefined) {
@@ -154,7 +162,10 @@ class NdjsonParser extends Parser {
       return;
     }
     this.#record += 1;
-    const result = this.#converter.convert(fields);
+    const result =
+      invalidAt === undefined
+        ? this.#converter.convert(fields)
+        : { reason: `the record is not valid UTF-8: byte offset ${invalidAt} of the object holds an invalid sequence` };
     if (typeof result === 'string') {
       stats.rows += 1;
       this.#text += result;

@@ -32,6 +32,11 @@ const csvSchema = z.strictObject({
   encoding: z.enum(CSV_ENCODINGS, { message: `expected one of ${CSV_ENCODINGS.join(', ')}` }).default('utf8'),
   /** Lines before the header (or the first record) that are not CSV. */
   skipLines: z.number().int().min(0).default(0),
+  /**
+   * With `utf8`: a record holding bytes that are not UTF-8 is rejected (`reject`), or
+   * kept with U+FFFD in their place (`replace`).
+   */
+  invalidUtf8: z.enum(['reject', 'replace'], { message: 'expected reject or replace' }).default('reject'),
 });
 
 /** One entry of `PIPELINES_FILE`: how to read the objects whose key matches `match`. */

@@ -28,6 +28,8 @@ export interface Readiness {
 export interface AppDeps {
   readonly logger: Logger;
   readonly apiToken: string | undefined;
+  /** The HTTP server's HOST: without a token, a loopback HOST also requires a loopback `Host` header. */
+  readonly listenHost: string;
   readonly inputBucket: string;
   readonly store: JobStore;
   readonly acceptJobs: AcceptJobs;

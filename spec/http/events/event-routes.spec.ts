@@ -33,7 +33,7 @@ describe('eventRoutes', () => {
     const app = new Koa();
     app.silent = true; // a client leaving mid-stream is a "premature close" error event
     app.use(handleErrors(createLogger({ level: 'error', format: 'json' })));
-    app.use(eventRoutes({ events$: events, store, eventStreams: { keepAliveMs: 40, progressIntervalMs: 100, recheckMs: 60_000 } }).routes());
+    app.use(eventRoutes({ apiToken: undefined, events$: events, store, eventStreams: { keepAliveMs: 40, progressIntervalMs: 100, recheckMs: 60_000 } }).routes());
     server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });

@@ -22,9 +22,7 @@ export function handleErrors(logger: Logger): Middleware {
   return async function handleErrorsMiddleware(ctx, next) {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        throw new AppError('not_found', `No route for ${ctx.method} ${ctx.path}.`);
-      }
+      if (ctx.body === undefined) unanswered(ctx.status, ctx.method, ctx.path, ctx.response.get('Allow'));
     } catch (thrown) {
       const error = translate(thrown);
       if (error.status >= 500) {
@@ -42,6 +40,19 @@ export function handleErrors(logger: Logger): Middleware {
       };
     }
   };
+}
+
+/**
+ * A request no route answered: the routers leave 404, or, through
+ * `allowedMethods`, 405 (the path is a route, not for this method) or 501 (a
+ * method no router implements) with the route's methods in `Allow`. 501 has no
+ * code of its own: on a route it is a method the route does not allow, elsewhere
+ * there is no route.
+ */
+function unanswered(status: number, method: string, path: string, allow: string): void {
+  if (status !== 404 && status !== 405 && status !== 501) return;
+  if (status === 404 || allow === '') throw new AppError('not_found', `No route for ${method} ${path}.`);
+  throw new AppError('method_not_allowed', `${path} does not answer ${method}; it answers ${allow}.`, { headers: { Allow: allow } });
 }
 
 function translate(thrown: unknown): AppError {

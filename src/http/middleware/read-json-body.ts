@@ -11,13 +11,19 @@ export interface ReadJsonBodyOptions {
 const TYPES = ['application/json', 'application/*+json', 'text/plain'];
 
 /**
- * Reads a JSON body sent as `application/json` or `text/plain` (up to the limit)
- * and parses it into `ctx.state.body`. Malformed JSON is `invalid_json`, another
+ * Reads a JSON body sent as `application/json` (up to the limit) and parses it
+ * into `ctx.state.body`. `text/plain` is read only from SNS, which sends its JSON
+ * so with an `x-amz-sns-message-type` header; any other `text/plain` body is
+ * `unsupported_media_type` before it is read, since it is what a page of another
+ * site may send without a preflight. Malformed JSON is `invalid_json`, another
  * content type `unsupported_media_type`, no body at all `validation_failed`.
  */
 export function readJsonBody(options: ReadJsonBodyOptions): Middleware {
   const read = koaBody({ json: false, urlencoded: false, multipart: false, text: true, textTypes: TYPES, textLimit: options.limitBytes, encoding: 'utf-8' });
   return async function readJsonBodyMiddleware(ctx, next) {
+    if (ctx.is('text/plain') !== false && ctx.get('x-amz-sns-message-type') === '') {
+      throw new AppError('unsupported_media_type', 'The body is text/plain, accepted only from SNS (with an x-amz-sns-message-type header); send JSON as application/json.');
+    }
     await read(ctx, async () => undefined);
     const raw: unknown = ctx.request.body;
     if (typeof raw !== 'string') {

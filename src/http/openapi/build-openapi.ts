@@ -33,8 +33,9 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
   const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: output(schema) } } });
   const failure = (description: string) => ({ $ref: `#/components/responses/${description}` });
   const errors = (...statuses: (keyof typeof ERROR_RESPONSES)[]) => Object.fromEntries(statuses.map((status) => [status, failure(ERROR_RESPONSES[status])]));
-  const v1 = (operation: Operation): Operation => ({ ...operation, tags: operation['tags'] ?? ['jobs'], responses: { ...(operation['responses'] as object), ...errors('401') } });
-  const open = (operation: Operation): Operation => ({ ...operation, security: [] });
+  // Without API_TOKEN every route may be 403 (a Host that is not loopback, a cross-site change).
+  const v1 = (operation: Operation): Operation => ({ ...operation, tags: operation['tags'] ?? ['jobs'], responses: { ...(operation['responses'] as object), ...errors('401', '403') } });
+  const open = (operation: Operation): Operation => ({ ...operation, security: [], responses: { ...(operation['responses'] as object), ...errors('403') } });
   const idParam = { name: 'id', in: 'path', required: true, description: 'The job id.', schema: input(jobIdParam) };
   const eventStream = (description: string) => ({ description, content: { 'text/event-stream': { schema: { type: 'string', description: 'Server-Sent Events: `event: <type>` and `data: {"type", "at", "job"}` (the changed fields of the job; the whole job for `queued` and `snapshot`), a `: keep-alive` comment every 15 s.' } } } });
 
@@ -57,7 +58,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
       get: {
         operationId: 'getMetrics', tags: ['operations'], summary: 'Prometheus metrics', security: [{}, { metricsToken: [] }],
         description: 'Open unless `METRICS_TOKEN` is set; then `Authorization: Bearer <METRICS_TOKEN>`.',
-        responses: { 200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors('401') },
+        responses: { 200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors('401', '403') },
       },
     },
     '/openapi.json': { get: open({ operationId: 'getOpenApi', tags: ['operations'], summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1.', content: { 'application/json': { schema: { type: 'object' } } } } } }) },
@@ -73,7 +74,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
       post: v1({
         operationId: 'trigger', tags: ['triggers'], summary: 'Accept one or many jobs from any trigger shape',
         description: 'Shapes are detected in this order: REST, `{object: {key}}`, S3 event notification (keys form-URL-encoded; records other than `ObjectCreated:*` skipped), EventBridge `Object Created`, SNS delivery (JSON sent as `text/plain`; accepted only with a valid signature). A duplicate of a queued, running or succeeded job for the same object version returns that job with `duplicate: true`. All or nothing past `QUEUE_CAPACITY`.',
-        parameters: [{ name: 'x-amz-sns-message-type', in: 'header', required: false, description: 'Sent by SNS: then only a signed SNS envelope is read.', schema: { type: 'string' } }],
+        parameters: [{ name: 'x-amz-sns-message-type', in: 'header', required: false, description: 'Sent by SNS: then only a signed SNS envelope is read, and only then is a `text/plain` body accepted (`415` otherwise).', schema: { type: 'string' } }],
         requestBody: { required: true, content: { 'application/json': { schema: triggerBody }, 'text/plain': { schema: triggerBody } } },
         responses: {
           202: json(triggerAnswer, 'Accepted: the jobs, new or duplicate.'),
@@ -102,7 +103,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
             },
           },
         },
-        responses: { 201: json(uploadAnswer, 'Stored (and queued unless `process` was false).'), ...errors('400', '413', '415', '429', '503') },
+        responses: { 201: json(uploadAnswer, 'Stored (and queued unless `process` was false).'), ...errors('400', '403', '413', '415', '429', '503') },
       }),
     },
     '/v1/jobs': {
@@ -147,7 +148,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
     info: {
       title: 's3-csv-ingest',
       version: options.version,
-      description: 'Turns CSV objects in S3 into validated NDJSON in S3. Every error body is `{"error": {"code", "message", "details"?}}`.',
+      description: 'Turns CSV objects in S3 into validated NDJSON in S3. Every error body is `{"error": {"code", "message", "details"?}}`. Paths match exactly, case included (any other spelling is `404`); every response carries `X-Content-Type-Options: nosniff`. Without `API_TOKEN`, a request whose `Host` is not `localhost`, `127.0.0.1` or `[::1]` (on a loopback `HOST`), and a POST, PUT, PATCH or DELETE marked cross-site (`Sec-Fetch-Site`, `Origin`) are `403`.',
     },
     tags: ['jobs', 'triggers', 'uploads', 'events', 'operations', 'dashboard'].map((name) => ({ name })),
     security: [{ bearerAuth: [] }, { basicAuth: [] }],
@@ -158,11 +159,16 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
         basicAuth: { type: 'http', scheme: 'basic', description: '`API_TOKEN` as the password, any user name (what an SNS HTTPS subscription to https://user:token@host/ sends).' },
         metricsToken: { type: 'http', scheme: 'bearer', description: '`METRICS_TOKEN`, when set.' },
       },
-      responses: Object.fromEntries(Object.values(ERROR_RESPONSES).map((name) => [name, { description: name.replace(/([a-z])([A-Z])/g, '$1 $2'), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }])),
+      responses: Object.fromEntries(Object.values(ERROR_RESPONSES).map((name) => [name, { description: RESPONSE_DESCRIPTIONS[name] ?? name.replace(/([a-z])([A-Z])/g, '$1 $2'), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }])),
       schemas,
     },
   };
 }
+
+/** Shared error answers whose name alone does not say when they come. */
+const RESPONSE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  Forbidden: 'Forbidden (`forbidden`, or a more precise code): without `API_TOKEN`, a `Host` that is not loopback or a cross-site state-changing request; on a trigger, an SNS message that does not verify.',
+};
 
 /** The shared error answers, by status. */
 const ERROR_RESPONSES = {

@@ -1,10 +1,11 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../errors.ts';
+import { exactRouter } from './exact-router.ts';
 
 export interface DashboardRoutesDeps {
   /** Folder of the page and its assets. Default: `public/` at the project root (from `src/` or `dist/` alike). */
@@ -39,7 +40,7 @@ const CSP = [
  */
 export function dashboardRoutes(deps: DashboardRoutesDeps = {}): Router {
   const publicDir = deps.publicDir ?? fileURLToPath(new URL('../../../public/', import.meta.url));
-  const router = new Router();
+  const router = exactRouter();
 
   router.get('/', async (ctx) => {
     ctx.set('Content-Security-Policy', CSP);
@@ -59,7 +60,6 @@ export function dashboardRoutes(deps: DashboardRoutesDeps = {}): Router {
       throw new AppError('not_found', `The dashboard file ${name} is missing from ${publicDir}.`, { cause: error });
     });
     ctx.set('Cache-Control', 'no-cache');
-    ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.etag = createHash('sha256').update(content).digest('base64url').slice(0, 27);
     ctx.type = type;

@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { catchError, concat, concatMap, EMPTY, filter, from, map, merge, of, take, takeWhile, timer, type Observable } from 'rxjs';
 import { AppError } from '../../errors.ts';
@@ -11,6 +11,7 @@ import { formatSse } from '../events/format-sse.ts';
 import { jobEventMessages } from '../events/job-event-messages.ts';
 import { withKeepAlive } from '../events/with-keep-alive.ts';
 import { jobIdParam } from '../request-schemas.ts';
+import { v1Router } from './v1-router.ts';
 
 export interface EventStreamConfig {
   /** Time between keep-alive comments. Default 15 s. */
@@ -24,6 +25,8 @@ export interface EventStreamConfig {
 export const DEFAULT_EVENT_STREAM_CONFIG: EventStreamConfig = Object.freeze({ keepAliveMs: 15_000, progressIntervalMs: 250, recheckMs: 5_000 });
 
 export interface EventRoutesDeps {
+  /** Bearer token the routes require; unset: open. */
+  readonly apiToken: string | undefined;
   readonly events$: Observable<JobLifecycleEvent>;
   readonly store: Pick<JobStore, 'get'>;
   readonly metrics?: Pick<Metrics, 'eventStreamClients'>;
@@ -42,7 +45,7 @@ const OPENING_FRAME = ': connected\nretry: 3000\n\n';
 export function eventRoutes(deps: EventRoutesDeps): Router {
   const { events$, store, metrics } = deps;
   const config = { ...DEFAULT_EVENT_STREAM_CONFIG, ...deps.eventStreams };
-  const router = new Router();
+  const router = v1Router(deps.apiToken);
 
   router.get('/v1/events', (ctx) => {
     const messages$ = jobEventMessages(events$, config).pipe(map(formatSse));

@@ -1,9 +1,10 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { AppDeps } from '../app-deps.ts';
+import { exactRouter } from './exact-router.ts';
 
 /** `GET /healthz` (liveness) and `GET /readyz` (store reachable, not shutting down). No auth. */
 export function healthRoutes(deps: Pick<AppDeps, 'readiness'>): Router {
-  const router = new Router();
+  const router = exactRouter();
   router.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ok' };

@@ -1,32 +1,33 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import { AppError } from '../../errors.ts';
 import { OUTPUT_NAMES } from '../../jobs/job.ts';
 import type { AppDeps } from '../app-deps.ts';
 import { parseInput } from '../parse-input.ts';
 import { jobIdParam, listJobsQuery, outputNameParam } from '../request-schemas.ts';
+import { v1Router } from './v1-router.ts';
 
 /** The jobs API: list, one job, cancel, and stream an output back. */
-export function jobRoutes(deps: Pick<AppDeps, 'store' | 'cancelJob' | 'openOutput'>): Router {
+export function jobRoutes(deps: Pick<AppDeps, 'apiToken' | 'store' | 'cancelJob' | 'openOutput'>): Router {
   const { store, cancelJob, openOutput } = deps;
-  const router = new Router({ prefix: '/v1/jobs' });
+  const router = v1Router(deps.apiToken);
 
-  router.get('/', async (ctx) => {
+  router.get('/v1/jobs', async (ctx) => {
     const query = parseInput(listJobsQuery, ctx.query, 'query string');
     const page = await store.list(query);
     ctx.body = { jobs: page.jobs, next: page.next };
   });
 
-  router.get('/:id', async (ctx) => {
+  router.get('/v1/jobs/:id', async (ctx) => {
     ctx.body = await findJob(ctx.params['id']);
   });
 
-  router.delete('/:id', async (ctx) => {
+  router.delete('/v1/jobs/:id', async (ctx) => {
     const id = knownId(ctx.params['id']);
     ctx.status = 202;
     ctx.body = await cancelJob(id);
   });
 
-  router.get('/:id/outputs/:name', async (ctx) => {
+  router.get('/v1/jobs/:id/outputs/:name', async (ctx) => {
     const job = await findJob(ctx.params['id']);
     const parsedName = outputNameParam.safeParse(ctx.params['name']);
     if (!parsedName.success) throw new AppError('not_found', `A job has no output ${String(ctx.params['name'])}; its outputs are ${OUTPUT_NAMES.join(', ')}.`);

@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import { AppError } from '../../errors.ts';
 import type { JobRequest } from '../../jobs/accept-jobs.ts';
 import type { JobTrigger } from '../../jobs/job.ts';
@@ -8,6 +8,7 @@ import { createSnsVerifier } from '../sns/create-sns-verifier.ts';
 import { readS3Event } from '../triggers/read-s3-event.ts';
 import { readTrigger } from '../triggers/read-trigger.ts';
 import type { SnsEnvelope } from '../triggers/sns-envelope.ts';
+import { v1Router } from './v1-router.ts';
 
 /** JSON trigger bodies, SNS deliveries among them, are at most 1 MiB. */
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -18,10 +19,10 @@ const BODY_LIMIT_BYTES = 1024 * 1024;
  * trigger asks for nothing (an S3 test event, only skipped records, an SNS
  * subscription confirmed). Routes only enqueue.
  */
-export function triggerRoutes(deps: Pick<AppDeps, 'acceptJobs' | 'inputBucket' | 'snsFetch'>): Router {
+export function triggerRoutes(deps: Pick<AppDeps, 'apiToken' | 'acceptJobs' | 'inputBucket' | 'snsFetch'>): Router {
   const { acceptJobs, inputBucket } = deps;
   const sns = createSnsVerifier({ fetch: deps.snsFetch });
-  const router = new Router();
+  const router = v1Router(deps.apiToken);
 
   router.post('/v1/trigger', readJsonBody({ limitBytes: BODY_LIMIT_BYTES }), async (ctx) => {
     const snsMessageType = ctx.get('x-amz-sns-message-type') || undefined;

@@ -1,17 +1,18 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import { AppError, toAppError } from '../../errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { AppDeps } from '../app-deps.ts';
 import { receiveMultipartUpload } from '../uploads/receive-multipart-upload.ts';
+import { v1Router } from './v1-router.ts';
 
 /**
  * `POST /v1/uploads`: a `multipart/form-data` file streamed into the input
  * bucket; `201 {"upload": {bucket, key, size, etag}, "job"}`, the job queued
  * (trigger `upload`) unless the form's `process` is false.
  */
-export function uploadRoutes(deps: Pick<AppDeps, 'uploads' | 'acceptJobs' | 'accepting'>): Router {
+export function uploadRoutes(deps: Pick<AppDeps, 'apiToken' | 'uploads' | 'acceptJobs' | 'accepting'>): Router {
   const { uploads, acceptJobs, accepting = () => true } = deps;
-  const router = new Router();
+  const router = v1Router(deps.apiToken);
 
   router.post('/v1/uploads', async (ctx) => {
     if (!accepting()) {
