@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -99,13 +100,14 @@ for (const { name, open } of stores) {
     it('should find the active job of an identity, but not a failed or cancelled one', async () => {
       const a = job({ key: 'same.csv', etag: '"e1"' });
       await store.insert([a]);
-      const identity = jobIdentity(a.source)!;
+      const identity = jobIdentity(a)!;
       expect((await store.findActive(identity))?.id).to.equal(a.id);
       await store.update(a.id, { status: 'succeeded' });
       expect((await store.findActive(identity))?.id).to.equal(a.id);
+      expect(await store.findActive(jobIdentity({ ...a, pipeline: 'other' })!), 'another pipeline on the same object').to.equal(undefined);
       await store.update(a.id, { status: 'failed' });
       expect(await store.findActive(identity)).to.equal(undefined);
-      expect(await store.findActive(jobIdentity({ ...a.source, etag: '"e2"' })!)).to.equal(undefined);
+      expect(await store.findActive(jobIdentity({ ...a, source: { ...a.source, etag: '"e2"' } })!)).to.equal(undefined);
     });
 
     it('should list unfinished jobs oldest first', async () => {
@@ -146,6 +148,25 @@ describe('createSqliteJobStore durability', () => {
     expect(await second.ping()).to.equal(true);
     await second.close();
     expect(await second.ping()).to.equal(false);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('should carry a schema-1 store over, its jobs still found as duplicates under the new identity', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'job-store-'));
+    const a = job({ key: 'kept.csv', etag: '"e1"' });
+    // A store as the previous version left it: identity without the pipeline, user_version 1.
+    const old = new Database(path.join(dir, 'jobs.sqlite'));
+    old.exec(`CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, status TEXT NOT NULL, identity TEXT, finished_at TEXT, data TEXT NOT NULL);
+      CREATE INDEX jobs_by_status ON jobs (status, seq);
+      CREATE INDEX jobs_by_identity ON jobs (identity) WHERE identity IS NOT NULL;
+      CREATE INDEX jobs_by_finish ON jobs (finished_at) WHERE finished_at IS NOT NULL;`);
+    old.prepare('INSERT INTO jobs (id, status, identity, finished_at, data) VALUES (?, ?, ?, ?, ?)')
+      .run(a.id, 'succeeded', JSON.stringify([a.source.bucket, a.source.key, a.source.etag]), null, JSON.stringify({ ...a, status: 'succeeded' }));
+    old.pragma('user_version = 1');
+    old.close();
+    const store = createSqliteJobStore({ dataDir: dir });
+    expect((await store.findActive(jobIdentity(a)!))?.id).to.equal(a.id);
+    await store.close();
     await rm(dir, { recursive: true, force: true });
   });
 });

@@ -25,6 +25,8 @@ export interface JobRequest {
   readonly size?: number | null;
   /** Pipeline name asked for; unset: chosen by key. */
   readonly pipeline?: string;
+  /** Run the object again even when a job for it succeeded (a queued or running one is still the answer). */
+  readonly force?: boolean;
 }
 
 /** What a HEAD request learnt of an object; undefined when it does not exist. */
@@ -61,7 +63,7 @@ export type AcceptJobs = (requests: readonly JobRequest[], trigger: JobTrigger) 
  * The one way jobs come in (triggers, uploads, embedded S3 events): checks every
  * request's bucket and key before any S3 call, resolves each request's pipeline
  * and object identity (HEADs, a few at once), answers duplicates with the
- * existing job (`duplicate: true`), and stores then enqueues the new ones. All or
+ * existing job (`duplicate: true`; with `force`, a succeeded one is run again), and stores then enqueues the new ones. All or
  * nothing: one request refused (a bucket, a key, a pipeline, a missing object) or
  * the queue's capacity reached (`queue_full`) refuses them all.
  */
@@ -108,9 +110,9 @@ export function createAcceptJobs(deps: AcceptJobsDeps): AcceptJobs {
     const seen = new Map<string, Job>();
     for (const { request, pipeline } of prepared) {
       const job = newJob(request, pipeline, trigger);
-      const identity = jobIdentity(job.source);
+      const identity = jobIdentity(job);
       const existing = identity === undefined ? undefined : (seen.get(identity) ?? (await store.findActive(identity)));
-      if (existing !== undefined) {
+      if (existing !== undefined && !(request.force === true && existing.status === 'succeeded')) {
         answer.push({ ...existing, duplicate: true });
         continue;
       }

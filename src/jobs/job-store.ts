@@ -39,8 +39,12 @@ export interface JobStore {
   close(): Promise<void>;
 }
 
-/** The dedup identity of a source object: bucket, key and its version or ETag. */
-export function jobIdentity(source: Job['source']): string | undefined {
+/**
+ * The dedup identity of a job: the source object (bucket, key, its version or ETag)
+ * and the pipeline that reads it, so another pipeline on the same bytes is a new job.
+ */
+export function jobIdentity(job: Pick<Job, 'source' | 'pipeline'>): string | undefined {
+  const { source, pipeline } = job;
   const version = source.versionId ?? source.etag;
-  return version === null || version === undefined ? undefined : JSON.stringify([source.bucket, source.key, version]);
+  return version === null || version === undefined ? undefined : JSON.stringify([source.bucket, source.key, version, pipeline]);
 }

@@ -44,7 +44,7 @@ export function createMemoryJobStore(): JobStore {
     },
     async findActive(identity) {
       for (const { job } of jobs.values()) {
-        if (job.status !== 'failed' && job.status !== 'cancelled' && jobIdentity(job.source) === identity) return job;
+        if (job.status !== 'failed' && job.status !== 'cancelled' && jobIdentity(job) === identity) return job;
       }
       return undefined;
     },

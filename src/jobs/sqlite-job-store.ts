@@ -7,7 +7,7 @@ import type { Job } from './job.ts';
 import { jobIdentity, type JobStore } from './job-store.ts';
 
 /** Version of the table layout below; a store written by a newer version is refused. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE jobs (
@@ -21,6 +21,12 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX jobs_by_status ON jobs (status, seq);
    CREATE INDEX jobs_by_identity ON jobs (identity) WHERE identity IS NOT NULL;
    CREATE INDEX jobs_by_finish ON jobs (finished_at) WHERE finished_at IS NOT NULL;`,
+  // The pipeline joins the dedup identity; json_array writes what JSON.stringify writes for strings.
+  `UPDATE jobs SET identity = json_array(
+     json_extract(data, '$.source.bucket'), json_extract(data, '$.source.key'),
+     coalesce(json_extract(data, '$.source.versionId'), json_extract(data, '$.source.etag')),
+     json_extract(data, '$.pipeline'))
+   WHERE identity IS NOT NULL;`,
 ];
 
 export interface SqliteJobStoreConfig {
@@ -64,7 +70,7 @@ export function createSqliteJobStore(config: SqliteJobStoreConfig): JobStore {
 
   const insertAll = db.transaction((jobs: readonly Job[]) => {
     for (const job of jobs) {
-      insertJob.run(job.id, job.status, jobIdentity(job.source) ?? null, job.finishedAt, JSON.stringify(job));
+      insertJob.run(job.id, job.status, jobIdentity(job) ?? null, job.finishedAt, JSON.stringify(job));
     }
   });
   const patchOne = db.transaction((id: string, patch: Partial<Job>): Job | undefined => {
