@@ -162,11 +162,12 @@ describe('embedded S3 events (key rules)', () => {
   after(async () => svc.stop());
 
   it('should start no job for an object whose key breaks a rule, and log why', async () => {
-    await svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: 'embedded/tab\there.csv', Body: 'a\n1\n' }));
+    // A C1 control (NEL): the embedded server stores it (it refuses C0 controls itself), the key rules do not accept it.
+    await svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: 'embedded/nel\u0085here.csv', Body: 'a\n1\n' }));
     const deadline = Date.now() + 5000;
     let refused: Record<string, unknown> | undefined;
     while (refused === undefined && Date.now() < deadline) {
-      refused = svc.logs().find((line) => line['message'] === 'embedded S3 event not accepted' && line['key'] === 'embedded/tab\there.csv');
+      refused = svc.logs().find((line) => line['message'] === 'embedded S3 event not accepted' && line['key'] === 'embedded/nel\u0085here.csv');
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     expect(refused).to.include({ code: 'invalid_key' });

@@ -58,7 +58,7 @@ describe('createAcceptJobs', () => {
     acceptJobs = createAcceptJobs({
       store,
       queue: createJobQueue<Job>({ capacity: 5000 }),
-      allowedBuckets: ['ingest', 'other'],
+      allowedBuckets: ['ingest', 'other', 'ghost-bucket'],
       reservedPrefix: 'processed/',
       headObject: (bucket, key, versionId) => headSourceObject(client, bucket, key, versionId),
       resolvePipeline: () => 'default',
@@ -111,5 +111,13 @@ describe('createAcceptJobs', () => {
     const [job] = await acceptJobs([{ bucket: 'other', key: 'many/1.csv' }], 'rest');
     expect(job!.source).to.include({ bucket: 'other', key: 'many/1.csv' });
     expect(job!.source.etag).to.not.equal(etags.get('many/1.csv'));
+  });
+
+  it('should refuse an allowed bucket that does not exist with no_such_bucket, and a missing key with no_such_key', async () => {
+    const bucket = await acceptJobs([{ bucket: 'ghost-bucket', key: 'a.csv' }], 'rest').then(() => undefined, (error: unknown) => error);
+    expect(bucket).to.include({ code: 'no_such_bucket', status: 404 });
+    const key = await acceptJobs([{ bucket: 'ingest', key: 'many/none.csv' }], 'rest').then(() => undefined, (error: unknown) => error);
+    expect(key).to.include({ code: 'no_such_key', status: 404 });
+    expect(await listed()).to.deep.equal([]);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../errors.ts';
+import { AppError, isAppError, type ErrorCode } from '../errors.ts';
 import type { JobQueue } from '../pipeline/job-queue.ts';
+import type { ObjectHead } from '../storage/head-source-object.ts';
 import { checkBucketAllowed } from './check-bucket-allowed.ts';
 import { checkObjectKey } from './check-object-key.ts';
 import { EMPTY_PROGRESS, type Job, type JobTrigger } from './job.ts';
@@ -16,6 +17,9 @@ import { mapConcurrent } from './map-concurrent.ts';
  */
 const HEAD_CONCURRENCY = 8;
 
+/** What a HEAD at trigger time may answer that refuses the trigger at once. */
+const FINAL_HEAD_ERRORS: ReadonlySet<ErrorCode> = new Set(['no_such_bucket', 'access_denied']);
+
 /** One object a trigger asks to process. */
 export interface JobRequest {
   readonly bucket: string;
@@ -29,13 +33,6 @@ export interface JobRequest {
   readonly force?: boolean;
 }
 
-/** What a HEAD request learnt of an object; undefined when it does not exist. */
-export interface ObjectHead {
-  readonly etag: string | null;
-  readonly size: number | null;
-  readonly versionId: string | null;
-}
-
 export interface AcceptJobsDeps {
   readonly store: JobStore;
   /** ALLOWED_BUCKETS: a request naming another bucket is `bucket_not_allowed`. */
@@ -43,7 +40,7 @@ export interface AcceptJobsDeps {
   /** OUTPUT_PREFIX: keys under it are `invalid_key`, as are keys breaking the other key rules. */
   readonly reservedPrefix: string;
   readonly queue: Pick<JobQueue<Job>, 'enqueue' | 'free'>;
-  /** HEADs an object: undefined when it does not exist; throws when S3 cannot be reached. */
+  /** HEADs an object: undefined when it does not exist; throws `no_such_bucket`, `access_denied`, or retryable errors when S3 cannot be reached. */
   readonly headObject: (bucket: string, key: string, versionId: string | undefined) => Promise<ObjectHead | undefined>;
   /** The pipeline name for a key, or the one asked for; throws `unknown_pipeline`. */
   readonly resolvePipeline: (key: string, name: string | undefined) => string;
@@ -94,8 +91,10 @@ export function createAcceptJobs(deps: AcceptJobsDeps): AcceptJobs {
     let head: ObjectHead | undefined;
     try {
       head = await headObject(request.bucket, request.key, undefined);
-    } catch {
-      return request; // S3 unreachable now: accept, and let the job's retries take over.
+    } catch (error) {
+      // A missing bucket or refused access will not change by itself: say so now.
+      if (isAppError(error) && FINAL_HEAD_ERRORS.has(error.code)) throw error;
+      return request; // S3 unreachable now (or an unexpected answer): accept, and let the job's retries take over.
     }
     if (head === undefined) {
       throw new AppError('no_such_key', `The object s3://${request.bucket}/${request.key} does not exist.`);
