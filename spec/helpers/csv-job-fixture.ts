@@ -1,4 +1,4 @@
-import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createPipelineRegistry } from '../../src/csv/create-pipeline-registry.ts';
@@ -48,15 +48,6 @@ export async function unfinishedUploads(directory: string): Promise<string[]> {
     if ((error as { code?: string }).code === 'ENOENT') return [];
     throw error;
   }
-}
-
-/**
- * Whether the server aborts multipart uploads. s3rver 3.7 does not (MethodNotAllowed) unless
- * `supportAbortMultipartUpload` is installed, so checks of leftover parts depend on it.
- */
-export async function serverAbortsUploads(client: S3Client): Promise<boolean> {
-  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: '.probe-abort' }));
-  return client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: '.probe-abort', UploadId })).then(() => true, () => false);
 }
 
 /** A queued job for a key. */
