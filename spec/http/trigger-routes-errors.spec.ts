@@ -73,6 +73,7 @@ describe('POST /v1/trigger (errors)', () => {
     const over = await postTrigger(svc, JSON.stringify({ key: 'a.csv', pad: 'x'.repeat(1024 * 1024) }));
     expect(over.status).to.equal(413);
     expect(over.body.error.code).to.equal('payload_too_large');
+    expect(over.body.error.message).to.equal('The request body is larger than 1 MiB (1048576 bytes), the limit for POST /v1/trigger; nothing was read past it.');
     const base = JSON.stringify({ key: 'a.csv', versionId: 'v', pipeline: '' });
     const exact = base.replace('"pipeline":""', `"pipeline":"${'p'.repeat(1024 * 1024 - base.length)}"`);
     expect(Buffer.byteLength(exact)).to.equal(1024 * 1024);

@@ -25,9 +25,10 @@ export function handleErrors(logger: Logger): Middleware {
       if (ctx.body === undefined) unanswered(ctx.status, ctx.method, ctx.path, ctx.response.get('Allow'));
     } catch (thrown) {
       const error = translate(thrown);
-      if (error.status >= 500) {
-        logger.error('request failed', { requestId: ctx.state['requestId'], method: ctx.method, path: ctx.path, code: error.code, error: errorDetail(thrown) });
-      }
+      const fields = { requestId: ctx.state['requestId'], method: ctx.method, path: ctx.path, code: error.code };
+      // A fault of ours gets its stack; a refusal the service means (shutting down, busy, S3 away) one line.
+      if (!error.expose) logger.error('request failed', { ...fields, error: errorDetail(thrown) });
+      else if (error.status >= 500) logger.warn('request refused', { ...fields, error: error.message });
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = error.status;
       for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);

@@ -24,7 +24,14 @@ export function readJsonBody(options: ReadJsonBodyOptions): Middleware {
     if (ctx.is('text/plain') !== false && ctx.get('x-amz-sns-message-type') === '') {
       throw new AppError('unsupported_media_type', 'The body is text/plain, accepted only from SNS (with an x-amz-sns-message-type header); send JSON as application/json.');
     }
-    await read(ctx, async () => undefined);
+    try {
+      await read(ctx, async () => undefined);
+    } catch (error) {
+      if ((error as { status?: unknown }).status === 413) {
+        throw new AppError('payload_too_large', `The request body is larger than ${describeBytes(options.limitBytes)}, the limit for ${ctx.method} ${ctx.path}; nothing was read past it.`, { cause: error });
+      }
+      throw error;
+    }
     const raw: unknown = ctx.request.body;
     if (typeof raw !== 'string') {
       const length = ctx.get('content-length');
@@ -40,4 +47,9 @@ export function readJsonBody(options: ReadJsonBodyOptions): Middleware {
     }
     await next();
   };
+}
+
+function describeBytes(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  return Number.isInteger(mib) ? `${mib} MiB (${bytes} bytes)` : `${bytes} bytes`;
 }
