@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { readFile } from 'node:fs/promises';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import openapiTS from 'openapi-typescript';
+import ts from 'typescript';
 import { z } from 'zod';
 import { errorBody, job, jobList, uploadAnswer } from '../../src/http/openapi/response-schemas.ts';
 import { listJobsQuery } from '../../src/http/request-schemas.ts';
@@ -84,5 +89,28 @@ describe('openapiRoutes', () => {
     jobList.parse(await (await svc.fetch('/v1/jobs')).json());
     errorBody.parse(await (await svc.fetch('/v1/jobs/nope')).json());
     errorBody.parse(await (await fetch(new URL('/v1/jobs', svc.url))).json());
+  });
+
+  it('should pass an OpenAPI 3.1 validator, and give a client generator types that compile', async function () {
+    this.timeout(60_000);
+    const validation = await new Validator().validate(structuredClone(doc) as unknown as Record<string, unknown>);
+    expect(validation.errors, JSON.stringify(validation.errors)).to.equal(undefined);
+    expect(validation.valid).to.equal(true);
+
+    const generated = await openapiTS(structuredClone(doc) as never);
+    for (const operations of Object.values(doc.paths)) {
+      for (const operation of Object.values(operations)) expect(generated, operation.operationId).to.include(`${operation.operationId}: {`);
+    }
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'openapi-client-'));
+    try {
+      const file = path.join(dir, 'api.ts');
+      // A client's own use of the generated types, so that they must resolve to real shapes.
+      await writeFile(file, `${generated}\nexport type JobId = components['schemas']['Job']['id'];\nexport type ErrorCode = components['schemas']['Error']['error']['code'];\nexport const code: ErrorCode = 'invalid_key';\n`);
+      const program = ts.createProgram([file], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, skipLibCheck: true });
+      const problems = ts.getPreEmitDiagnostics(program).map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
