@@ -61,7 +61,7 @@ export function logLinesJob({ s3, config }: { s3: S3Client; config: Config }): R
   });
 }
 
-describe('a custom pipeline (README: for pipeline authors)', () => {
+describe('a custom pipeline (docs/pipeline-authors.md)', () => {
   it('should turn a line into a row, or reject it', () => {
     expect(parseLogLine('WARN: disk 91% full')).to.deep.equal({ level: 'warn', message: 'disk 91% full' });
     expect(parseLogLine('garbage')).to.equal(undefined);

@@ -9,7 +9,7 @@ import { readTrigger } from '../../src/http/triggers/read-trigger.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const read = (file: string) => readFile(path.join(ROOT, file), 'utf8');
-// MALLOC_MMAP_THRESHOLD_ is glibc's, set in the image for memory (README "Memory and speed").
+// MALLOC_MMAP_THRESHOLD_ is glibc's, set in the image for memory (docs/memory-and-speed.md).
 const known = new Set([...Object.keys(envSchema.shape), 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'NODE_ENV', 'MALLOC_MMAP_THRESHOLD_']);
 
 describe('deployment files', () => {

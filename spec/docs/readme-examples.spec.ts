@@ -3,19 +3,20 @@ import { readFile } from 'node:fs/promises';
 import { createMetrics } from '../../src/metrics/create-metrics.ts';
 
 const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+const authors = await readFile(new URL('../../docs/pipeline-authors.md', import.meta.url), 'utf8');
 
-function section(name: string): string {
-  const start = readme.indexOf(`<!-- ${name}:start -->`);
-  const end = readme.indexOf(`<!-- ${name}:end -->`);
-  expect(start, `README section ${name}`).to.be.greaterThan(-1);
-  expect(end, `end of README section ${name}`).to.be.greaterThan(start);
-  return readme.slice(start + `<!-- ${name}:start -->`.length, end);
+function section(name: string, text = readme): string {
+  const start = text.indexOf(`<!-- ${name}:start -->`);
+  const end = text.indexOf(`<!-- ${name}:end -->`);
+  expect(start, `section ${name}`).to.be.greaterThan(-1);
+  expect(end, `end of section ${name}`).to.be.greaterThan(start);
+  return text.slice(start + `<!-- ${name}:start -->`.length, end);
 }
 
-describe('README examples', () => {
-  it('should show spec/docs/custom-pipeline.spec.ts verbatim, so the example it shows runs in the suite', async () => {
+describe('README and docs/ examples', () => {
+  it('should show spec/docs/custom-pipeline.spec.ts verbatim in docs/pipeline-authors.md, so the example it shows runs in the suite', async () => {
     const spec = await readFile(new URL('./custom-pipeline.spec.ts', import.meta.url), 'utf8');
-    const block = /^\n```ts\n([\s\S]*)```\n$/.exec(section('custom-pipeline'));
+    const block = /^\n```ts\n([\s\S]*)```\n$/.exec(section('custom-pipeline', authors));
     expect(block, 'one ```ts block').not.to.equal(null);
     expect(block![1]).to.equal(spec);
   });
