@@ -49,6 +49,8 @@ describe('loadConfig', () => {
     expect(failure({ S3_PART_SIZE: '1024' })).to.match(/S3_PART_SIZE/);
     expect(failure({ ALLOWED_BUCKETS: 'ingest,Not_A_Bucket' })).to.match(/ALLOWED_BUCKETS/);
     expect(failure({ SNS_TOPIC_ARNS: 'my-topic' })).to.match(/SNS_TOPIC_ARNS\.0: expected SNS topic ARNs/);
+    expect(failure({ UPLOAD_MAX_BYTES: String(10_001 * 5 * 1024 * 1024), S3_PART_SIZE: String(5 * 1024 * 1024) })).to.match(/UPLOAD_MAX_BYTES: needs more than 10,000 parts of S3_PART_SIZE/);
+    expect(loadConfig({ UPLOAD_MAX_BYTES: String(10_000 * 5 * 1024 * 1024), S3_PART_SIZE: String(5 * 1024 * 1024) }).uploads.maxBytes).to.equal(10_000 * 5 * 1024 * 1024);
     expect(failure({ S3_SSE: 'des' })).to.match(/S3_SSE: expected AES256 or aws:kms/);
     expect(failure({ S3_SSE_KMS_KEY_ID: 'key-1' })).to.match(/S3_SSE_KMS_KEY_ID: a KMS key needs S3_SSE=aws:kms/);
   });

@@ -75,6 +75,11 @@ export const envSchema = z
     path: ['RETRY_MAX_MS'],
     message: 'must be at least RETRY_BASE_MS',
   })
+  // S3 takes at most 10,000 parts: an upload that could need more fails up front, not after gigabytes.
+  .refine((env) => env.UPLOAD_MAX_BYTES <= 10_000 * env.S3_PART_SIZE, {
+    path: ['UPLOAD_MAX_BYTES'],
+    message: 'needs more than 10,000 parts of S3_PART_SIZE (S3 takes at most 10,000); raise S3_PART_SIZE or lower UPLOAD_MAX_BYTES',
+  })
   .refine((env) => env.S3_SSE_KMS_KEY_ID === undefined || env.S3_SSE === 'aws:kms', {
     path: ['S3_SSE_KMS_KEY_ID'],
     message: 'a KMS key needs S3_SSE=aws:kms',
