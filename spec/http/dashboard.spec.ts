@@ -1,45 +1,20 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import sparticuz from '@sparticuz/chromium';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { defer, NEVER, throwError, type Observable } from 'rxjs';
 import { AppError } from '../../src/errors.ts';
 import type { Config } from '../../src/config/config.ts';
 import type { Job, JobProgress } from '../../src/jobs/job.ts';
 import type { JobRunResult } from '../../src/jobs/record-job-events.ts';
 import type { RunUpdate } from '../../src/pipeline/job-event.ts';
+import { openHeadlessPage, type HeadlessPage } from '../helpers/headless-page.ts';
 import { charactersWidth, layoutProblems } from '../helpers/layout-problems.ts';
 import { postTrigger } from '../helpers/post-trigger.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
-
-const SYSTEM_CHROMIUM = '/usr/bin/chromium';
-// Flags that would weaken what the page is tested under (its CSP, same-origin rules) stay off.
-const WEAKENING = new Set(['--disable-web-security', '--allow-running-insecure-content']);
-
-/** A browser from CHROMIUM_PATH, else the system's, else the one the @sparticuz/chromium dev dependency ships. */
-async function findChromium(): Promise<{ executablePath: string; args: string[] }> {
-  const explicit = process.env.CHROMIUM_PATH ?? (existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined);
-  if (explicit !== undefined) return { executablePath: explicit, args: [] };
-  return { executablePath: await sparticuz.executablePath(), args: sparticuz.args.filter((arg) => !WEAKENING.has(arg)) };
-}
-
-/** A headless Chromium with its own profile folder. */
-async function launchChromium(userDataDir: string): Promise<BrowserContext> {
-  const browser = await findChromium();
-  return chromium.launchPersistentContext(userDataDir, {
-    executablePath: browser.executablePath,
-    headless: true,
-    acceptDownloads: true,
-    args: [...browser.args, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 800 },
-  });
-}
 
 /** A long message with a long unbroken name in it, as real parse errors have. */
 const FAILING_KEY = 'fail/2024/sensor-exports/north-field/2024-01-04-hourly-readings.csv';
@@ -67,24 +42,17 @@ const CSV = 'name,city\nAda,London\nGrace,New York\nLinus,Helsinki,extra\n';
 
 describe('dashboard (headless Chromium)', function () {
   this.timeout(60_000);
-  let userDataDir: string;
-  let context: BrowserContext;
+  let browser: HeadlessPage;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[];
 
   before(async function () {
-    userDataDir = await mkdtemp(path.join(os.tmpdir(), 's3-csv-ingest-chromium-'));
-    context = await launchChromium(userDataDir);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    browser = await openHeadlessPage();
+    ({ page, problems } = browser);
   });
 
   after(async () => {
-    await context?.close();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+    await browser?.close();
   });
 
   describe('with an API token, the CSV job as it ships', () => {
@@ -305,26 +273,19 @@ describe('dashboard (headless Chromium)', function () {
 describe('dashboard without API_TOKEN (headless Chromium)', function () {
   this.timeout(60_000);
   let svc: TestService;
-  let userDataDir: string;
-  let context: BrowserContext;
+  let browser: HeadlessPage;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[];
 
   before(async function () {
     svc = await startTestService({ env: { JOB_CONCURRENCY: '2' }, embeddedS3Events: false });
-    userDataDir = await mkdtemp(path.join(os.tmpdir(), 's3-csv-ingest-chromium-'));
-    context = await launchChromium(userDataDir);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    browser = await openHeadlessPage();
+    ({ page, problems } = browser);
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await svc?.stop();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   });
 
   it('should upload a CSV and show it succeed with no token, its requests being same-origin', async () => {
@@ -346,7 +307,7 @@ describe('dashboard without API_TOKEN (headless Chromium)', function () {
     // Another site: a page of its own at http://localhost:<another port>, no CSP.
     const site = http.createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>elsewhere</title>'));
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-    const other = await context.newPage();
+    const other = await browser.context.newPage();
     await other.goto(`http://localhost:${(site.address() as AddressInfo).port}/`);
     const target = svc.url;
     const before = ((await (await svc.fetch('/v1/jobs')).json()) as { jobs: unknown[] }).jobs.length;

@@ -5,6 +5,7 @@ import { buffer } from 'node:stream/consumers';
 import { AppError } from '../../src/errors.ts';
 import { createOutputDownloads, type OutputDownloads } from '../../src/storage/create-output-downloads.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
+import { rejectionOf } from '../helpers/rejection-of.ts';
 
 describe('createOutputDownloads', () => {
   let s3: TestS3;
@@ -29,14 +30,6 @@ describe('createOutputDownloads', () => {
       ...options,
     }));
 
-  const refusal = async (promise: Promise<unknown>): Promise<AppError> => {
-    try {
-      await promise;
-    } catch (error) {
-      return error as AppError;
-    }
-    throw new Error('expected a refusal');
-  };
 
   it('should stream an output with its type and length', async () => {
     const opened = await start({}).open('ingest', 'out/small.json', 'application/json');
@@ -48,7 +41,7 @@ describe('createOutputDownloads', () => {
     const outputs = start({ maxOpen: 2 });
     const first = await outputs.open('ingest', 'out/big.ndjson', 'application/x-ndjson');
     const second = await outputs.open('ingest', 'out/small.json', 'application/json');
-    const busy = await refusal(outputs.open('ingest', 'out/small.json', 'application/json'));
+    const busy = await rejectionOf(outputs.open('ingest', 'out/small.json', 'application/json'));
     expect(busy).to.be.instanceOf(AppError);
     expect(busy.code).to.equal('server_busy');
     expect(busy.headers).to.deep.equal({ 'Retry-After': '5' });
@@ -63,7 +56,7 @@ describe('createOutputDownloads', () => {
 
   it('should not count a missing output', async () => {
     const outputs = start({ maxOpen: 1 });
-    expect((await refusal(outputs.open('ingest', 'out/missing.ndjson', 'application/x-ndjson'))).code).to.equal('not_found');
+    expect((await rejectionOf(outputs.open('ingest', 'out/missing.ndjson', 'application/x-ndjson'))).code).to.equal('not_found');
     await buffer((await outputs.open('ingest', 'out/small.json', 'application/json')).body);
   });
 

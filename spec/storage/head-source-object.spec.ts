@@ -1,19 +1,10 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { AppError } from '../../src/errors.ts';
 import { createS3Client } from '../../src/storage/create-s3-client.ts';
 import { headSourceObject } from '../../src/storage/head-source-object.ts';
+import { rejectionOf } from '../helpers/rejection-of.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected the HEAD to fail');
-}
 
 describe('headSourceObject', () => {
   let s3: TestS3;
@@ -34,7 +25,7 @@ describe('headSourceObject', () => {
   });
 
   it('should fail with no_such_bucket when the bucket does not exist', async () => {
-    const error = await failure(headSourceObject(s3.client, 'ghost-bucket', 'a.csv', undefined));
+    const error = await rejectionOf(headSourceObject(s3.client, 'ghost-bucket', 'a.csv', undefined));
     expect(error.code).to.equal('no_such_bucket');
     expect(error.message).to.include('"ghost-bucket"');
   });
@@ -42,7 +33,7 @@ describe('headSourceObject', () => {
   it('should fail with access_denied when S3 refuses the credentials', async () => {
     const stranger = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'wrong-secret' } });
     try {
-      const error = await failure(headSourceObject(stranger, 'ingest', 'here.csv', undefined));
+      const error = await rejectionOf(headSourceObject(stranger, 'ingest', 'here.csv', undefined));
       expect(error).to.include({ code: 'access_denied', retryable: false });
     } finally {
       stranger.destroy();
@@ -52,7 +43,7 @@ describe('headSourceObject', () => {
   it('should fail retryable when S3 cannot be reached', async () => {
     const nowhere = createS3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
     try {
-      const error = await failure(headSourceObject(nowhere, 'ingest', 'here.csv', undefined));
+      const error = await rejectionOf(headSourceObject(nowhere, 'ingest', 'here.csv', undefined));
       expect(error).to.include({ code: 's3_unavailable', retryable: true });
     } finally {
       nowhere.destroy();

@@ -1,20 +1,11 @@
 import { expect } from 'chai';
 import { createSnsVerifier } from '../../../src/http/sns/create-sns-verifier.ts';
-import type { AppError } from '../../../src/errors.ts';
 import { createSnsTestSigner } from '../../helpers/sns-test-signer.ts';
+import { rejectionOf } from '../../helpers/rejection-of.ts';
 
 describe('createSnsVerifier', () => {
   const signer = createSnsTestSigner();
   const urls = ['a', 'b', 'c'].map((name) => `https://sns.us-east-1.amazonaws.com/${name}.pem`);
-
-  const refusal = async (promise: Promise<unknown>): Promise<AppError> => {
-    try {
-      await promise;
-    } catch (error) {
-      return error as AppError;
-    }
-    throw new Error('expected a refusal');
-  };
 
   it('should keep at most maxCertificates, dropping the least recently used', async () => {
     const fetched: string[] = [];
@@ -38,7 +29,7 @@ describe('createSnsVerifier', () => {
 
   it('should refuse a certificate that is not valid now', async () => {
     const verifier = createSnsVerifier({ fetch: async () => ({ status: 200, body: signer.certificate }), now: () => new Date('2000-01-01T00:00:00Z') });
-    const error = await refusal(verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { Timestamp: '2000-01-01T00:00:00.000Z' })));
+    const error = await rejectionOf(verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { Timestamp: '2000-01-01T00:00:00.000Z' })));
     expect(error.code).to.equal('forbidden');
     expect(error.message).to.match(/not valid at this time/);
   });
@@ -47,9 +38,9 @@ describe('createSnsVerifier', () => {
     const verifier = createSnsVerifier({ fetch: async () => ({ status: 200, body: signer.certificate }) });
     const envelope = signer.notification({ Event: 's3:TestEvent' });
     for (const signature of ['!!!', '', envelope.Signature.slice(4), `${envelope.Signature}AAAA`]) {
-      expect((await refusal(verifier.verify({ ...envelope, Signature: signature }))).code).to.equal('forbidden');
+      expect((await rejectionOf(verifier.verify({ ...envelope, Signature: signature }))).code).to.equal('forbidden');
     }
-    const swapped = await refusal(verifier.verify({ ...envelope, SignatureVersion: '1' }));
+    const swapped = await rejectionOf(verifier.verify({ ...envelope, SignatureVersion: '1' }));
     expect(swapped.code).to.equal('forbidden');
   });
 
@@ -69,7 +60,7 @@ describe('createSnsVerifier', () => {
     for (let i = 0; i < 20; i += 1) {
       // Forged (unsigned) messages with fresh queries neither fetch nor evict the certificate.
       const forged = { ...signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: `${urls[0]}?bust=${i}` }), Message: 'changed' };
-      expect((await refusal(verifier.verify(forged))).message).to.match(/signature does not verify/);
+      expect((await rejectionOf(verifier.verify(forged))).message).to.match(/signature does not verify/);
     }
     await verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: urls[0]! }));
     expect(fetched).to.deep.equal([urls[0]]);
@@ -79,7 +70,7 @@ describe('createSnsVerifier', () => {
     const fetched: string[] = [];
     const allowed = 'arn:aws:sns:us-east-1:123456789012:allowed';
     const verifier = createSnsVerifier({ topicArns: [allowed], fetch: async (url) => (fetched.push(url.href), { status: 200, body: signer.certificate }) });
-    const error = await refusal(verifier.verify(signer.notification({ Event: 's3:TestEvent' })));
+    const error = await rejectionOf(verifier.verify(signer.notification({ Event: 's3:TestEvent' })));
     expect(error.code).to.equal('forbidden');
     expect(error.message).to.match(/topic arn:aws:sns:us-east-1:123456789012:ingest-events is not in SNS_TOPIC_ARNS/);
     expect(fetched).to.deep.equal([]);
@@ -100,7 +91,7 @@ describe('createSnsVerifier', () => {
       ['with an offset instead of Z', at(0).replace('Z', '+00:00'), /not an ISO-8601 UTC time/],
     ] as const) {
       it(`should refuse a signed message with a Timestamp ${label}`, async () => {
-        const error = await refusal(verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { Timestamp: timestamp })));
+        const error = await rejectionOf(verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { Timestamp: timestamp })));
         expect(error.code).to.equal('forbidden');
         expect(error.message).to.match(reason);
       });
