@@ -11,8 +11,8 @@ import type { Pipeline } from './csv/pipeline-schema.ts';
 import { AppError } from './errors.ts';
 import { createApp } from './http/create-app.ts';
 import { fetchSnsUrl, type SnsFetch } from './http/sns/fetch-sns-url.ts';
-import { createEmbeddedEventHandler, type EmbeddedEventHandler } from './http/triggers/create-embedded-event-handler.ts';
-import { createOwnWrites } from './http/uploads/create-own-writes.ts';
+import { createEmbeddedEventHandler, type EmbeddedEventHandler } from './jobs/create-embedded-event-handler.ts';
+import { createOwnWrites } from './jobs/create-own-writes.ts';
 import { createAcceptJobs } from './jobs/accept-jobs.ts';
 import { createCancelJob } from './jobs/cancel-job.ts';
 import { createThreadedJobRunner } from './jobs/create-threaded-job-runner.ts';
@@ -35,6 +35,7 @@ import type { CsvJobTask, CsvJobWorkerData } from './workers/csv-job-worker.ts';
 import { createWorkerPool } from './workers/worker-pool.ts';
 import { createS3Client, type S3ClientConfig } from './storage/create-s3-client.ts';
 import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.ts';
+import { createObjectWriter } from './storage/create-object-writer.ts';
 import { headSourceObject } from './storage/head-source-object.ts';
 import { createOutputDownloads } from './storage/create-output-downloads.ts';
 
@@ -174,12 +175,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       return downloads.open(job.output.bucket, job.output[name], name === 'manifest' ? 'application/json' : 'application/x-ndjson');
     },
     uploads: {
-      client: s3,
+      writer: createObjectWriter(s3, { bucket: config.buckets.input, partSize: config.s3.partSize, queueSize: config.s3.queueSize, sse: config.s3.sse }),
       bucket: config.buckets.input,
       maxBytes: config.uploads.maxBytes,
-      partSize: config.s3.partSize,
-      queueSize: config.s3.queueSize,
-      sse: config.s3.sse,
       reservedPrefix: config.buckets.outputPrefix,
       allowedBuckets: config.buckets.allowed,
       concurrency: config.uploads.concurrency,

@@ -7,10 +7,11 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import path from 'node:path';
 import { isAppError } from '../../../src/errors.ts';
-import { createOwnWrites } from '../../../src/http/uploads/create-own-writes.ts';
+import { createOwnWrites } from '../../../src/jobs/create-own-writes.ts';
 import { receiveMultipartUpload, type UploadTarget } from '../../../src/http/uploads/receive-multipart-upload.ts';
 import { createS3Client } from '../../../src/storage/create-s3-client.ts';
 import { startTestS3, type TestS3 } from '../../helpers/test-s3.ts';
+import { createObjectWriter } from '../../../src/storage/create-object-writer.ts';
 
 const MiB = 1024 * 1024;
 const BOUNDARY = 'receive-spec-boundary';
@@ -50,7 +51,7 @@ describe('receiveMultipartUpload', () => {
   after(async () => s3.close());
 
   const target = (overrides: Partial<UploadTarget> = {}): UploadTarget => ({
-    client: s3.client, bucket: 'ingest', maxBytes: 50 * MiB, partSize: 5 * MiB, queueSize: 2, reservedPrefix: 'processed/',
+    writer: createObjectWriter(s3.client, { bucket: 'ingest', partSize: 5 * MiB, queueSize: 2 }), bucket: 'ingest', maxBytes: 50 * MiB, reservedPrefix: 'processed/',
     allowedBuckets: ['ingest'], concurrency: 16, timeoutMs: 60_000, ownWrites: createOwnWrites(), onCleanupError: () => undefined, ...overrides,
   });
 
@@ -73,7 +74,7 @@ describe('receiveMultipartUpload', () => {
   it('should answer 503 s3_unavailable when S3 cannot be reached, and stop reading the body', async function () {
     this.timeout(30_000);
     const down = createS3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', maxAttempts: 1 });
-    const server = await serve(target({ client: down }));
+    const server = await serve(target({ writer: createObjectWriter(down, { bucket: 'ingest', partSize: 5 * MiB, queueSize: 2 }) }));
     try {
       const body = new FormData();
       body.append('file', new Blob([Buffer.alloc(12 * MiB, 'y')]), 'f.bin');

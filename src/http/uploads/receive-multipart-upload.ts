@@ -1,30 +1,34 @@
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import busboy, { type Busboy } from 'busboy';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
-import { createS3Upload } from '../../storage/create-s3-upload.ts';
-import type { S3Encryption } from '../../storage/encryption-params.ts';
-import { translateS3Error } from '../../storage/translate-s3-error.ts';
-import { AppError, isAppError } from '../../errors.ts';
+import { AppError, isAppError, toAppError } from '../../errors.ts';
 import { checkObjectKey } from '../../jobs/check-object-key.ts';
 import { parseInput } from '../parse-input.ts';
 import { uploadKey, uploadProcess } from '../request-schemas.ts';
-import type { OwnWrites } from './create-own-writes.ts';
+import type { OwnWrites } from '../../jobs/create-own-writes.ts';
 import { defaultUploadKey } from './default-upload-key.ts';
+
+/**
+ * Writes and removes objects of the upload bucket; its errors are `AppError`s.
+ * `service.ts` injects storage's `createObjectWriter`, so this side holds no S3 client.
+ */
+export interface UploadWriter {
+  open(key: string, contentType: string): {
+    readonly stream: Writable;
+    readonly done: Promise<{ readonly etag: string; readonly versionId: string | undefined; readonly size: number }>;
+  };
+  remove(key: string): Promise<void>;
+}
 
 /** Where and how uploads are written; `service.ts` builds it from the config. */
 export interface UploadTarget {
-  readonly client: S3Client;
+  /** Writes into `bucket`. */
+  readonly writer: UploadWriter;
   /** INPUT_BUCKET. */
   readonly bucket: string;
   /** UPLOAD_MAX_BYTES: a larger file is `payload_too_large` and nothing is kept. */
   readonly maxBytes: number;
-  /** S3_PART_SIZE and S3_QUEUE_SIZE: memory in use is at most partSize × queueSize. */
-  readonly partSize: number;
-  readonly queueSize: number;
-  /** S3_SSE: how the stored file is encrypted; unset: the bucket's default. */
-  readonly sse?: S3Encryption;
   /** OUTPUT_PREFIX: keys under it are refused (job outputs live there), like keys breaking the other key rules; '' for none. */
   readonly reservedPrefix: string;
   /** ALLOWED_BUCKETS: when `bucket` is not among them, uploads are refused before the body is read. */
@@ -61,7 +65,7 @@ interface Writing {
 
 /**
  * Streams a `multipart/form-data` request's `file` part straight into an S3
- * multipart upload: busboy → `createS3Upload` (lib-storage's `Upload`), with
+ * multipart upload: busboy → the injected writer (lib-storage's `Upload`), with
  * backpressure end to end, nothing buffered whole. Fields `key` and `process`
  * must come before the file. On any failure — too large, malformed, a field
  * after the file, the client gone, a body still streaming after `timeoutMs`,
@@ -110,7 +114,7 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
       return fail(isAppError(error) ? error : badRequest(String(error)));
     }
     file.on('limit', () => fail(new AppError('payload_too_large', `The file is larger than UPLOAD_MAX_BYTES (${target.maxBytes} bytes); nothing was stored.`)));
-    writing.stored.catch((error: unknown) => fail(translateS3Error(error, 'storing the upload')));
+    writing.stored.catch((error: unknown) => fail(toAppError(error)));
   });
   form.on('filesLimit', () => fail(badRequest('The form has more than one file part; send one file per request.')));
   form.on('fieldsLimit', () => fail(badRequest('The form has too many fields.')));
@@ -139,7 +143,7 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
     const stored = await writing.stored;
     return { bucket, key: writing.key, size: stored.size, etag: stored.etag, versionId: stored.versionId, process: fields.has('process') ? parseInput(uploadProcess, fields.get('process'), 'process field') : true };
   } catch (error) {
-    fail(translateS3Error(error, 'storing the upload'));
+    fail(toAppError(error));
     await abandon(writing);
     throw failure ?? error;
   } finally {
@@ -158,15 +162,12 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
 
   function startWriting(file: Readable, key: string, contentType: string): Writing {
     const ended = target.ownWrites.begin(bucket, key);
-    const upload = createS3Upload(target.client, {
-      bucket, key, contentType: contentType || 'application/octet-stream', partSize: target.partSize, queueSize: target.queueSize, sse: target.sse,
-    });
+    const upload = target.writer.open(key, contentType || 'application/octet-stream');
     file.pipe(upload.stream);
     const stored = upload.done.then(
       (result) => {
-        const etag = result.etag ?? '';
-        ended(etag);
-        return { etag, versionId: result.versionId, size: result.size };
+        ended(result.etag);
+        return result;
       },
       (error: unknown) => {
         ended();
@@ -182,7 +183,7 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
     const stored = await abandoned.stored.then(() => true, () => false);
     if (!stored) return;
     try {
-      await target.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: abandoned.key }));
+      await target.writer.remove(abandoned.key);
     } catch (error) {
       target.onCleanupError(error, abandoned.key);
     }

@@ -1,11 +1,11 @@
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { createEmbeddedEventHandler } from '../../../src/http/triggers/create-embedded-event-handler.ts';
-import { createOwnWrites } from '../../../src/http/uploads/create-own-writes.ts';
-import type { JobRequest } from '../../../src/jobs/accept-jobs.ts';
-import { createLogger } from '../../../src/logging/create-logger.ts';
-import { pacedJob } from '../../helpers/paced-job.ts';
-import { startTestService, waitForJob, type TestService } from '../../helpers/test-service.ts';
+import { createEmbeddedEventHandler } from '../../src/jobs/create-embedded-event-handler.ts';
+import { createOwnWrites } from '../../src/jobs/create-own-writes.ts';
+import type { JobRequest } from '../../src/jobs/accept-jobs.ts';
+import { createLogger } from '../../src/logging/create-logger.ts';
+import { pacedJob } from '../helpers/paced-job.ts';
+import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
 
 interface ListedJob {
   id: string;

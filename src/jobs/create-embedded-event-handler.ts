@@ -1,8 +1,8 @@
-import { toAppError } from '../../errors.ts';
-import type { AcceptJobs, JobRequest } from '../../jobs/accept-jobs.ts';
-import type { Logger } from '../../logging/create-logger.ts';
-import type { EmbeddedS3Event } from '../../storage/embedded-s3.ts';
-import type { OwnWrites } from '../uploads/create-own-writes.ts';
+import { toAppError } from '../errors.ts';
+import type { AcceptJobs, JobRequest } from './accept-jobs.ts';
+import type { Logger } from '../logging/create-logger.ts';
+import type { EmbeddedS3Event } from '../storage/embedded-s3.ts';
+import type { OwnWrites } from './create-own-writes.ts';
 
 export interface EmbeddedEventHandlerDeps {
   readonly acceptJobs: AcceptJobs;

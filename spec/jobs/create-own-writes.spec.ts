@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createOwnWrites } from '../../../src/http/uploads/create-own-writes.ts';
+import { createOwnWrites } from '../../src/jobs/create-own-writes.ts';
 
 describe('createOwnWrites', () => {
   it('should count an object as own while it is written, and after with its ETag (quotes or not)', () => {
