@@ -1,8 +1,7 @@
 import { concat, interval, map, NEVER, of, take, type Observable } from 'rxjs';
 import type { Config } from '../../src/config/config.ts';
-import type { Job, JobProgress } from '../../src/jobs/job.ts';
+import type { Job, JobProgress, JobRunResult } from '../../src/jobs/job.ts';
 import { outputKeys } from '../../src/jobs/output-keys.ts';
-import type { JobRunResult } from '../../src/jobs/record-job-events.ts';
 import type { RunJob, RunUpdate } from '../../src/pipeline/job-event.ts';
 
 export interface PacedJobOptions {

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { Subject } from 'rxjs';
 import { AppError } from '../../src/errors.ts';
-import { EMPTY_PROGRESS, type Job } from '../../src/jobs/job.ts';
-import type { JobLifecycleEvent } from '../../src/jobs/record-job-events.ts';
+import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../src/jobs/job.ts';
 import { createMetrics, type Metrics } from '../../src/metrics/create-metrics.ts';
 import { observeJobEvents } from '../../src/metrics/observe-job-events.ts';
 

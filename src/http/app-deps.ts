@@ -1,12 +1,11 @@
+import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { AcceptJobs } from '../jobs/accept-jobs.ts';
 import type { CancelJob } from '../jobs/cancel-job.ts';
-import type { Job, OutputName } from '../jobs/job.ts';
+import type { Job, JobLifecycleEvent, OutputName } from '../jobs/job.ts';
 import type { JobStore } from '../jobs/job-store.ts';
-import type { JobLifecycleEvent } from '../jobs/record-job-events.ts';
 import type { Logger } from '../logging/create-logger.ts';
 import type { Metrics } from '../metrics/create-metrics.ts';
-import type { OpenedOutput } from '../storage/open-output-object.ts';
 import type { EventStreamConfig } from './routes/event-routes.ts';
 import type { SnsFetch } from './sns/fetch-sns-url.ts';
 import type { UploadTarget } from './uploads/receive-multipart-upload.ts';
@@ -15,6 +14,13 @@ export interface Readiness {
   readonly ready: boolean;
   /** Why not, one sentence each. */
   readonly problems: readonly string[];
+}
+
+/** An output opened for streaming back to a client (storage's downloads give one). */
+export interface OpenedOutput {
+  readonly body: Readable;
+  readonly contentType: string;
+  readonly contentLength: number | undefined;
 }
 
 /** Everything the HTTP layer needs; `service.ts` builds it. Routes only enqueue, never subscribe. */

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors.ts';
+import type { JobEvent } from '../pipeline/job-event.ts';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -62,3 +63,12 @@ export function isFinished(status: JobStatus): boolean {
 }
 
 export const EMPTY_PROGRESS: JobProgress = Object.freeze({ bytesRead: 0, totalBytes: null, rows: 0, rejected: 0 });
+
+/** What a finished attempt hands back: at least where its outputs are. */
+export interface JobRunResult {
+  readonly output: JobOutput;
+  readonly progress?: JobProgress;
+}
+
+/** The lifecycle stream's events: the store, the error channel, metrics and event streams subscribe to it. */
+export type JobLifecycleEvent = JobEvent<Job, JobProgress, JobRunResult>;

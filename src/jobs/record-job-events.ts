@@ -1,15 +1,6 @@
 import { concatMap, filter, from, type Observable, type Subscription } from 'rxjs';
-import type { JobEvent } from '../pipeline/job-event.ts';
-import type { Job, JobOutput, JobProgress } from './job.ts';
+import type { JobLifecycleEvent } from './job.ts';
 import type { JobPatch, JobStore } from './job-store.ts';
-
-/** What a finished attempt hands back: at least where its outputs are. */
-export interface JobRunResult {
-  readonly output: JobOutput;
-  readonly progress?: JobProgress;
-}
-
-export type JobLifecycleEvent = JobEvent<Job, JobProgress, JobRunResult>;
 
 export interface RecordJobEventsDeps {
   readonly store: JobStore;

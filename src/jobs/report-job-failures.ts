@@ -3,7 +3,7 @@ import { toAppError } from '../errors.ts';
 import type { Logger } from '../logging/create-logger.ts';
 import { isFailure } from '../pipeline/job-event.ts';
 import type { JobStore } from './job-store.ts';
-import type { JobLifecycleEvent } from './record-job-events.ts';
+import type { JobLifecycleEvent } from './job.ts';
 
 export interface ReportJobFailuresDeps {
   readonly store: JobStore;

@@ -1,6 +1,6 @@
 import { filter, firstValueFrom, map, race, scan, shareReplay, startWith, timer, type Observable } from 'rxjs';
 import { isTerminal } from '../pipeline/job-event.ts';
-import type { JobLifecycleEvent } from './record-job-events.ts';
+import type { JobLifecycleEvent } from './job.ts';
 
 export interface RunningJobs {
   /** Ids of jobs started and not yet finished. */

@@ -1,7 +1,6 @@
 import type { Observable, Subscription } from 'rxjs';
 import { toAppError } from '../errors.ts';
-import type { JobProgress } from '../jobs/job.ts';
-import type { JobLifecycleEvent } from '../jobs/record-job-events.ts';
+import type { JobLifecycleEvent, JobProgress } from '../jobs/job.ts';
 import type { Metrics } from './create-metrics.ts';
 
 export interface ObserveJobEventsOptions {

@@ -6,9 +6,8 @@ import { PassThrough } from 'node:stream';
 import { Observable, Subject } from 'rxjs';
 import { handleErrors } from '../../../src/http/middleware/handle-errors.ts';
 import { eventRoutes, type EventStreamConfig } from '../../../src/http/routes/event-routes.ts';
-import { EMPTY_PROGRESS, type Job } from '../../../src/jobs/job.ts';
+import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../../src/jobs/job.ts';
 import { createMemoryJobStore } from '../../../src/jobs/memory-job-store.ts';
-import type { JobLifecycleEvent } from '../../../src/jobs/record-job-events.ts';
 import { createLogger } from '../../../src/logging/create-logger.ts';
 import { openSse } from '../../helpers/read-sse.ts';
 

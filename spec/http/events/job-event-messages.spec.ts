@@ -3,8 +3,7 @@ import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { AppError } from '../../../src/errors.ts';
 import { jobEventMessages, type EventMessage, type JobChange } from '../../../src/http/events/job-event-messages.ts';
-import { EMPTY_PROGRESS, type Job } from '../../../src/jobs/job.ts';
-import type { JobLifecycleEvent } from '../../../src/jobs/record-job-events.ts';
+import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../../src/jobs/job.ts';
 
 function job(id: string): Job {
   return {

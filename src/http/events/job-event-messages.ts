@@ -3,8 +3,7 @@ import {
   type Observable, type SchedulerLike,
 } from 'rxjs';
 import { toAppError } from '../../errors.ts';
-import type { Job } from '../../jobs/job.ts';
-import type { JobLifecycleEvent } from '../../jobs/record-job-events.ts';
+import type { Job, JobLifecycleEvent } from '../../jobs/job.ts';
 import { isTerminal } from '../../pipeline/job-event.ts';
 
 /** One Server-Sent Event: its `event:` name and its `data:` (sent as JSON). */

@@ -1,7 +1,6 @@
 import { map, share, type Observable } from 'rxjs';
 import { batchFrames } from './batch-frames.ts';
-import { isFinished } from '../../jobs/job.ts';
-import type { JobLifecycleEvent } from '../../jobs/record-job-events.ts';
+import { isFinished, type JobLifecycleEvent } from '../../jobs/job.ts';
 import { formatSse } from './format-sse.ts';
 import { jobEventMessages, type JobChange, type JobEventMessagesConfig } from './job-event-messages.ts';
 
