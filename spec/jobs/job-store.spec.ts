@@ -7,7 +7,9 @@ import path from 'node:path';
 import { EMPTY_PROGRESS, type Job, type JobStatus } from '../../src/jobs/job.ts';
 import { jobIdentity, type JobStore } from '../../src/jobs/job-store.ts';
 import { createMemoryJobStore } from '../../src/jobs/memory-job-store.ts';
+import { createPostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
 import { createSqliteJobStore } from '../../src/jobs/sqlite-job-store.ts';
+import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
 
 function job(overrides: Partial<Job> & { key?: string; etag?: string | null } = {}): Job {
   const { key = `k/${randomUUID()}.csv`, etag = `"${randomUUID()}"`, ...rest } = overrides;
@@ -29,19 +31,39 @@ function job(overrides: Partial<Job> & { key?: string; etag?: string | null } = 
   };
 }
 
-const stores: { name: string; open: (dir: string) => JobStore }[] = [
+// Started once for this file, only when the PostgreSQL cases run; each test gets its own database.
+let postgres: TestPostgres | undefined;
+
+const stores: { name: string; before?: () => Promise<void>; after?: () => Promise<void>; open: (dir: string) => JobStore | Promise<JobStore> }[] = [
   { name: 'createMemoryJobStore', open: () => createMemoryJobStore() },
   { name: 'createSqliteJobStore', open: (dir) => createSqliteJobStore({ dataDir: dir }) },
+  {
+    name: 'createPostgresJobStore',
+    before: async () => {
+      postgres = await startTestPostgres();
+    },
+    after: async () => {
+      await postgres?.close();
+    },
+    open: async () => createPostgresJobStore({ url: await postgres!.createDatabase(), onPoolError: (error) => { throw error; } }),
+  },
 ];
 
-for (const { name, open } of stores) {
-  describe(name, () => {
+for (const { name, open, before: setUp, after: tearDown } of stores) {
+  describe(name, function () {
     let dir: string;
     let store: JobStore;
 
+    if (setUp !== undefined) {
+      before(async function () {
+        this.timeout(60_000);
+        await setUp();
+      });
+    }
+    if (tearDown !== undefined) after(tearDown);
     beforeEach(async () => {
       dir = await mkdtemp(path.join(os.tmpdir(), 'job-store-'));
-      store = open(dir);
+      store = await open(dir);
     });
     afterEach(async () => {
       await store.close();
@@ -108,6 +130,20 @@ for (const { name, open } of stores) {
       await store.update(a.id, { status: 'failed' });
       expect(await store.findActive(identity)).to.equal(undefined);
       expect(await store.findActive(jobIdentity({ ...a, source: { ...a.source, etag: '"e2"' } })!)).to.equal(undefined);
+    });
+
+    it('should keep a succeeded job beside a forced new one, and answer with the queued one', async () => {
+      const first = job({ key: 'forced.csv', etag: '"e1"', status: 'succeeded', finishedAt: new Date().toISOString() });
+      const second = job({ key: 'forced.csv', etag: '"e1"' });
+      await store.insert([first]);
+      await store.insert([second]);
+      const identity = jobIdentity(first)!;
+      expect((await store.findActive(identity))?.id, 'the queued one').to.equal(second.id);
+      await store.update(second.id, { status: 'succeeded' });
+      expect((await store.findActive(identity))?.id, 'the newest succeeded one').to.equal(second.id);
+      const third = job({ key: 'forced.csv', etag: '"e1"', status: 'running' });
+      await store.insert([third]);
+      expect((await store.findActive(identity))?.id, 'the running one').to.equal(third.id);
     });
 
     it('should list unfinished jobs oldest first', async () => {

@@ -63,7 +63,7 @@ export function createSqliteJobStore(config: SqliteJobStoreConfig): JobStore {
     'SELECT seq, data FROM jobs WHERE seq < ? AND status = ? ORDER BY seq DESC LIMIT ?',
   );
   const selectActive = db.prepare<[string], Row>(
-    "SELECT seq, data FROM jobs WHERE identity = ? AND status IN ('queued', 'running', 'succeeded') ORDER BY seq DESC LIMIT 1",
+    "SELECT seq, data FROM jobs WHERE identity = ? AND status IN ('queued', 'running', 'succeeded') ORDER BY status = 'succeeded', seq DESC LIMIT 1",
   );
   const selectUnfinished = db.prepare<[], Row>("SELECT seq, data FROM jobs WHERE status IN ('queued', 'running') ORDER BY seq ASC");
   const deleteFinished = db.prepare<[string]>("DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ('succeeded', 'failed', 'cancelled')");
