@@ -19,6 +19,7 @@ import { createThreadedJobRunner } from './jobs/create-threaded-job-runner.ts';
 import type { CsvJobResult } from './jobs/csv-job-result.ts';
 import type { Job, JobProgress } from './jobs/job.ts';
 import type { JobStore } from './jobs/job-store.ts';
+import { createPostgresJobStore } from './jobs/postgres-job-store.ts';
 import { recoverJobs } from './jobs/recover-jobs.ts';
 import { createSqliteJobStore } from './jobs/sqlite-job-store.ts';
 import { trackRunningJobs } from './jobs/track-running-jobs.ts';
@@ -98,12 +99,12 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   // Downloads on their own sockets: clients that stop reading cannot starve HEAD checks and uploads.
   const downloads = createOutputDownloads({ s3: s3Config });
 
-  const store = options.store ?? createSqliteJobStore({ dataDir: config.dataDir });
+  const store = options.store ?? (await openJobStore(config, logger));
   const queue = createJobQueue<Job>({ capacity: config.jobs.queueCapacity });
   const events = new Subject<JobLifecycleEvent>();
   const running = trackRunningJobs(events);
   const subscriptions: Subscription[] = [
-    recordJobEvents(events, { store, onWriteError: (error, event) => logger.error('could not record a job event', { jobId: event.job.id, type: event.type, error: String(error) }) }),
+    recordJobEvents(events, { store, runner: config.instanceId, onWriteError: (error, event) => logger.error('could not record a job event', { jobId: event.job.id, type: event.type, error: String(error) }) }),
     reportJobFailures(events, { store, logger }),
   ];
   const metrics = createMetrics({ queueDepth: () => queue.size() });
@@ -246,6 +247,17 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       await embedded?.close();
     },
   };
+}
+
+/** The PostgreSQL store shared by instances when DATABASE_URL names one, else SQLite under DATA_DIR. */
+async function openJobStore(config: Config, logger: Logger): Promise<JobStore> {
+  if (config.databaseUrl === undefined) return createSqliteJobStore({ dataDir: config.dataDir });
+  const store = await createPostgresJobStore({
+    url: config.databaseUrl,
+    onPoolError: (error) => logger.warn('an idle job store connection failed; the pool replaces it', { error: String(error) }),
+  });
+  logger.info('job store: PostgreSQL', { host: new URL(config.databaseUrl).host });
+  return store;
 }
 
 /** The worker threads that run CSV jobs, one job each, `JOB_CONCURRENCY` of them. */

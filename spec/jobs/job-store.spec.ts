@@ -26,6 +26,7 @@ function job(overrides: Partial<Job> & { key?: string; etag?: string | null } = 
     progress: EMPTY_PROGRESS,
     output: null,
     error: null,
+    runner: null,
     duplicate: false,
     ...rest,
   };
@@ -190,6 +191,7 @@ describe('createSqliteJobStore durability', () => {
   it('should carry a schema-1 store over, its jobs still found as duplicates under the new identity', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'job-store-'));
     const a = job({ key: 'kept.csv', etag: '"e1"' });
+    const { runner: _runner, ...withoutRunner } = a;
     // A store as the previous version left it: identity without the pipeline, user_version 1.
     const old = new Database(path.join(dir, 'jobs.sqlite'));
     old.exec(`CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, status TEXT NOT NULL, identity TEXT, finished_at TEXT, data TEXT NOT NULL);
@@ -197,11 +199,12 @@ describe('createSqliteJobStore durability', () => {
       CREATE INDEX jobs_by_identity ON jobs (identity) WHERE identity IS NOT NULL;
       CREATE INDEX jobs_by_finish ON jobs (finished_at) WHERE finished_at IS NOT NULL;`);
     old.prepare('INSERT INTO jobs (id, status, identity, finished_at, data) VALUES (?, ?, ?, ?, ?)')
-      .run(a.id, 'succeeded', JSON.stringify([a.source.bucket, a.source.key, a.source.etag]), null, JSON.stringify({ ...a, status: 'succeeded' }));
+      .run(a.id, 'succeeded', JSON.stringify([a.source.bucket, a.source.key, a.source.etag]), null, JSON.stringify({ ...withoutRunner, status: 'succeeded' }));
     old.pragma('user_version = 1');
     old.close();
     const store = createSqliteJobStore({ dataDir: dir });
     expect((await store.findActive(jobIdentity(a)!))?.id).to.equal(a.id);
+    expect(await store.get(a.id), 'a job from before runners were named').to.have.property('runner', null);
     await store.close();
     await rm(dir, { recursive: true, force: true });
   });

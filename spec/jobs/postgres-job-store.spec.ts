@@ -21,6 +21,7 @@ function job(key = `k/${randomUUID()}.csv`): Job {
     progress: EMPTY_PROGRESS,
     output: null,
     error: null,
+    runner: null,
     duplicate: false,
   };
 }
