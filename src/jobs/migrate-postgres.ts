@@ -15,6 +15,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX jobs_one_active_per_identity ON jobs (identity) WHERE status IN ('queued', 'running');
    CREATE INDEX jobs_succeeded_by_identity ON jobs (identity, seq) WHERE status = 'succeeded';
    CREATE INDEX jobs_by_finish ON jobs (finished_at) WHERE finished_at IS NOT NULL;`,
+  // Claims: the instance holding a running job, and until when (the database's clock).
+  `ALTER TABLE jobs ADD COLUMN runner text, ADD COLUMN lease_expires_at timestamptz;`,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;

@@ -3,6 +3,7 @@ import { AppError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from './job-cursor.ts';
 import type { Job } from './job.ts';
 import { jobIdentity, type JobStore } from './job-store.ts';
+import { JOBS_CHANNEL } from './listen-for-jobs.ts';
 import { migratePostgres } from './migrate-postgres.ts';
 
 export interface PostgresJobStoreConfig {
@@ -23,6 +24,12 @@ interface DataRow {
   readonly seq: string;
   readonly data: Job;
 }
+
+/**
+ * A burst of inserts sends one notification: each NOTIFY takes a database-wide
+ * lock at commit, and a listener needs only one hint to go and claim.
+ */
+const NOTIFY_DEBOUNCE_MS = 20;
 
 /** Unique violation: a duplicate id, or a second queued or running job for one identity. */
 const UNIQUE_VIOLATION = '23505';
@@ -50,6 +57,16 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
     throw new AppError('internal', `The job store in DATABASE_URL could not be reached or migrated: ${(error as Error).message}`, { cause: error });
   }
   let closed = false;
+  // The pending wake-up notification.
+  let notifying: NodeJS.Timeout | undefined;
+
+  function announce(): void {
+    notifying ??= setTimeout(() => {
+      notifying = undefined;
+      // A lost hint costs at most one poll interval.
+      if (!closed) pool.query('SELECT pg_notify($1, \'\')', [JOBS_CHANNEL]).catch(() => undefined);
+    }, NOTIFY_DEBOUNCE_MS);
+  }
 
   async function one(text: string, values: readonly unknown[]): Promise<Job | undefined> {
     const { rows } = await pool.query<DataRow>(text, values as unknown[]);
@@ -69,6 +86,7 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
            FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS batch(item, n) ORDER BY n`,
           [JSON.stringify(items)],
         );
+        announce();
       } catch (error) {
         const duplicate = (error as { code?: string }).code === UNIQUE_VIOLATION;
         throw new AppError('internal', duplicate
@@ -79,15 +97,18 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
     get(id) {
       return one('SELECT seq, data FROM jobs WHERE id = $1', [id]);
     },
-    update(id, patch) {
+    async update(id, patch) {
       // jsonb || merges top-level keys, as the other stores spread a patch over the job.
-      return one(
+      const job = await one(
         `UPDATE jobs SET data = data || $2::jsonb,
            status = (data || $2::jsonb)->>'status',
            finished_at = ((data || $2::jsonb)->>'finishedAt')::timestamptz
          WHERE id = $1 RETURNING seq, data`,
         [id, JSON.stringify(patch)],
       );
+      // A job handed back (an instance stopping) is for the others to claim.
+      if (job !== undefined && patch.status === 'queued') announce();
+      return job;
     },
     async list(query) {
       const before = query.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(query.cursor);
@@ -132,6 +153,7 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
     async close() {
       if (closed) return;
       closed = true;
+      clearTimeout(notifying);
       await pool.end();
     },
   };
