@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${isAppError(error) ? error.message : String(error)}\n`);
     process.exit(1);
   }
-  const logger = createLogger({ level: config.log.level, format: config.log.format });
+  const logger = createLogger({ level: config.log.level, format: config.log.format, defaultMeta: { service: 's3-csv-ingest', instance: config.instanceId } });
   warnOnOldNode(logger);
   const service = await startService(config, { logger });
 

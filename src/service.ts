@@ -19,6 +19,8 @@ import { createThreadedJobRunner } from './jobs/create-threaded-job-runner.ts';
 import type { CsvJobResult } from './jobs/csv-job-result.ts';
 import type { Job, JobLifecycleEvent, JobProgress, JobRunResult } from './jobs/job.ts';
 import type { JobStore } from './jobs/job-store.ts';
+import { createPostgresJobStore, type PostgresJobStore } from './jobs/postgres-job-store.ts';
+import { startClaimFeed } from './jobs/start-claim-feed.ts';
 import { recoverJobs } from './jobs/recover-jobs.ts';
 import { createSqliteJobStore } from './jobs/sqlite-job-store.ts';
 import { trackRunningJobs } from './jobs/track-running-jobs.ts';
@@ -99,12 +101,14 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   // Downloads on their own sockets: clients that stop reading cannot starve HEAD checks and uploads.
   const downloads = createOutputDownloads({ s3: s3Config });
 
-  const store = options.store ?? createSqliteJobStore({ dataDir: config.dataDir });
+  // With DATABASE_URL (and no store given), instances share one store, and claims fill the queue.
+  const shared = options.store === undefined && config.databaseUrl !== undefined ? await openSharedJobStore(config.databaseUrl, logger) : undefined;
+  const store = options.store ?? shared ?? createSqliteJobStore({ dataDir: config.dataDir });
   const queue = createJobQueue<Job>({ capacity: config.jobs.queueCapacity });
   const events = new Subject<JobLifecycleEvent>();
   const running = trackRunningJobs(events);
   const subscriptions: Subscription[] = [
-    recordJobEvents(events, { store, onWriteError: (error, event) => logger.error('could not record a job event', { jobId: event.job.id, type: event.type, error: String(error) }) }),
+    recordJobEvents(events, { store, runner: config.instanceId, onWriteError: (error, event) => logger.error('could not record a job event', { jobId: event.job.id, type: event.type, error: String(error) }) }),
     reportJobFailures(events, { store, logger }),
   ];
   const metrics = createMetrics({ queueDepth: () => queue.size() });
@@ -122,8 +126,16 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     }),
   ).subscribe(events);
 
-  const recovered = await recoverJobs(store, queue);
-  if (recovered.requeued > 0) logger.info('jobs recovered from the last run', recovered);
+  const claimFeed = shared === undefined
+    ? undefined
+    : startClaimFeed(
+        { url: config.databaseUrl!, runner: config.instanceId, leaseMs: config.jobs.leaseMs, concurrency: config.jobs.concurrency },
+        { pool: shared.pool, queue, events$: events, logger },
+      );
+  if (claimFeed === undefined) {
+    const recovered = await recoverJobs(store, queue);
+    if (recovered.requeued > 0) logger.info('jobs recovered from the last run', recovered);
+  }
   const prune = async () => {
     const before = new Date(Date.now() - config.jobs.retentionDays * 86_400_000);
     const pruned = await store.prune(before).catch((error: unknown) => {
@@ -138,7 +150,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   let accepting = true;
   const acceptJobs = createAcceptJobs({
     store,
-    queue,
+    // Shared: stored jobs wait for a claim (this instance's or another's), not for this queue.
+    queue: claimFeed === undefined ? queue : { enqueue: () => claimFeed.wake(), free: () => queue.free() },
     allowedBuckets: config.buckets.allowed,
     reservedPrefix: config.buckets.outputPrefix,
     headObject: (bucket, key, versionId) => headSourceObject(s3, bucket, key, versionId),
@@ -218,6 +231,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     async stop() {
       accepting = false;
       onEmbeddedEvent?.close();
+      claimFeed?.stop();
       queue.hold();
       clearInterval(pruneTimer);
       const drained = await running.idle(config.shutdownTimeoutMs);
@@ -238,12 +252,23 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         setTimeout(() => server.closeAllConnections(), 1_000).unref();
       });
       for (const subscription of subscriptions) subscription.unsubscribe();
+      await claimFeed?.close();
       s3.destroy();
       downloads.close();
       await store.close();
       await embedded?.close();
     },
   };
+}
+
+/** The PostgreSQL store shared by the instances that name one DATABASE_URL. */
+async function openSharedJobStore(url: string, logger: Logger): Promise<PostgresJobStore> {
+  const store = await createPostgresJobStore({
+    url,
+    onPoolError: (error) => logger.warn('an idle job store connection failed; the pool replaces it', { error: String(error) }),
+  });
+  logger.info('job store: PostgreSQL', { host: new URL(url).host });
+  return store;
 }
 
 /** The worker threads that run CSV jobs, one job each, `JOB_CONCURRENCY` of them. */

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load-config.ts';
 
@@ -27,6 +28,21 @@ describe('loadConfig', () => {
     expect(config.s3.sse).to.equal(undefined);
     expect(config.csvMaxRecordBytes).to.equal(1048576);
     expect(config.log).to.deep.equal({ level: 'info', format: 'json' });
+    expect(config.databaseUrl).to.equal(undefined);
+    expect(config.instanceId).to.equal(`${os.hostname()}-${process.pid}`);
+    expect(config.jobs.leaseMs).to.equal(30000);
+  });
+
+  it('should read the shared job store, the instance name and the lease', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://svc:pw@db:5432/ingest', S3_ENDPOINT: 'http://minio:9000', INSTANCE_ID: 'eu-1a', JOB_LEASE_MS: '3000' });
+    expect(config).to.include({ databaseUrl: 'postgres://svc:pw@db:5432/ingest', instanceId: 'eu-1a' });
+    expect(config.jobs.leaseMs).to.equal(3000);
+    expect(loadConfig({ DATABASE_URL: '' }).databaseUrl, 'blank is unset').to.equal(undefined);
+  });
+
+  it('should refuse DATABASE_URL without S3_ENDPOINT, naming both', () => {
+    const message = failure({ DATABASE_URL: 'postgres://db/ingest' });
+    expect(message).to.match(/DATABASE_URL: .*set S3_ENDPOINT/);
   });
 
   it('should return a frozen config', () => {
@@ -53,6 +69,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ UPLOAD_MAX_BYTES: String(10_000 * 5 * 1024 * 1024), S3_PART_SIZE: String(5 * 1024 * 1024) }).uploads.maxBytes).to.equal(10_000 * 5 * 1024 * 1024);
     expect(failure({ S3_SSE: 'des' })).to.match(/S3_SSE: expected AES256 or aws:kms/);
     expect(failure({ S3_SSE_KMS_KEY_ID: 'key-1' })).to.match(/S3_SSE_KMS_KEY_ID: a KMS key needs S3_SSE=aws:kms/);
+    expect(failure({ DATABASE_URL: 'mysql://db/ingest', S3_ENDPOINT: 'http://minio:9000' })).to.match(/DATABASE_URL: expected a postgres:\/\/… URL/);
+    expect(failure({ JOB_LEASE_MS: '10' })).to.match(/JOB_LEASE_MS: must be at least 1000/);
+    expect(failure({ INSTANCE_ID: 'two words' })).to.match(/INSTANCE_ID: expected 1 to 128 printable characters/);
   });
 
   it('should read comma-separated lists and server-side encryption', () => {

@@ -65,6 +65,7 @@ export function jobFor(key: string, overrides: Partial<Job> = {}): Job {
     progress: { bytesRead: 0, totalBytes: null, rows: 0, rejected: 0 },
     output: null,
     error: null,
+    runner: null,
     ...overrides,
   };
 }

@@ -7,7 +7,9 @@ import path from 'node:path';
 import { EMPTY_PROGRESS, type Job, type JobStatus } from '../../src/jobs/job.ts';
 import { jobIdentity, type JobStore } from '../../src/jobs/job-store.ts';
 import { createMemoryJobStore } from '../../src/jobs/memory-job-store.ts';
+import { createPostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
 import { createSqliteJobStore } from '../../src/jobs/sqlite-job-store.ts';
+import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
 
 function job(overrides: Partial<Job> & { key?: string; etag?: string | null } = {}): Job {
   const { key = `k/${randomUUID()}.csv`, etag = `"${randomUUID()}"`, ...rest } = overrides;
@@ -24,24 +26,45 @@ function job(overrides: Partial<Job> & { key?: string; etag?: string | null } = 
     progress: EMPTY_PROGRESS,
     output: null,
     error: null,
+    runner: null,
     duplicate: false,
     ...rest,
   };
 }
 
-const stores: { name: string; open: (dir: string) => JobStore }[] = [
+// Started once for this file, only when the PostgreSQL cases run; each test gets its own database.
+let postgres: TestPostgres | undefined;
+
+const stores: { name: string; before?: () => Promise<void>; after?: () => Promise<void>; open: (dir: string) => JobStore | Promise<JobStore> }[] = [
   { name: 'createMemoryJobStore', open: () => createMemoryJobStore() },
   { name: 'createSqliteJobStore', open: (dir) => createSqliteJobStore({ dataDir: dir }) },
+  {
+    name: 'createPostgresJobStore',
+    before: async () => {
+      postgres = await startTestPostgres();
+    },
+    after: async () => {
+      await postgres?.close();
+    },
+    open: async () => createPostgresJobStore({ url: await postgres!.createDatabase(), onPoolError: (error) => { throw error; } }),
+  },
 ];
 
-for (const { name, open } of stores) {
-  describe(name, () => {
+for (const { name, open, before: setUp, after: tearDown } of stores) {
+  describe(name, function () {
     let dir: string;
     let store: JobStore;
 
+    if (setUp !== undefined) {
+      before(async function () {
+        this.timeout(60_000);
+        await setUp();
+      });
+    }
+    if (tearDown !== undefined) after(tearDown);
     beforeEach(async () => {
       dir = await mkdtemp(path.join(os.tmpdir(), 'job-store-'));
-      store = open(dir);
+      store = await open(dir);
     });
     afterEach(async () => {
       await store.close();
@@ -110,6 +133,20 @@ for (const { name, open } of stores) {
       expect(await store.findActive(jobIdentity({ ...a, source: { ...a.source, etag: '"e2"' } })!)).to.equal(undefined);
     });
 
+    it('should keep a succeeded job beside a forced new one, and answer with the queued one', async () => {
+      const first = job({ key: 'forced.csv', etag: '"e1"', status: 'succeeded', finishedAt: new Date().toISOString() });
+      const second = job({ key: 'forced.csv', etag: '"e1"' });
+      await store.insert([first]);
+      await store.insert([second]);
+      const identity = jobIdentity(first)!;
+      expect((await store.findActive(identity))?.id, 'the queued one').to.equal(second.id);
+      await store.update(second.id, { status: 'succeeded' });
+      expect((await store.findActive(identity))?.id, 'the newest succeeded one').to.equal(second.id);
+      const third = job({ key: 'forced.csv', etag: '"e1"', status: 'running' });
+      await store.insert([third]);
+      expect((await store.findActive(identity))?.id, 'the running one').to.equal(third.id);
+    });
+
     it('should list unfinished jobs oldest first', async () => {
       const [a, b, c] = [job(), job(), job()];
       await store.insert([a!, b!, c!]);
@@ -154,6 +191,7 @@ describe('createSqliteJobStore durability', () => {
   it('should carry a schema-1 store over, its jobs still found as duplicates under the new identity', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'job-store-'));
     const a = job({ key: 'kept.csv', etag: '"e1"' });
+    const { runner: _runner, ...withoutRunner } = a;
     // A store as the previous version left it: identity without the pipeline, user_version 1.
     const old = new Database(path.join(dir, 'jobs.sqlite'));
     old.exec(`CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, status TEXT NOT NULL, identity TEXT, finished_at TEXT, data TEXT NOT NULL);
@@ -161,11 +199,12 @@ describe('createSqliteJobStore durability', () => {
       CREATE INDEX jobs_by_identity ON jobs (identity) WHERE identity IS NOT NULL;
       CREATE INDEX jobs_by_finish ON jobs (finished_at) WHERE finished_at IS NOT NULL;`);
     old.prepare('INSERT INTO jobs (id, status, identity, finished_at, data) VALUES (?, ?, ?, ?, ?)')
-      .run(a.id, 'succeeded', JSON.stringify([a.source.bucket, a.source.key, a.source.etag]), null, JSON.stringify({ ...a, status: 'succeeded' }));
+      .run(a.id, 'succeeded', JSON.stringify([a.source.bucket, a.source.key, a.source.etag]), null, JSON.stringify({ ...withoutRunner, status: 'succeeded' }));
     old.pragma('user_version = 1');
     old.close();
     const store = createSqliteJobStore({ dataDir: dir });
     expect((await store.findActive(jobIdentity(a)!))?.id).to.equal(a.id);
+    expect(await store.get(a.id), 'a job from before runners were named').to.have.property('runner', null);
     await store.close();
     await rm(dir, { recursive: true, force: true });
   });

@@ -21,6 +21,7 @@ const job: Job = {
   progress: EMPTY_PROGRESS,
   output: null,
   error: null,
+  runner: null,
 };
 const output = { bucket: 'ingest', rows: 'processed/ingest/iot/a.csv/rows.ndjson', rejects: 'processed/ingest/iot/a.csv/rejects.ndjson', manifest: 'processed/ingest/iot/a.csv/manifest.json' };
 const now = () => new Date('2026-01-02T00:00:00.000Z');
@@ -33,7 +34,7 @@ async function setUp() {
   stream.on('data', (chunk: Buffer) => chunk.toString('utf8').split('\n').filter(Boolean).forEach((line) => lines.push(JSON.parse(line) as Record<string, unknown>)));
   const logger = createLogger({ level: 'debug', format: 'json', stream });
   const events = new Subject<JobLifecycleEvent>();
-  recordJobEvents(events, { store, now, onWriteError: () => undefined });
+  recordJobEvents(events, { store, runner: 'spec-1', now, onWriteError: () => undefined });
   reportJobFailures(events, { store, logger, now });
   const settle = () => new Promise((resolve) => setImmediate(resolve));
   return { store, lines, events, settle };
@@ -48,7 +49,7 @@ describe('reportJobFailures (the error channel) and recordJobEvents', () => {
     expect(lines.find((line) => line['message'] === 'job attempt failed; retrying')).to.deep.include({
       level: 'warn', jobId: job.id, key: 'iot/a.csv', attempt: 1, code: 's3_unavailable', retryable: true, retryInMs: 800,
     });
-    expect(await store.get(job.id)).to.deep.include({ status: 'running', attempts: 1, error: null, startedAt: '2026-01-02T00:00:00.000Z' });
+    expect(await store.get(job.id)).to.deep.include({ status: 'running', attempts: 1, error: null, startedAt: '2026-01-02T00:00:00.000Z', runner: 'spec-1' });
   });
 
   it('should log a final failure and record it on the job', async () => {

@@ -10,7 +10,7 @@ function job(id: string, startedAt: string | null = null): Job {
     id, status: 'queued', trigger: 'upload', pipeline: 'default', attempts: 0,
     source: { bucket: 'ingest', key: `${id}.csv`, versionId: null, etag: '"e"', size: 10 },
     createdAt: new Date(1_000).toISOString(), startedAt, finishedAt: null,
-    progress: EMPTY_PROGRESS, output: null, error: null,
+    progress: EMPTY_PROGRESS, output: null, error: null, runner: null,
   };
 }
 

@@ -56,6 +56,9 @@ export const envSchema = z
     S3_SSE: z.preprocess(blankToUndefined, z.enum(['AES256', 'aws:kms'], { message: 'expected AES256 or aws:kms' }).optional()),
     S3_SSE_KMS_KEY_ID: optionalString,
     DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z.preprocess(blankToUndefined, z.string().regex(/^postgres(ql)?:\/\/\S+$/, { message: 'expected a postgres://… URL' }).optional()),
+    INSTANCE_ID: z.string().regex(/^[\x21-\x7e]{1,128}$/, { message: 'expected 1 to 128 printable characters without spaces' }).default(() => `${os.hostname()}-${process.pid}`),
+    JOB_LEASE_MS: int(1000, 86_400_000).default(30_000),
     JOB_CONCURRENCY: int(1, 256).default(() => Math.max(1, os.availableParallelism())),
     QUEUE_CAPACITY: int(1, 10_000_000).default(1000),
     JOB_MAX_ATTEMPTS: int(1, 100).default(3),
@@ -79,6 +82,10 @@ export const envSchema = z
   .refine((env) => env.UPLOAD_MAX_BYTES <= 10_000 * env.S3_PART_SIZE, {
     path: ['UPLOAD_MAX_BYTES'],
     message: 'needs more than 10,000 parts of S3_PART_SIZE (S3 takes at most 10,000); raise S3_PART_SIZE or lower UPLOAD_MAX_BYTES',
+  })
+  .refine((env) => env.DATABASE_URL === undefined || env.S3_ENDPOINT !== undefined, {
+    path: ['DATABASE_URL'],
+    message: 'a job store shared by several instances needs S3 they all reach: set S3_ENDPOINT too (the embedded S3 server belongs to one instance)',
   })
   .refine((env) => env.S3_SSE_KMS_KEY_ID === undefined || env.S3_SSE === 'aws:kms', {
     path: ['S3_SSE_KMS_KEY_ID'],

@@ -31,6 +31,10 @@ export interface Config {
     readonly allowed: readonly string[];
   };
   readonly dataDir: string;
+  /** `DATABASE_URL`: the PostgreSQL job store shared by instances; unset: SQLite under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  /** This instance's name in `runner`, logs and metrics. */
+  readonly instanceId: string;
   readonly jobs: {
     readonly concurrency: number;
     readonly queueCapacity: number;
@@ -38,6 +42,8 @@ export interface Config {
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
     readonly retentionDays: number;
+    /** How long a running job stays claimed by an instance that stopped renewing it. */
+    readonly leaseMs: number;
   };
   readonly uploads: {
     readonly maxBytes: number;

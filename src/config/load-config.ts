@@ -58,6 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       allowed: e.ALLOWED_BUCKETS ?? [e.INPUT_BUCKET],
     },
     dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    instanceId: e.INSTANCE_ID,
     jobs: {
       concurrency: e.JOB_CONCURRENCY,
       queueCapacity: e.QUEUE_CAPACITY,
@@ -65,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       retryBaseMs: e.RETRY_BASE_MS,
       retryMaxMs: e.RETRY_MAX_MS,
       retentionDays: e.JOB_RETENTION_DAYS,
+      leaseMs: e.JOB_LEASE_MS,
     },
     uploads: { maxBytes: e.UPLOAD_MAX_BYTES, concurrency: e.UPLOAD_CONCURRENCY, timeoutMs: e.UPLOAD_TIMEOUT_MS },
     csvMaxRecordBytes: e.CSV_MAX_RECORD_BYTES,

@@ -149,6 +149,7 @@ export function createAcceptJobs(deps: AcceptJobsDeps): AcceptJobs {
       progress: { ...EMPTY_PROGRESS, totalBytes: request.size ?? null },
       output: null,
       error: null,
+      runner: null,
       duplicate: false,
     };
   }

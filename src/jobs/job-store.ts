@@ -1,7 +1,7 @@
 import type { Job, JobStatus } from './job.ts';
 
 /** Fields that change as a job moves through its life. */
-export type JobPatch = Partial<Pick<Job, 'status' | 'attempts' | 'startedAt' | 'finishedAt' | 'progress' | 'output' | 'error'>>;
+export type JobPatch = Partial<Pick<Job, 'status' | 'attempts' | 'startedAt' | 'finishedAt' | 'progress' | 'output' | 'error' | 'runner'>>;
 
 export interface JobQuery {
   readonly status?: JobStatus;

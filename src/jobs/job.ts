@@ -55,6 +55,8 @@ export interface Job {
   readonly progress: JobProgress;
   readonly output: JobOutput | null;
   readonly error: JobError | null;
+  /** `INSTANCE_ID` of the instance running the job, or that ran it last; null before it first starts. */
+  readonly runner: string | null;
   readonly duplicate?: boolean;
 }
 

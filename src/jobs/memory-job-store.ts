@@ -43,10 +43,14 @@ export function createMemoryJobStore(): JobStore {
       return { jobs: page, next };
     },
     async findActive(identity) {
+      // A queued or running job first, else the newest succeeded one (`force` may have made several).
+      let succeeded: Job | undefined;
       for (const { job } of jobs.values()) {
-        if (job.status !== 'failed' && job.status !== 'cancelled' && jobIdentity(job) === identity) return job;
+        if (jobIdentity(job) !== identity) continue;
+        if (job.status === 'queued' || job.status === 'running') return job;
+        if (job.status === 'succeeded') succeeded = job;
       }
-      return undefined;
+      return succeeded;
     },
     async unfinished() {
       return [...jobs.values()].map((entry) => entry.job).filter((job) => !isFinished(job.status));

@@ -4,6 +4,8 @@ import type { JobPatch, JobStore } from './job-store.ts';
 
 export interface RecordJobEventsDeps {
   readonly store: JobStore;
+  /** This instance's `INSTANCE_ID`: the `runner` of the jobs it starts. */
+  readonly runner: string;
   readonly now?: () => Date;
   /** Called when a store write fails (logged by the caller); the stream goes on. */
   readonly onWriteError: (error: unknown, event: JobLifecycleEvent) => void;
@@ -15,7 +17,7 @@ export interface RecordJobEventsDeps {
  * (`reportJobFailures`). Writes run one at a time, in event order.
  */
 export function recordJobEvents(events$: Observable<JobLifecycleEvent>, deps: RecordJobEventsDeps): Subscription {
-  const { store, now = () => new Date(), onWriteError } = deps;
+  const { store, runner, now = () => new Date(), onWriteError } = deps;
   return events$
     .pipe(
       filter((event) => event.type !== 'queued' && event.type !== 'failed' && event.type !== 'attempt_failed'),
@@ -31,7 +33,7 @@ export function recordJobEvents(events$: Observable<JobLifecycleEvent>, deps: Re
   function patchFor(event: JobLifecycleEvent): JobPatch | undefined {
     switch (event.type) {
       case 'started':
-        return { status: 'running', attempts: event.attempt, startedAt: event.job.startedAt ?? now().toISOString(), error: null };
+        return { status: 'running', attempts: event.attempt, startedAt: event.job.startedAt ?? now().toISOString(), error: null, runner };
       case 'progress':
         return { progress: event.progress };
       case 'succeeded':

@@ -7,7 +7,7 @@ import type { Job } from './job.ts';
 import { jobIdentity, type JobStore } from './job-store.ts';
 
 /** Version of the table layout below; a store written by a newer version is refused. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE jobs (
@@ -27,6 +27,8 @@ const MIGRATIONS: readonly string[] = [
      coalesce(json_extract(data, '$.source.versionId'), json_extract(data, '$.source.etag')),
      json_extract(data, '$.pipeline'))
    WHERE identity IS NOT NULL;`,
+  // Jobs name the instance that ran them; those stored before ran on no named instance.
+  `UPDATE jobs SET data = json_set(data, '$.runner', json('null')) WHERE json_type(data, '$.runner') IS NULL;`,
 ];
 
 export interface SqliteJobStoreConfig {
@@ -63,7 +65,7 @@ export function createSqliteJobStore(config: SqliteJobStoreConfig): JobStore {
     'SELECT seq, data FROM jobs WHERE seq < ? AND status = ? ORDER BY seq DESC LIMIT ?',
   );
   const selectActive = db.prepare<[string], Row>(
-    "SELECT seq, data FROM jobs WHERE identity = ? AND status IN ('queued', 'running', 'succeeded') ORDER BY seq DESC LIMIT 1",
+    "SELECT seq, data FROM jobs WHERE identity = ? AND status IN ('queued', 'running', 'succeeded') ORDER BY status = 'succeeded', seq DESC LIMIT 1",
   );
   const selectUnfinished = db.prepare<[], Row>("SELECT seq, data FROM jobs WHERE status IN ('queued', 'running') ORDER BY seq ASC");
   const deleteFinished = db.prepare<[string]>("DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ('succeeded', 'failed', 'cancelled')");

@@ -16,7 +16,7 @@ function job(id: string, status: Job['status'] = 'queued'): Job {
     id, status, trigger: 'rest', pipeline: 'default', attempts: 0,
     source: { bucket: 'ingest', key: `k/${id}.csv`, versionId: null, etag: '"e"', size: 10 },
     createdAt: new Date().toISOString(), startedAt: null, finishedAt: null,
-    progress: EMPTY_PROGRESS, output: null, error: null,
+    progress: EMPTY_PROGRESS, output: null, error: null, runner: null,
   };
 }
 

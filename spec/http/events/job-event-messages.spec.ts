@@ -10,7 +10,7 @@ function job(id: string): Job {
     id, status: 'queued', trigger: 'rest', pipeline: 'default', attempts: 0,
     source: { bucket: 'ingest', key: `${id}.csv`, versionId: null, etag: '"e"', size: 10 },
     createdAt: '2024-01-01T00:00:00.000Z', startedAt: null, finishedAt: null,
-    progress: EMPTY_PROGRESS, output: null, error: null,
+    progress: EMPTY_PROGRESS, output: null, error: null, runner: null,
   };
 }
 

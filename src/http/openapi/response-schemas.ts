@@ -43,6 +43,7 @@ export const job = z.strictObject({
     }),
   error: z.strictObject({ code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]), message: z.string(), retryable: z.boolean() }).nullable()
     .meta({ description: 'Why the job failed; null unless it failed.' }),
+  runner: z.string().nullable().meta({ description: '`INSTANCE_ID` of the instance running the job, or that ran it last; null before it first starts.' }),
   duplicate: z.boolean().optional().meta({ description: 'True when a trigger named an object version that already has a queued, running or succeeded job: that job is returned and nothing starts.' }),
 }).meta({ id: 'Job' });
 

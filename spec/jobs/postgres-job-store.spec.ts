@@ -1,0 +1,142 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { EMPTY_PROGRESS, type Job } from '../../src/jobs/job.ts';
+import { jobIdentity } from '../../src/jobs/job-store.ts';
+import { POSTGRES_SCHEMA_VERSION } from '../../src/jobs/migrate-postgres.ts';
+import { createPostgresJobStore, type PostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
+import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
+
+function job(key = `k/${randomUUID()}.csv`): Job {
+  return {
+    id: randomUUID(),
+    status: 'queued',
+    source: { bucket: 'ingest', key, versionId: null, etag: '"e1"', size: 10 },
+    trigger: 'rest',
+    pipeline: 'default',
+    attempts: 0,
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    progress: EMPTY_PROGRESS,
+    output: null,
+    error: null,
+    runner: null,
+    duplicate: false,
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+async function query<R extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('createPostgresJobStore', function () {
+  let postgres: TestPostgres;
+  let url: string;
+  const open: PostgresJobStore[] = [];
+  const poolErrors: Error[] = [];
+  const openStore = async () => {
+    const store = await createPostgresJobStore({ url, onPoolError: (error) => poolErrors.push(error) });
+    open.push(store);
+    return store;
+  };
+
+  before(async function () {
+    this.timeout(60_000);
+    postgres = await startTestPostgres();
+  });
+  after(async () => {
+    await postgres.close();
+  });
+  beforeEach(async () => {
+    url = await postgres.createDatabase();
+    poolErrors.length = 0;
+  });
+  afterEach(async () => {
+    for (const store of open.splice(0)) await store.close();
+  });
+
+  it('should migrate once when several instances start at the same moment', async () => {
+    const stores = await Promise.all(Array.from({ length: 5 }, () => openStore()));
+    expect(await query(url, 'SELECT version FROM job_store_schema')).to.deep.equal([{ version: POSTGRES_SCHEMA_VERSION }]);
+    const a = job();
+    await stores[0]!.insert([a]);
+    expect((await stores[4]!.get(a.id))?.id, 'one table for all').to.equal(a.id);
+  });
+
+  it('should refuse a database written by a newer version with config_invalid', async () => {
+    await (await openStore()).close();
+    await query(url, 'UPDATE job_store_schema SET version = $1', [POSTGRES_SCHEMA_VERSION + 1]);
+    const error = await rejection(openStore());
+    expect(error).to.have.property('code', 'config_invalid');
+    expect((error as Error).message).to.include(`schema ${POSTGRES_SCHEMA_VERSION + 1}`);
+  });
+
+  it('should make one job when two instances insert the same object at once', async () => {
+    const [first, second] = await Promise.all([openStore(), openStore()]);
+    const a = job('same.csv');
+    const b = job('same.csv');
+    const results = await Promise.allSettled([first!.insert([a]), second!.insert([b])]);
+    expect(results.map((result) => result.status).sort()).to.deep.equal(['fulfilled', 'rejected']);
+    const refused = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).to.have.property('code', 'internal');
+    const rows = await query<{ id: string }>(url, 'SELECT id FROM jobs');
+    expect(rows).to.have.length(1);
+    expect((await second!.findActive(jobIdentity(a)!))?.id).to.equal(rows[0]!.id);
+  });
+
+  it('should refuse to make a finished job of an identity queued again while another is queued', async () => {
+    const store = await openStore();
+    const a = job('again.csv');
+    const b = job('again.csv');
+    await store.insert([a]);
+    await store.update(a.id, { status: 'failed' });
+    await store.insert([b]);
+    expect(await rejection(store.update(a.id, { status: 'queued' }))).to.be.an('error');
+    expect(await store.get(a.id)).to.include({ status: 'failed' });
+  });
+
+  it('should survive its idle connections being cut, reporting them to onPoolError', async () => {
+    const store = await openStore();
+    await Promise.all([store.ping(), store.ping(), store.ping()]);
+    const database = new URL(url).pathname.slice(1);
+    const cut = await query<{ cut: boolean }>(postgres.adminUrl, 'SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+    expect(cut.length).to.be.greaterThan(0);
+    const deadline = Date.now() + 5_000;
+    while (poolErrors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(poolErrors.length).to.be.greaterThan(0);
+    const a = job();
+    await store.insert([a]);
+    expect((await store.get(a.id))?.id).to.equal(a.id);
+  });
+
+  it('should fail to start, naming DATABASE_URL, when the database cannot be reached', async () => {
+    const { port } = new URL(postgres.adminUrl);
+    const unreachable = url.replace(`:${port}/`, ':1/');
+    const error = await rejection(createPostgresJobStore({ url: unreachable, onPoolError: () => {} }));
+    expect(error).to.have.property('code', 'internal');
+    expect((error as Error).message).to.include('DATABASE_URL');
+  });
+
+  it('should answer ping false once closed, and close twice without harm', async () => {
+    const store = await openStore();
+    await store.close();
+    await store.close();
+    expect(await store.ping()).to.equal(false);
+  });
+});

@@ -1,0 +1,96 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { expect } from 'chai';
+import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../src/jobs/job.ts';
+import { createPostgresJobClaims } from '../../src/jobs/postgres-job-claims.ts';
+import { createPostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
+import { pacedJob } from '../helpers/paced-job.ts';
+import { postTrigger } from '../helpers/post-trigger.ts';
+import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
+import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
+import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
+
+describe('several instances on one PostgreSQL', function () {
+  this.timeout(60_000);
+  let postgres: TestPostgres;
+  let s3: TestS3;
+  const services: TestService[] = [];
+  const start = async (url: string, instanceId: string, env: Record<string, string> = {}) => {
+    const svc = await startTestService({
+      runJob: pacedJob({ everyMs: 50, updates: 4 }),
+      env: { DATABASE_URL: url, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', INSTANCE_ID: instanceId, JOB_CONCURRENCY: '2', ...env },
+    });
+    services.push(svc);
+    return svc;
+  };
+  const startedIn = (svc: TestService) => {
+    const started: JobLifecycleEvent[] = [];
+    svc.service.events$.subscribe((event) => {
+      if (event.type === 'started') started.push(event);
+    });
+    return started;
+  };
+
+  before(async () => {
+    [postgres, s3] = await Promise.all([startTestPostgres(), startTestS3()]);
+    for (let i = 0; i < 30; i += 1) {
+      await s3.client.send(new PutObjectCommand({ Bucket: 'ingest', Key: `spread/${i}.csv`, Body: `k,v\nx,${i}\n` }));
+    }
+  });
+  after(async () => {
+    await Promise.all([postgres.close(), s3.close()]);
+  });
+  afterEach(async () => {
+    for (const svc of services.splice(0)) await svc.stop();
+  });
+
+  it('should run every job exactly once, spread over the instances, whichever accepted it', async () => {
+    const url = await postgres.createDatabase();
+    const instances = await Promise.all(['spec-a', 'spec-b', 'spec-c'].map((id) => start(url, id)));
+    const started = instances.map(startedIn);
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      // All accepted by one instance: the other still gets its share by claiming.
+      const answer = await postTrigger(instances[0]!, { key: `spread/${i}.csv` });
+      expect(answer.status).to.equal(202);
+      ids.push(answer.body.jobs[0].id);
+    }
+    const done = await Promise.all(ids.map((id) => waitForJob(instances[1]!, id, undefined, 30_000)));
+    for (const job of done) expect(job).to.include({ status: 'succeeded', attempts: 1 });
+    const runners = new Set(done.map((job) => job['runner']));
+    expect([...runners].every((runner) => ['spec-a', 'spec-b', 'spec-c'].includes(String(runner)))).to.equal(true);
+    expect(runners.size, 'more than one instance ran jobs').to.be.greaterThan(1);
+
+    const startedIds = started.flat().map((event) => event.job.id);
+    expect(startedIds.slice().sort(), 'each job started once, on one instance').to.deep.equal(ids.slice().sort());
+    for (const [index, name] of ['spec-a', 'spec-b', 'spec-c'].entries()) {
+      const ranHere = done.filter((job) => job['runner'] === name).map((job) => job['id']);
+      expect(started[index]!.map((event) => event.job.id).sort(), `${name} started what it ran`).to.deep.equal(ranHere.sort());
+    }
+  });
+
+  it('should take over a job whose instance stopped renewing its lease, as its next attempt', async () => {
+    const url = await postgres.createDatabase();
+    // An instance that claimed a job, started its first attempt, then died.
+    const store = await createPostgresJobStore({ url, onPoolError: () => {} });
+    const job: Job = {
+      id: '0b9f6f51-8a7e-4d0c-9a3e-5f2c1d0e9b71',
+      status: 'queued',
+      source: { bucket: 'ingest', key: 'spread/0.csv', versionId: null, etag: '"e0"', size: 8 },
+      trigger: 'rest', pipeline: 'default', attempts: 0,
+      createdAt: new Date().toISOString(), startedAt: null, finishedAt: null,
+      progress: EMPTY_PROGRESS, output: null, error: null, runner: null, duplicate: false,
+    };
+    await store.insert([job]);
+    expect((await createPostgresJobClaims(store.pool, { runner: 'spec-dead', leaseMs: 1_500 }).claim(5)).map((claimed) => claimed.id)).to.deep.equal([job.id]);
+    await store.update(job.id, { attempts: 1, startedAt: new Date().toISOString(), runner: 'spec-dead' });
+    const claimedAt = Date.now();
+
+    const c = await start(url, 'spec-c', { JOB_LEASE_MS: '1500' });
+    const started = startedIn(c);
+    const done = await waitForJob(c, job.id);
+    expect(done).to.include({ status: 'succeeded', attempts: 2, runner: 'spec-c' });
+    expect(started.map((event) => event.job.id)).to.deep.equal([job.id]);
+    expect(Date.now() - claimedAt, 'not before the lease expired').to.be.greaterThan(1_500);
+    await store.close();
+  });
+});

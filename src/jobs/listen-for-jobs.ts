@@ -1,0 +1,72 @@
+import pg from 'pg';
+
+/** The channel new jobs are announced on: a bare wake-up, never a payload. */
+export const JOBS_CHANNEL = 's3_csv_ingest_jobs';
+
+export interface ListenForJobsConfig {
+  /** `DATABASE_URL`. */
+  readonly url: string;
+  /** A job may be waiting: after a notification, and after each (re)connection. */
+  readonly onWake: () => void;
+  /** The listening connection failed; it is opened again after `reconnectMs`. */
+  readonly onError: (error: Error) => void;
+  readonly reconnectMs?: number;
+}
+
+export interface JobListener {
+  close(): Promise<void>;
+}
+
+/**
+ * LISTENs for new jobs on a connection of its own: a pooled client would be
+ * handed back and stop reading, and a listener that stops reading fills the
+ * server's notification queue and stalls writers. When the connection fails it
+ * reconnects and listens again, and wakes once, since notifications sent while
+ * it was away are lost.
+ */
+export function listenForJobs(config: ListenForJobsConfig): JobListener {
+  const { url, onWake, onError, reconnectMs = 1_000 } = config;
+  // The connection in use, if any.
+  let client: pg.Client | undefined;
+  // The pending reconnection.
+  let retry: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const connect = async () => {
+    retry = undefined;
+    const current = new pg.Client({ connectionString: url });
+    client = current;
+    current.on('notification', () => onWake());
+    current.on('error', (error) => {
+      onError(error);
+      drop(current);
+    });
+    current.on('end', () => drop(current));
+    try {
+      await current.connect();
+      await current.query(`LISTEN ${JOBS_CHANNEL}`);
+      onWake();
+    } catch (error) {
+      if (client === current) onError(error as Error);
+      drop(current);
+    }
+  };
+
+  function drop(dropped: pg.Client): void {
+    if (client !== dropped) return;
+    client = undefined;
+    dropped.end().catch(() => undefined);
+    if (!closed) retry = setTimeout(() => void connect(), reconnectMs);
+  }
+
+  void connect();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      const current = client;
+      client = undefined;
+      await current?.end().catch(() => undefined);
+    },
+  };
+}

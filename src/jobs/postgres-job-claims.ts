@@ -1,0 +1,59 @@
+import type pg from 'pg';
+import type { Job } from './job.ts';
+
+export interface PostgresJobClaimsConfig {
+  /** `INSTANCE_ID`: whose claims these are. */
+  readonly runner: string;
+  /** `JOB_LEASE_MS`: how long a claim holds without renewal. */
+  readonly leaseMs: number;
+}
+
+/** Claims on the shared queue, for one instance. */
+export interface PostgresJobClaims {
+  /** Takes up to `limit` jobs, oldest first: queued ones, and running ones whose lease expired. */
+  claim(limit: number): Promise<Job[]>;
+  /** Extends the leases of `ids`; returns the ids this instance still holds. */
+  renew(ids: readonly string[]): Promise<Set<string>>;
+}
+
+/**
+ * Claims and leases in single statements, timed by the database's `now()` so the
+ * instances' clocks never matter. `FOR UPDATE SKIP LOCKED` lets instances claim
+ * at once without waiting on each other's rows, and no row is taken twice. A
+ * claimed job is `running` with this instance as its runner until its lease
+ * runs out; an instance that died stops renewing, and the job is claimed again
+ * (its attempts so far still count).
+ */
+export function createPostgresJobClaims(pool: pg.Pool, config: PostgresJobClaimsConfig): PostgresJobClaims {
+  const { runner, leaseMs } = config;
+  return {
+    async claim(limit) {
+      if (limit <= 0) return [];
+      const { rows } = await pool.query<{ seq: string; data: Job }>(
+        `WITH next AS (
+           SELECT seq FROM jobs
+           WHERE status = 'queued' OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now()))
+           ORDER BY seq LIMIT $3
+           FOR UPDATE SKIP LOCKED
+         )
+         UPDATE jobs SET status = 'running', runner = $1,
+           lease_expires_at = now() + make_interval(secs => $2::double precision / 1000),
+           data = jobs.data || jsonb_build_object('status', 'running', 'runner', $1::text)
+         FROM next WHERE jobs.seq = next.seq
+         RETURNING jobs.seq, jobs.data`,
+        [runner, leaseMs, limit],
+      );
+      return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((row) => row.data);
+    },
+    async renew(ids) {
+      if (ids.length === 0) return new Set();
+      const { rows } = await pool.query<{ id: string }>(
+        `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $2::double precision / 1000)
+         WHERE id = ANY($3::text[]) AND runner = $1 AND status = 'running'
+         RETURNING id`,
+        [runner, leaseMs, ids],
+      );
+      return new Set(rows.map((row) => row.id));
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import pg from 'pg';
+import { AppError } from '../errors.ts';
+import { decodeCursor, encodeCursor } from './job-cursor.ts';
+import type { Job } from './job.ts';
+import { jobIdentity, type JobStore } from './job-store.ts';
+import { JOBS_CHANNEL } from './listen-for-jobs.ts';
+import { migratePostgres } from './migrate-postgres.ts';
+
+export interface PostgresJobStoreConfig {
+  /** `DATABASE_URL`: postgres://… */
+  readonly url: string;
+  /** Connections this instance opens at most (instances × this must fit `max_connections`). */
+  readonly poolSize?: number;
+  /** An idle pooled connection failed (the server restarted, a proxy cut it); the pool replaces it. */
+  readonly onPoolError: (error: Error) => void;
+}
+
+/** A PostgreSQL job store, and the pool it runs on (claims and leases share it). */
+export interface PostgresJobStore extends JobStore {
+  readonly pool: pg.Pool;
+}
+
+interface DataRow {
+  readonly seq: string;
+  readonly data: Job;
+}
+
+/**
+ * A burst of inserts sends one notification: each NOTIFY takes a database-wide
+ * lock at commit, and a listener needs only one hint to go and claim.
+ */
+const NOTIFY_DEBOUNCE_MS = 20;
+
+/** Unique violation: a duplicate id, or a second queued or running job for one identity. */
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The job store shared by every instance that names one `DATABASE_URL`. Rows keep
+ * the job JSON as jsonb plus the columns the queries need; the schema is migrated
+ * at start, one instance at a time. Each call is one short statement: no
+ * transaction stays open across a job's run.
+ *
+ * Dedup across instances rests on a unique index over the identity of queued and
+ * running jobs: two instances that accept one object at once make one row, the
+ * other insert fails. Succeeded jobs stay out of that index because `force`
+ * runs a succeeded object again (a new job beside the old one); `findActive`
+ * still answers with the newest succeeded one when nothing is queued or running.
+ */
+export async function createPostgresJobStore(config: PostgresJobStoreConfig): Promise<PostgresJobStore> {
+  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
+  pool.on('error', config.onPoolError);
+  try {
+    await migratePostgres(pool);
+  } catch (error) {
+    await pool.end();
+    if (error instanceof AppError) throw error;
+    throw new AppError('internal', `The job store in DATABASE_URL could not be reached or migrated: ${(error as Error).message}`, { cause: error });
+  }
+  let closed = false;
+  // The pending wake-up notification.
+  let notifying: NodeJS.Timeout | undefined;
+
+  function announce(): void {
+    notifying ??= setTimeout(() => {
+      notifying = undefined;
+      // A lost hint costs at most one poll interval.
+      if (!closed) pool.query('SELECT pg_notify($1, \'\')', [JOBS_CHANNEL]).catch(() => undefined);
+    }, NOTIFY_DEBOUNCE_MS);
+  }
+
+  async function one(text: string, values: readonly unknown[]): Promise<Job | undefined> {
+    const { rows } = await pool.query<DataRow>(text, values as unknown[]);
+    return rows[0]?.data;
+  }
+
+  return {
+    pool,
+    async insert(jobs) {
+      if (jobs.length === 0) return;
+      const items = jobs.map((job) => ({ job, identity: jobIdentity(job) ?? null }));
+      try {
+        // One statement: all or none. Rows take their sequence in batch order, as list() pages by it.
+        await pool.query(
+          `INSERT INTO jobs (id, status, identity, finished_at, data)
+           SELECT item->'job'->>'id', item->'job'->>'status', item->>'identity', (item->'job'->>'finishedAt')::timestamptz, item->'job'
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS batch(item, n) ORDER BY n`,
+          [JSON.stringify(items)],
+        );
+        announce();
+      } catch (error) {
+        const duplicate = (error as { code?: string }).code === UNIQUE_VIOLATION;
+        throw new AppError('internal', duplicate
+          ? `The job store refused ${jobs.length} job(s): one has an id or a queued or running identity already stored.`
+          : `The job store could not save ${jobs.length} job(s): ${(error as Error).message}`, { cause: error });
+      }
+    },
+    get(id) {
+      return one('SELECT seq, data FROM jobs WHERE id = $1', [id]);
+    },
+    async update(id, patch) {
+      // jsonb || merges top-level keys, as the other stores spread a patch over the job.
+      const job = await one(
+        `UPDATE jobs SET data = data || $2::jsonb,
+           status = (data || $2::jsonb)->>'status',
+           finished_at = ((data || $2::jsonb)->>'finishedAt')::timestamptz
+         WHERE id = $1 RETURNING seq, data`,
+        [id, JSON.stringify(patch)],
+      );
+      // A job handed back (an instance stopping) is for the others to claim.
+      if (job !== undefined && patch.status === 'queued') announce();
+      return job;
+    },
+    async list(query) {
+      const before = query.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(query.cursor);
+      const { rows } = query.status === undefined
+        ? await pool.query<DataRow>('SELECT seq, data FROM jobs WHERE seq < $1 ORDER BY seq DESC LIMIT $2', [before, query.limit + 1])
+        : await pool.query<DataRow>('SELECT seq, data FROM jobs WHERE seq < $1 AND status = $2 ORDER BY seq DESC LIMIT $3', [before, query.status, query.limit + 1]);
+      const page = rows.slice(0, query.limit);
+      const last = page[page.length - 1];
+      return {
+        jobs: page.map((row) => row.data),
+        next: rows.length > query.limit && last !== undefined ? encodeCursor(Number(last.seq)) : null,
+      };
+    },
+    findActive(identity) {
+      // A queued or running job first (at most one, by the unique index), else the newest succeeded one.
+      return one(
+        `SELECT seq, data FROM jobs WHERE identity = $1 AND status IN ('queued', 'running', 'succeeded')
+         ORDER BY status = 'succeeded', seq DESC LIMIT 1`,
+        [identity],
+      );
+    },
+    async unfinished() {
+      const { rows } = await pool.query<DataRow>("SELECT seq, data FROM jobs WHERE status IN ('queued', 'running') ORDER BY seq");
+      return rows.map((row) => row.data);
+    },
+    async prune(before) {
+      const result = await pool.query(
+        "DELETE FROM jobs WHERE finished_at < $1 AND status IN ('succeeded', 'failed', 'cancelled')",
+        [before.toISOString()],
+      );
+      return result.rowCount ?? 0;
+    },
+    async ping() {
+      if (closed) return false;
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearTimeout(notifying);
+      await pool.end();
+    },
+  };
+}

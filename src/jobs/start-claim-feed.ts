@@ -1,0 +1,72 @@
+import type pg from 'pg';
+import type { Observable } from 'rxjs';
+import type { Logger } from '../logging/create-logger.ts';
+import type { JobQueue } from '../pipeline/job-queue.ts';
+import { feedClaims } from './feed-claims.ts';
+import type { Job, JobLifecycleEvent } from './job.ts';
+import { listenForJobs } from './listen-for-jobs.ts';
+import { createPostgresJobClaims } from './postgres-job-claims.ts';
+
+/** The slowest poll: wake-ups make it rarely needed, and it bounds how late an expired lease is found. */
+const POLL_MS = 5_000;
+
+export interface ClaimFeedConfig {
+  /** `DATABASE_URL`, for the listening connection. */
+  readonly url: string;
+  /** `INSTANCE_ID`. */
+  readonly runner: string;
+  readonly leaseMs: number;
+  readonly concurrency: number;
+}
+
+export interface ClaimFeedDeps {
+  /** The PostgreSQL job store's pool. */
+  readonly pool: pg.Pool;
+  readonly queue: Pick<JobQueue<Job>, 'enqueue'>;
+  readonly events$: Observable<JobLifecycleEvent>;
+  readonly logger: Logger;
+}
+
+export interface StartedClaimFeed {
+  /** A job was stored here: claim without waiting for the notification. */
+  wake(): void;
+  /** Claims nothing more (shutdown); running jobs keep their leases. */
+  stop(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * With a shared PostgreSQL store, the queue is filled by claims: a listener for
+ * new-job notifications and a slow poll wake the claim feed, which claims as
+ * many jobs as this instance has room for. Start it once `processJobs` reads
+ * the queue: a Subject keeps nothing for later subscribers.
+ */
+export function startClaimFeed(config: ClaimFeedConfig, deps: ClaimFeedDeps): StartedClaimFeed {
+  const { url, runner, leaseMs, concurrency } = config;
+  const { pool, queue, events$, logger } = deps;
+  const feed = feedClaims({
+    claims: createPostgresJobClaims(pool, { runner, leaseMs }),
+    queue,
+    events$,
+    concurrency,
+    leaseMs,
+    pollMs: Math.min(POLL_MS, Math.floor(leaseMs / 2)),
+    logger,
+  });
+  const listener = listenForJobs({
+    url,
+    onWake: feed.wake,
+    onError: (error) => logger.warn('the job notification connection failed; listening again shortly (the poll covers the gap)', { error: String(error) }),
+  });
+  return {
+    wake: feed.wake,
+    stop() {
+      feed.stop();
+      void listener.close();
+    },
+    async close() {
+      feed.close();
+      await listener.close();
+    },
+  };
+}
