@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   no_such_bucket: { status: 404, retryable: false, expose: true, description: 'The bucket does not exist.' },
   method_not_allowed: { status: 405, retryable: false, expose: true, description: 'The route exists but not for this method.' },
   upload_timeout: { status: 408, retryable: false, expose: true, description: 'The upload took longer than UPLOAD_TIMEOUT_MS; the partial upload was aborted.' },
+  duplicate_job: { status: 409, retryable: true, expose: true, description: 'Another instance stored a job for the same object and pipeline at the same moment; the trigger is answered with that job, or may be sent again.' },
   job_finished: { status: 409, retryable: false, expose: true, description: 'The job has already finished and cannot be cancelled.' },
   payload_too_large: { status: 413, retryable: false, expose: true, description: 'The request body is over its size limit.' },
   unsupported_media_type: { status: 415, retryable: false, expose: true, description: 'The request body has the wrong content type.' },

@@ -94,7 +94,7 @@ describe('createPostgresJobStore', function () {
     const results = await Promise.allSettled([first!.insert([a]), second!.insert([b])]);
     expect(results.map((result) => result.status).sort()).to.deep.equal(['fulfilled', 'rejected']);
     const refused = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
-    expect(refused.reason).to.have.property('code', 'internal');
+    expect(refused.reason).to.have.property('code', 'duplicate_job');
     const rows = await query<{ id: string }>(url, 'SELECT id FROM jobs');
     expect(rows).to.have.length(1);
     expect((await second!.findActive(jobIdentity(a)!))?.id).to.equal(rows[0]!.id);

@@ -77,7 +77,7 @@ export function createAcceptJobs(deps: AcceptJobsDeps): AcceptJobs {
     }
     const pipelines = requests.map((request) => resolvePipeline(request.key, request.pipeline));
     const prepared = await mapConcurrent(requests, headConcurrency, async (request, index) => ({ request: await identify(request), pipeline: pipelines[index]! }));
-    const run = turn.then(() => admit(prepared, trigger));
+    const run = turn.then(() => admitOnce(prepared, trigger));
     turn = run.catch(() => undefined);
     return run;
   };
@@ -100,6 +100,19 @@ export function createAcceptJobs(deps: AcceptJobsDeps): AcceptJobs {
       throw new AppError('no_such_key', `The object s3://${request.bucket}/${request.key} does not exist.`);
     }
     return { ...request, etag: head.etag, size: request.size ?? head.size, versionId: head.versionId };
+  }
+
+  /**
+   * Admits the requests; when another instance stored a job for one of them in
+   * between (a shared store), admits them again, which answers that job as the duplicate.
+   */
+  async function admitOnce(prepared: readonly { request: JobRequest; pipeline: string }[], trigger: JobTrigger): Promise<Job[]> {
+    try {
+      return await admit(prepared, trigger);
+    } catch (error) {
+      if (!(isAppError(error) && error.code === 'duplicate_job')) throw error;
+      return admit(prepared, trigger);
+    }
   }
 
   async function admit(prepared: readonly { request: JobRequest; pipeline: string }[], trigger: JobTrigger): Promise<Job[]> {

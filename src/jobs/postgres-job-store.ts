@@ -33,6 +33,8 @@ const NOTIFY_DEBOUNCE_MS = 20;
 
 /** Unique violation: a duplicate id, or a second queued or running job for one identity. */
 const UNIQUE_VIOLATION = '23505';
+/** The index that keeps one queued or running job per identity (see migrate-postgres.ts). */
+const ACTIVE_IDENTITY_INDEX = 'jobs_one_active_per_identity';
 
 /**
  * The job store shared by every instance that names one `DATABASE_URL`. Rows keep
@@ -88,10 +90,12 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
         );
         announce();
       } catch (error) {
-        const duplicate = (error as { code?: string }).code === UNIQUE_VIOLATION;
-        throw new AppError('internal', duplicate
-          ? `The job store refused ${jobs.length} job(s): one has an id or a queued or running identity already stored.`
-          : `The job store could not save ${jobs.length} job(s): ${(error as Error).message}`, { cause: error });
+        const { code, constraint } = error as { code?: string; constraint?: string };
+        if (code === UNIQUE_VIOLATION && constraint === ACTIVE_IDENTITY_INDEX) {
+          // Another instance stored a job for the same object in between: acceptJobs answers with it.
+          throw new AppError('duplicate_job', `Another instance stored a queued job for one of these ${jobs.length} object(s) at the same moment.`, { cause: error });
+        }
+        throw new AppError('internal', `The job store could not save ${jobs.length} job(s): ${(error as Error).message}`, { cause: error });
       }
     },
     get(id) {
