@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { createNdjsonParser, type RowStats } from '../csv/create-ndjson-parser.ts';
+import { createRejectWriter } from '../csv/create-reject-writer.ts';
 import { csvParseOptions } from '../csv/csv-parse-options.ts';
 import { headerLine } from '../csv/header-line.ts';
 import { peekHead } from '../csv/peek-head.ts';
@@ -57,7 +58,7 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
       delimiter = sniffDelimiter(headerLine(peeked.head, definition.csv), definition.csv.quote);
     }
     const csv = csvParseOptions(definition.csv, delimiter, maxRecordBytes);
-    const parser = createNdjsonParser({ pipeline: definition, csv, delimiter, maxRecordBytes, rejects: rejectsUpload.stream, stats });
+    const parser = createNdjsonParser({ pipeline: definition, csv, delimiter, maxRecordBytes, rejects: createRejectWriter(rejectsUpload.stream, definition, stats), stats });
     // A failed rejects upload stops the parser too (it may be waiting for the rejects to drain).
     rejectsUpload.done.catch((error: unknown) => parser.destroy(error as Error));
     await pipeline(input, parser, rowsUpload.stream, { signal });
