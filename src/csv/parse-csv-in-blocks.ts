@@ -9,6 +9,9 @@ import { csvParseOptions } from './csv-parse-options.ts';
 import type { BlockContext, BlockResult } from './parse-block.ts';
 import type { Pipeline } from './pipeline-schema.ts';
 
+/** Parses one block (on a worker thread, or in place). */
+export type BlockParser = (block: CsvBlock, context: BlockContext) => Promise<BlockResult>;
+
 export interface CsvInBlocksOptions {
   readonly pipeline: Pipeline;
   /** The delimiter in use (configured or detected). */
@@ -27,8 +30,7 @@ export interface CsvInBlocksOptions {
   readonly maxBlockBytes: number;
   /** Blocks being parsed at once. */
   readonly maxInFlight: number;
-  /** Parses one block (on a worker thread, or in place). */
-  readonly parse: (block: CsvBlock, context: BlockContext) => Promise<BlockResult>;
+  readonly parse: BlockParser;
   /** The outputs; they are written with backpressure and left open. */
   readonly rows: Writable;
   readonly rejects: Writable;
