@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createNdjsonParser } from '../src/csv/create-ndjson-parser.ts';
+import { createRejectWriter } from '../src/csv/create-reject-writer.ts';
 import { csvParseOptions } from '../src/csv/csv-parse-options.ts';
 import { parsePipelines } from '../src/csv/parse-pipelines.ts';
 import { GENERATED_COLUMNS } from './generate-csv.ts';
@@ -17,6 +18,6 @@ const [benchPipeline] = parsePipelines({ pipelines: [{ name: 'bench', match: 'be
 const stats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
 const sink = () => new Writable({ write(_chunk, _encoding, callback) { callback(); } });
 const started = performance.now();
-const parser = createNdjsonParser({ pipeline: benchPipeline!, csv: csvParseOptions(benchPipeline!.csv, ',', MB), delimiter: ',', maxRecordBytes: MB, rejects: sink(), stats });
+const parser = createNdjsonParser({ pipeline: benchPipeline!, csv: csvParseOptions(benchPipeline!.csv, ',', MB), delimiter: ',', maxRecordBytes: MB, rejects: createRejectWriter(sink(), benchPipeline!, stats), stats });
 await pipeline(createReadStream(file, { highWaterMark: MB }), parser, sink());
 console.log(JSON.stringify({ seconds: (performance.now() - started) / 1000, rows: stats.rows }));

@@ -33,7 +33,9 @@ import { backoff } from './pipeline/backoff.ts';
 import type { RunJob } from './pipeline/job-event.ts';
 import { createJobQueue } from './pipeline/job-queue.ts';
 import { processJobs } from './pipeline/process-jobs.ts';
+import type { BlockResult } from './csv/parse-block.ts';
 import type { CsvJobTask, CsvJobWorkerData } from './workers/csv-job-worker.ts';
+import type { ParseBlockTask } from './workers/parse-block-worker.ts';
 import { createWorkerPool } from './workers/worker-pool.ts';
 import { createS3Client, type S3ClientConfig } from './storage/create-s3-client.ts';
 import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.ts';
@@ -271,8 +273,16 @@ async function openSharedJobStore(url: string, logger: Logger): Promise<Postgres
   return store;
 }
 
-/** The worker threads that run CSV jobs, one job each, `JOB_CONCURRENCY` of them. */
+/**
+ * The worker threads that run CSV jobs, one job each, `JOB_CONCURRENCY` of them,
+ * and the `WORKER_THREADS` parse threads their blocks share (closed with them).
+ */
 function createCsvWorkerPool(config: Config, pipelines: readonly Pipeline[], s3: S3ClientConfig) {
+  const extension = path.extname(fileURLToPath(import.meta.url));
+  const parsePool = createWorkerPool<ParseBlockTask, never, BlockResult>({
+    size: config.workerThreads,
+    entry: new URL(`./workers/parse-block-worker${extension}`, import.meta.url),
+  });
   const workerData: CsvJobWorkerData = {
     s3: { ...s3, maxSockets: config.s3.queueSize * 2 + 4 },
     pipelines,
@@ -280,13 +290,20 @@ function createCsvWorkerPool(config: Config, pipelines: readonly Pipeline[], s3:
     upload: { partSize: config.s3.partSize, queueSize: config.s3.queueSize, sse: config.s3.sse },
     csvMaxRecordBytes: config.csvMaxRecordBytes,
     progressIntervalMs: 500,
+    blocks: { blockBytes: config.csvBlockBytes, maxInFlight: 2 * config.workerThreads },
   };
-  const extension = path.extname(fileURLToPath(import.meta.url));
-  return createWorkerPool<CsvJobTask, JobProgress, CsvJobResult>({
+  const jobPool = createWorkerPool<CsvJobTask, JobProgress, CsvJobResult>({
     size: config.jobs.concurrency,
     entry: new URL(`./workers/csv-job-worker${extension}`, import.meta.url),
     workerData,
     // Rows are short-lived strings: a small nursery (2 MB semi-spaces) keeps each worker's RSS down.
     youngGenerationMb: 6,
+    // A job's block, relayed to the parse pool; each job is a group there, so jobs share the threads fairly.
+    onRequest: async (payload, { signal, group }) => {
+      const task = payload as ParseBlockTask;
+      const result = await parsePool.run(task, { signal, group, transfer: [task.bytes.buffer as ArrayBuffer] });
+      return { result, transfer: [result.ndjson.buffer as ArrayBuffer] };
+    },
   });
+  return { ...jobPool, close: async () => { await jobPool.close(); await parsePool.close(); } };
 }

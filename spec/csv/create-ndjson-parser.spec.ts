@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createNdjsonParser, type RowStats } from '../../src/csv/create-ndjson-parser.ts';
+import { createRejectWriter } from '../../src/csv/create-reject-writer.ts';
 import { csvParseOptions } from '../../src/csv/csv-parse-options.ts';
 import { parsePipelines } from '../../src/csv/parse-pipelines.ts';
 
@@ -29,7 +30,7 @@ async function parse(input: Buffer | string, options: { chunkSize?: number; csv?
     },
   });
   const stats: RowStats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
-  const parser = createNdjsonParser({ pipeline: definition!, csv: csvParseOptions(definition!.csv, ',', 1 << 20), delimiter: ',', maxRecordBytes: 1 << 20, rejects, stats });
+  const parser = createNdjsonParser({ pipeline: definition!, csv: csvParseOptions(definition!.csv, ',', 1 << 20), delimiter: ',', maxRecordBytes: 1 << 20, rejects: createRejectWriter(rejects, definition!, stats), stats });
   let text = '';
   await pipeline(Readable.from(chunks), parser, new Writable({ write(chunk: Buffer, _encoding, callback) { text += chunk.toString(); callback(); } }));
   const lines = (joined: string) => joined.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as never);

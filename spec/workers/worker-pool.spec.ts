@@ -78,4 +78,31 @@ describe('createWorkerPool', () => {
     expect((await rejection(pool.run({ kind: 'echo', value: 'x' }, { signal: controller.signal }))).code).to.equal('cancelled');
     expect(pool.threads()).to.equal(0);
   });
+
+  it('should serve a task\'s request on the main thread, moving the buffers', async () => {
+    const asking = createWorkerPool<Payload, number, string>({
+      size: 1, entry,
+      onRequest: async (payload) => {
+        const reply = Buffer.from(Buffer.from(payload as Uint8Array).toString().toUpperCase());
+        return { result: reply, transfer: [reply.buffer as ArrayBuffer] };
+      },
+    });
+    try {
+      expect(await asking.run({ kind: 'ask', value: 'block' })).to.equal('BLOCK (0 bytes left here)');
+    } finally {
+      await asking.close();
+    }
+  });
+
+  it('should start the waiting task of the group with the fewest tasks running, not the oldest', async () => {
+    const first = new AbortController();
+    const held = [pool.run({ kind: 'wait' }, { group: 'a', signal: first.signal }), pool.run({ kind: 'wait' }, { group: 'a' })];
+    held.forEach((task) => task.catch(() => undefined));
+    const finished: string[] = [];
+    const later = pool.run({ kind: 'echo', value: 'a3' }, { group: 'a' }).then((value) => finished.push(value));
+    const other = pool.run({ kind: 'echo', value: 'b1' }, { group: 'b' }).then((value) => finished.push(value));
+    first.abort();
+    await Promise.all([later, other]);
+    expect(finished).to.deep.equal(['b1', 'a3']);
+  });
 });

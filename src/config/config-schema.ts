@@ -68,6 +68,8 @@ export const envSchema = z
     S3_PART_SIZE: int(5 * 1024 * 1024, 5 * 1024 * 1024 * 1024).default(8_388_608),
     S3_QUEUE_SIZE: int(1, 64).default(4),
     CSV_MAX_RECORD_BYTES: int(16, 1024 * 1024 * 1024).default(1_048_576),
+    WORKER_THREADS: int(1, 256).default(() => Math.max(1, os.availableParallelism())),
+    CSV_BLOCK_BYTES: int(0, 1024 * 1024 * 1024).default(8_388_608).refine((bytes) => bytes === 0 || bytes >= 65_536, { message: 'expected 0 (no splitting) or at least 65536' }),
     PIPELINES_FILE: optionalString,
     SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
     JOB_RETENTION_DAYS: int(0).default(30),

@@ -53,6 +53,10 @@ export interface Config {
     readonly timeoutMs: number;
   };
   readonly csvMaxRecordBytes: number;
+  /** `WORKER_THREADS`: the parse threads every job shares. */
+  readonly workerThreads: number;
+  /** `CSV_BLOCK_BYTES`: 0 parses each object in one pass. */
+  readonly csvBlockBytes: number;
   readonly pipelinesFile: string | undefined;
   readonly shutdownTimeoutMs: number;
   readonly log: {

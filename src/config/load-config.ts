@@ -71,6 +71,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     },
     uploads: { maxBytes: e.UPLOAD_MAX_BYTES, concurrency: e.UPLOAD_CONCURRENCY, timeoutMs: e.UPLOAD_TIMEOUT_MS },
     csvMaxRecordBytes: e.CSV_MAX_RECORD_BYTES,
+    workerThreads: e.WORKER_THREADS,
+    csvBlockBytes: e.CSV_BLOCK_BYTES,
     pipelinesFile: e.PIPELINES_FILE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? (options.tty ? 'pretty' : 'json') },

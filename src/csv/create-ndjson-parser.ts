@@ -1,9 +1,8 @@
 import { Parser, type Options } from 'csv-parse';
-import type { TransformCallback, Writable } from 'node:stream';
-import { AppError } from '../errors.ts';
+import type { TransformCallback } from 'node:stream';
 import { compileRecordConverter, type ColumnInfo, type RecordConverter } from './compile-record-converter.ts';
+import type { RejectSink } from './create-reject-writer.ts';
 import { encodeCsvRecord } from './encode-csv-record.ts';
-import { formatReject } from './format-reject.ts';
 import { createInvalidUtf8Tracker, type InvalidUtf8Tracker } from './invalid-utf8-tracker.ts';
 import type { Pipeline } from './pipeline-schema.ts';
 import { translateParseError } from './translate-parse-error.ts';
@@ -28,9 +27,42 @@ export interface NdjsonParserOptions {
   readonly delimiter: string;
   /** `CSV_MAX_RECORD_BYTES`, for the message of an over-long record. */
   readonly maxRecordBytes: number;
-  /** Where reject lines go (the rejects upload); its backpressure is honoured. */
-  readonly rejects: Writable;
+  /** Where rejects go (see `createRejectWriter`); its backpressure is honoured. */
+  readonly rejects: RejectSink;
   readonly stats: RowStats;
+  /** Where the input starts in the object; unset: at its first byte. */
+  readonly start?: ParseStart;
+  /**
+   * Whether the object ends with the input (default true). A first block that
+   * is not the last and holds no header leaves the columns unknown, where the
+   * object's end would check the pipeline's required columns.
+   */
+  readonly endsObject?: boolean;
+}
+
+/** Where a parser stands (read once it has ended or failed). */
+export interface ParsePosition {
+  /** Physical line where the next record starts; after a failure, where the failing record starts. */
+  readonly line: number;
+  /** Data records seen (accepted and rejected), the start's included. */
+  readonly records: number;
+  /** The column names, once known. */
+  readonly names: readonly string[] | undefined;
+}
+
+/**
+ * A parse that starts at a record boundary inside the object (a block after the
+ * first): csv-parse must then be given no BOM and no lines to skip.
+ */
+export interface ParseStart {
+  /** Physical line of the first record. */
+  readonly line: number;
+  /** Data records before it. */
+  readonly record: number;
+  /** Byte offset of the input's first byte in the object. */
+  readonly byteOffset: number;
+  /** The column names, read from the header before this input. */
+  readonly names: readonly string[];
 }
 
 /** Rows NDJSON leaves in chunks of about this many characters, not per row. */
@@ -47,11 +79,11 @@ const BATCH_CHARS = 64 * 1024;
  * conversion). A parse error fails the stream with the line where the bad
  * record starts.
  */
-export function createNdjsonParser(options: NdjsonParserOptions): Parser {
+export function createNdjsonParser(options: NdjsonParserOptions): Parser & ParsePosition {
   return new NdjsonParser(options);
 }
 
-class NdjsonParser extends Parser {
+class NdjsonParser extends Parser implements ParsePosition {
   readonly #options: NdjsonParserOptions;
   /** Physical line where the next record starts. */
   #line: number;
@@ -69,17 +101,32 @@ class NdjsonParser extends Parser {
   #parsing = false;
   /** Where the input is not UTF-8 (a `utf8` pipeline that rejects such records). */
   readonly #utf8: InvalidUtf8Tracker | undefined;
+  /** Byte offset of the input in the object, for the offsets named in rejects. */
+  readonly #byteOffset: number;
 
   constructor(options: NdjsonParserOptions) {
-    super({ ...options.csv, readableObjectMode: false, readableHighWaterMark: BATCH_CHARS } as Options);
+    const { pipeline, start } = options;
+    const csv = start === undefined ? options.csv : { ...options.csv, bom: false, from_line: 1 };
+    super({ ...csv, readableObjectMode: false, readableHighWaterMark: BATCH_CHARS } as Options);
     this.#options = options;
-    const { pipeline, stats } = options;
-    this.#line = pipeline.csv.skipLines + 1;
+    this.#line = start?.line ?? pipeline.csv.skipLines + 1;
+    this.#record = start?.record ?? 0;
+    this.#byteOffset = start?.byteOffset ?? 0;
     this.#utf8 = pipeline.csv.encoding === 'utf8' && pipeline.csv.invalidUtf8 === 'reject' ? createInvalidUtf8Tracker() : undefined;
-    if (!pipeline.csv.header) {
-      this.#converter = compileRecordConverter(Object.keys(pipeline.columns), pipeline, this.#line);
-      stats.columns = this.#converter.columns;
-    }
+    const names = start?.names ?? (pipeline.csv.header ? undefined : Object.keys(pipeline.columns));
+    if (names !== undefined) this.#compile(names);
+  }
+
+  get line(): number {
+    return this.#line;
+  }
+
+  get records(): number {
+    return this.#record;
+  }
+
+  get names(): readonly string[] | undefined {
+    return this.#converter?.columns.map((column) => column.name);
   }
 
   // csv-parse hands over each record through `this.push`; it is converted here.
@@ -113,7 +160,7 @@ class NdjsonParser extends Parser {
     this.#utf8?.end();
     super._flush((error?: Error | null) => {
       this.#parsing = false;
-      if (!error && this.#failure === undefined && this.#converter === undefined) {
+      if (!error && this.#failure === undefined && this.#converter === undefined && this.#options.endsObject !== false) {
         // No header at all (an empty object): fail only if the pipeline requires columns.
         try {
           this.#compile([]);
@@ -143,8 +190,8 @@ class NdjsonParser extends Parser {
     super.push(bytes);
   }
 
-  #compile(names: readonly string[]): void {
-    this.#converter = compileRecordConverter(names, this.#options.pipeline, this.#line);
+  #compile(names: readonly string[], line = this.#line): void {
+    this.#converter = compileRecordConverter(names, this.#options.pipeline, line);
     this.#options.stats.columns = this.#converter.columns;
   }
 
@@ -157,15 +204,14 @@ class NdjsonParser extends Parser {
     // An empty line: a physical line, not a record.
     if (fields.length === 1 && fields[0] === '') return;
     if (this.#converter === undefined) {
-      this.#converter = compileRecordConverter(fields.map((name) => name.trim()), pipeline, start);
-      stats.columns = this.#converter.columns;
+      this.#compile(fields.map((name) => name.trim()), start);
       return;
     }
     this.#record += 1;
     const result =
       invalidAt === undefined
         ? this.#converter.convert(fields)
-        : { reason: `the record is not valid UTF-8: byte offset ${invalidAt} of the object holds an invalid sequence` };
+        : { reason: `the record is not valid UTF-8: byte offset ${this.#byteOffset + invalidAt} of the object holds an invalid sequence` };
     if (typeof result === 'string') {
       stats.rows += 1;
       this.#text += result;
@@ -173,13 +219,8 @@ class NdjsonParser extends Parser {
       return;
     }
     stats.rejected += 1;
-    const maxRejected = pipeline.maxRejected;
-    if (maxRejected !== null && stats.rejected > maxRejected) {
-      throw new AppError('too_many_rejects', `More than ${maxRejected} records were rejected (pipeline "${pipeline.name}"); the last at line ${start}: ${result.reason}.`);
-    }
-    const text = formatReject({ line: start, record: this.#record, reason: result.reason, raw: encodeCsvRecord(fields, this.#options.delimiter, pipeline.csv.quote) });
-    stats.rejectsBytes += Buffer.byteLength(text);
-    if (!this.#options.rejects.write(text)) this.#wait = true;
+    const reject = { line: start, record: this.#record, reason: result.reason, raw: encodeCsvRecord(fields, this.#options.delimiter, pipeline.csv.quote) };
+    if (!this.#options.rejects.write(reject)) this.#wait = true;
   }
 }
 

@@ -17,6 +17,8 @@ export interface CsvJobManifest {
   readonly rows: number;
   readonly rejected: number;
   readonly columns: readonly ColumnInfo[];
+  /** Blocks the object was parsed in (1: one sequential pass). */
+  readonly blocks: number;
   /** Bytes read from S3 (compressed bytes for a gzip object). */
   readonly bytesRead: number;
   readonly timings: {

@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { RowStats } from '../csv/create-ndjson-parser.ts';
+import type { BlockParser } from '../csv/parse-csv-in-blocks.ts';
 import type { PipelineRegistry } from '../csv/create-pipeline-registry.ts';
 import { AppError } from '../errors.ts';
 import { encryptionParams, type S3Encryption } from '../storage/encryption-params.ts';
@@ -25,6 +26,11 @@ export interface CsvJobDeps {
   readonly upload: { readonly partSize: number; readonly queueSize: number; readonly sse?: S3Encryption };
   /** `CSV_MAX_RECORD_BYTES`. */
   readonly csvMaxRecordBytes: number;
+  /**
+   * `CSV_BLOCK_BYTES` (0: one pass), blocks in flight, and where a block is parsed
+   * (the shared parse pool; unset: in place, on this thread). Unset: one pass.
+   */
+  readonly blocks?: { readonly blockBytes: number; readonly maxInFlight: number; readonly parse?: BlockParser };
   /** Resumed reads: broken reads in a row tolerated (default 3), first back-off (default 200 ms), silence that counts as broken (default 30 s). */
   readonly read?: { readonly maxResumes?: number; readonly resumeDelayMs?: number; readonly idleTimeoutMs?: number };
 }
@@ -70,9 +76,9 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
       ...deps.read,
     });
     totalBytes = source.size ?? totalBytes;
-    await streamCsvObject({
+    const { blocks } = await streamCsvObject({
       client, source, sourceKey: job.source.key, pipeline, output, upload: deps.upload,
-      maxRecordBytes: deps.csvMaxRecordBytes, stats, signal,
+      maxRecordBytes: deps.csvMaxRecordBytes, stats, signal, blocks: deps.blocks ?? { blockBytes: 0, maxInFlight: 1 },
     });
     const finishedAt = new Date();
     const manifest: CsvJobManifest = {
@@ -89,6 +95,7 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
       rows: stats.rows,
       rejected: stats.rejected,
       columns: stats.columns,
+      blocks,
       bytesRead,
       timings: { startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: finishedAt.getTime() - startedAt.getTime() },
       outputs: {

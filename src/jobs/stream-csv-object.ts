@@ -2,9 +2,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { createNdjsonParser, type RowStats } from '../csv/create-ndjson-parser.ts';
-import { csvParseOptions } from '../csv/csv-parse-options.ts';
+import type { RowStats } from '../csv/create-ndjson-parser.ts';
 import { headerLine } from '../csv/header-line.ts';
+import { parseBlock } from '../csv/parse-block.ts';
+import { parseCsvInBlocks, type BlockParser } from '../csv/parse-csv-in-blocks.ts';
 import { peekHead } from '../csv/peek-head.ts';
 import type { Pipeline } from '../csv/pipeline-schema.ts';
 import { sniffDelimiter } from '../csv/sniff-delimiter.ts';
@@ -15,6 +16,8 @@ import type { JobOutput } from './job.ts';
 /** Most bytes read ahead to find the header line when the delimiter is detected. */
 const HEAD_LIMIT = 256 * 1024;
 const NDJSON = 'application/x-ndjson';
+/** The first block's size at most: the others wait for its header. */
+const FIRST_BLOCK_BYTES = 64 * 1024;
 
 export interface StreamCsvObjectParams {
   readonly client: S3Client;
@@ -26,21 +29,26 @@ export interface StreamCsvObjectParams {
   readonly maxRecordBytes: number;
   readonly stats: RowStats;
   readonly signal: AbortSignal;
+  /** `CSV_BLOCK_BYTES` (0: one pass), blocks in flight, where blocks are parsed (default: in place). */
+  readonly blocks: { readonly blockBytes: number; readonly maxInFlight: number; readonly parse?: BlockParser };
 }
 
 export interface StreamedOutputs {
   readonly rows: S3UploadResult;
   readonly rejects: S3UploadResult;
+  /** Blocks the object was parsed in (1: one pass). */
+  readonly blocks: number;
 }
 
 /**
- * S3 body → gunzip? → csv-parse → rows → rows upload, rejects → rejects upload,
- * with backpressure end to end. Resolves once both uploads completed; on any
+ * S3 body → gunzip? → blocks of whole records, parsed at once (on the parse pool)
+ * and joined in order → rows upload, rejects upload, with backpressure end to
+ * end; the outputs are those of one sequential pass. Resolves once both uploads completed; on any
  * failure every stream is destroyed and both uploads have settled (multipart
  * uploads aborted) before it rejects with the first error.
  */
 export async function streamCsvObject(params: StreamCsvObjectParams): Promise<StreamedOutputs> {
-  const { client, source, sourceKey, pipeline: definition, output, upload, maxRecordBytes, stats, signal } = params;
+  const { client, source, sourceKey, pipeline: definition, output, upload, maxRecordBytes, stats, signal, blocks } = params;
   const rowsUpload = createS3Upload(client, { bucket: output.bucket, key: output.rows, contentType: NDJSON, ...upload });
   const rejectsUpload = createS3Upload(client, { bucket: output.bucket, key: output.rejects, contentType: NDJSON, ...upload });
   const gunzip = isGzip(sourceKey, source.contentEncoding) ? createGunzip() : undefined;
@@ -48,6 +56,7 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
   decoding.catch(() => undefined);
   // The first error seen; the uploads are still awaited before it is thrown.
   let failure: { error: unknown } | undefined;
+  let count = 0;
   try {
     let input: Readable = gunzip ?? source.stream;
     let delimiter = definition.csv.delimiter;
@@ -56,11 +65,26 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
       input = peeked.stream;
       delimiter = sniffDelimiter(headerLine(peeked.head, definition.csv), definition.csv.quote);
     }
-    const csv = csvParseOptions(definition.csv, delimiter, maxRecordBytes);
-    const parser = createNdjsonParser({ pipeline: definition, csv, delimiter, maxRecordBytes, rejects: rejectsUpload.stream, stats });
-    // A failed rejects upload stops the parser too (it may be waiting for the rejects to drain).
-    rejectsUpload.done.catch((error: unknown) => parser.destroy(error as Error));
-    await pipeline(input, parser, rowsUpload.stream, { signal });
+    // A failed upload stops the parse too (it may be waiting for that output to drain).
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    for (const done of [rowsUpload.done, rejectsUpload.done]) done.catch((error: unknown) => stop.abort(error));
+    try {
+      count = await parseCsvInBlocks(input, {
+        pipeline: definition, delimiter, maxRecordBytes,
+        blockBytes: blocks.blockBytes,
+        firstBlockBytes: Math.min(blocks.blockBytes, FIRST_BLOCK_BYTES),
+        // A record may run past its block up to CSV_MAX_RECORD_BYTES (quotes and delimiters not counted there).
+        maxBlockBytes: blocks.blockBytes + 4 * maxRecordBytes,
+        maxInFlight: blocks.maxInFlight,
+        parse: blocks.parse ?? ((block, context) => parseBlock(block.bytes, context)),
+        rows: rowsUpload.stream, rejects: rejectsUpload.stream, stats, signal: stop.signal,
+      });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    rowsUpload.stream.end();
     rejectsUpload.stream.end();
     await decoding;
   } catch (error) {
@@ -72,7 +96,7 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
   if (failure) throw failure.error;
   if (rows.status === 'rejected') throw rows.reason;
   if (rejects.status === 'rejected') throw rejects.reason;
-  return { rows: rows.value, rejects: rejects.value };
+  return { rows: rows.value, rejects: rejects.value, blocks: count };
 }
 
 function isGzip(key: string, contentEncoding: string | undefined): boolean {

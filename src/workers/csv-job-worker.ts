@@ -2,12 +2,13 @@
 // upload) off the main thread, so the HTTP server stays responsive.
 import { workerData } from 'node:worker_threads';
 import { createPipelineRegistry } from '../csv/create-pipeline-registry.ts';
+import type { BlockResult } from '../csv/parse-block.ts';
 import type { Pipeline } from '../csv/pipeline-schema.ts';
 import type { CsvJobResult } from '../jobs/csv-job-result.ts';
 import type { Job, JobProgress } from '../jobs/job.ts';
 import { runCsvJob, type CsvJobDeps } from '../jobs/run-csv-job.ts';
 import { createS3Client, type S3ClientConfig } from '../storage/create-s3-client.ts';
-import { serveTasks } from './serve-tasks.ts';
+import { serveTasks, type TaskContext } from './serve-tasks.ts';
 
 /** What every CSV job worker is started with (cloneable: no clients, no functions). */
 export interface CsvJobWorkerData {
@@ -17,6 +18,8 @@ export interface CsvJobWorkerData {
   readonly upload: CsvJobDeps['upload'];
   readonly csvMaxRecordBytes: number;
   readonly progressIntervalMs: number;
+  /** `CSV_BLOCK_BYTES`, and blocks in flight per job (about two per parse thread). */
+  readonly blocks: { readonly blockBytes: number; readonly maxInFlight: number };
 }
 
 /** One task: an attempt of a job. */
@@ -34,6 +37,15 @@ const deps: CsvJobDeps = {
   csvMaxRecordBytes: data.csvMaxRecordBytes,
 };
 
-serveTasks<CsvJobTask, JobProgress, CsvJobResult>((task, { signal, progress }) =>
-  runCsvJob(task.job, deps, { signal, attempt: task.attempt, onProgress: progress, progressIntervalMs: data.progressIntervalMs }),
+serveTasks<CsvJobTask, JobProgress, CsvJobResult>((task, { signal, progress, request }) =>
+  runCsvJob(task.job, { ...deps, blocks: { ...data.blocks, parse: parseOnPool(request) } }, { signal, attempt: task.attempt, onProgress: progress, progressIntervalMs: data.progressIntervalMs }),
 );
+
+/** Blocks go to the shared parse pool through the main thread, moved both ways. */
+function parseOnPool(request: TaskContext<JobProgress>['request']): NonNullable<CsvJobDeps['blocks']>['parse'] {
+  return async (block, context) => {
+    const result = await request({ bytes: block.bytes, context }, [block.bytes.buffer as ArrayBuffer]) as BlockResult;
+    const { ndjson } = result;
+    return { ...result, ndjson: Buffer.from(ndjson.buffer, ndjson.byteOffset, ndjson.byteLength) };
+  };
+}

@@ -1,25 +1,42 @@
 import { parentPort } from 'node:worker_threads';
-import { serializeError, type FromWorker, type ToWorker } from './worker-protocol.ts';
+import { deserializeError, serializeError, type FromWorker, type ToWorker } from './worker-protocol.ts';
 
 export interface TaskContext<P> {
   /** Aborted when the main thread cancels the task. */
   readonly signal: AbortSignal;
   /** Sends a progress value to the main thread. */
   progress(value: P): void;
+  /** Asks the main thread (the pool's `onRequest`) for a result; `transfer` moves buffers instead of copying them. */
+  request(payload: unknown, transfer?: readonly ArrayBuffer[]): Promise<unknown>;
+}
+
+export interface ServeTasksOptions<R> {
+  /** Buffers of a result to move to the main thread instead of copying them. */
+  readonly transferOf?: (result: R) => readonly ArrayBuffer[];
 }
 
 /**
  * The worker side of the pool: runs one task at a time with `handler`, reports
  * progress, the result or the error, and aborts the task when asked to.
  */
-export function serveTasks<T, P, R>(handler: (payload: T, context: TaskContext<P>) => Promise<R>): void {
+export function serveTasks<T, P, R>(handler: (payload: T, context: TaskContext<P>) => Promise<R>, options: ServeTasksOptions<R> = {}): void {
   const port = parentPort;
   if (port === null) throw new Error('serveTasks must run inside a worker thread.');
   // Abort controllers of the tasks under way, by id.
   const running = new Map<number, AbortController>();
-  const send = (message: FromWorker) => port.postMessage(message);
+  // Requests waiting for the main thread's reply, by id.
+  const requests = new Map<number, { resolve: (result: unknown) => void; reject: (error: unknown) => void }>();
+  let nextRequestId = 1;
+  const send = (message: FromWorker, transfer: readonly ArrayBuffer[] = []) => port.postMessage(message, [...transfer]);
 
   port.on('message', (message: ToWorker) => {
+    if (message.type === 'reply') {
+      const request = requests.get(message.requestId);
+      requests.delete(message.requestId);
+      if (message.error === undefined) request?.resolve(message.result);
+      else request?.reject(deserializeError(message.error));
+      return;
+    }
     if (message.type === 'cancel') {
       running.get(message.taskId)?.abort();
       return;
@@ -30,8 +47,13 @@ export function serveTasks<T, P, R>(handler: (payload: T, context: TaskContext<P
     handler(message.payload as T, {
       signal: controller.signal,
       progress: (progress) => send({ type: 'progress', taskId, progress }),
+      request: (payload, transfer) => new Promise((resolve, reject) => {
+        const requestId = nextRequestId++;
+        requests.set(requestId, { resolve, reject });
+        send({ type: 'request', taskId, requestId, payload }, transfer);
+      }),
     }).then(
-      (result) => send({ type: 'done', taskId, result }),
+      (result) => send({ type: 'done', taskId, result }, options.transferOf?.(result)),
       (error: unknown) => send({ type: 'failed', taskId, error: serializeError(error) }),
     ).finally(() => running.delete(taskId));
   });

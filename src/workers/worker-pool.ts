@@ -1,6 +1,6 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { AppError } from '../errors.ts';
-import { deserializeError, type FromWorker, type ToWorker } from './worker-protocol.ts';
+import { deserializeError, serializeError, type FromWorker, type ToWorker } from './worker-protocol.ts';
 
 export interface WorkerPoolConfig {
   /** Worker threads at most (`JOB_CONCURRENCY`); started when first needed. */
@@ -13,11 +13,26 @@ export interface WorkerPoolConfig {
   readonly cancelGraceMs?: number;
   /** V8 young generation of each worker, MB (three semi-spaces). Default: V8's own. */
   readonly youngGenerationMb?: number;
+  /**
+   * Serves a task's `request` (see `serveTasks`); its signal aborts when the
+   * task ends, however it ends. Unset: requests fail.
+   */
+  readonly onRequest?: (payload: unknown, options: { readonly signal: AbortSignal; readonly group: number }) => Promise<RequestReply>;
+}
+
+/** A reply to a worker's request; `transfer` moves its buffers. */
+export interface RequestReply {
+  readonly result: unknown;
+  readonly transfer?: readonly ArrayBuffer[];
 }
 
 export interface RunOptions<P> {
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: P) => void;
+  /** Tasks of one group (one job's blocks) share the threads fairly with other groups. */
+  readonly group?: unknown;
+  /** Buffers of the payload to move to the worker instead of copying them. */
+  readonly transfer?: readonly ArrayBuffer[];
 }
 
 export interface WorkerPool<T, P, R> {
@@ -35,6 +50,10 @@ interface Task<P> {
   readonly onProgress: ((progress: P) => void) | undefined;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: unknown) => void;
+  readonly group: unknown;
+  transfer: readonly ArrayBuffer[];
+  /** The task's requests under way; aborted when it ends. */
+  readonly requests: Set<AbortController>;
   cancelling: boolean;
   detach?: () => void;
 }
@@ -54,7 +73,7 @@ interface Slot<P> {
  * does not within the grace period.
  */
 export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<T, P, R> {
-  const { size, entry, workerData, cancelGraceMs = 10_000, youngGenerationMb } = config;
+  const { size, entry, workerData, cancelGraceMs = 10_000, youngGenerationMb, onRequest } = config;
   const resourceLimits = youngGenerationMb === undefined ? undefined : { maxYoungGenerationSizeMb: youngGenerationMb };
   // Live workers, busy or idle.
   const slots = new Set<Slot<P>>();
@@ -81,10 +100,39 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
         if (slots.size >= size) return;
         slot = spawn();
       }
-      const task = waiting.shift()!;
-      slot.task = task;
-      slot.worker.postMessage({ type: 'run', taskId: task.id, payload: task.payload } satisfies ToWorker);
+      const [task] = waiting.splice(fairest(), 1);
+      slot.task = task!;
+      slot.worker.postMessage({ type: 'run', taskId: task!.id, payload: task!.payload } satisfies ToWorker, [...task!.transfer]);
+      task!.transfer = [];
     }
+  }
+
+  /** The oldest waiting task of the group with the fewest tasks running (one big job cannot starve the others). */
+  function fairest(): number {
+    const running = new Map<unknown, number>();
+    for (const slot of slots) if (slot.task !== undefined) running.set(slot.task.group, (running.get(slot.task.group) ?? 0) + 1);
+    let best = 0;
+    for (let index = 1; index < waiting.length; index += 1) {
+      if ((running.get(waiting[index]!.group) ?? 0) < (running.get(waiting[best]!.group) ?? 0)) best = index;
+    }
+    return best;
+  }
+
+  function request(slot: Slot<P>, message: Extract<FromWorker, { type: 'request' }>): void {
+    const task = slot.task!;
+    const controller = new AbortController();
+    task.requests.add(controller);
+    const reply = (answer: ToWorker, transfer: readonly ArrayBuffer[] = []) => {
+      task.requests.delete(controller);
+      if (slot.task === task) slot.worker.postMessage(answer, [...transfer]);
+    };
+    const served = onRequest === undefined
+      ? Promise.reject(new AppError('internal', 'This pool serves no requests.'))
+      : onRequest(message.payload, { signal: controller.signal, group: task.id });
+    served.then(
+      ({ result, transfer }) => reply({ type: 'reply', requestId: message.requestId, result }, transfer),
+      (error: unknown) => reply({ type: 'reply', requestId: message.requestId, error: serializeError(error) }),
+    );
   }
 
   function settle(slot: Slot<P>, settleTask: (task: Task<P>) => void): void {
@@ -93,13 +141,15 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
     slot.task = undefined;
     clearTimeout(slot.graceTimer);
     task.detach?.();
+    for (const controller of task.requests) controller.abort();
     settleTask(task);
     dispatch();
   }
 
   function onMessage(slot: Slot<P>, message: FromWorker): void {
     if (slot.task?.id !== message.taskId) return;
-    if (message.type === 'progress') slot.task.onProgress?.(message.progress as P);
+    if (message.type === 'request') request(slot, message);
+    else if (message.type === 'progress') slot.task.onProgress?.(message.progress as P);
     else if (message.type === 'done') settle(slot, (task) => task.resolve(message.result));
     else settle(slot, (task) => task.reject(task.cancelling ? cancelledError() : deserializeError(message.error)));
   }
@@ -139,6 +189,9 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
           onProgress: options.onProgress,
           resolve: resolve as (result: unknown) => void,
           reject,
+          group: options.group,
+          transfer: options.transfer ?? [],
+          requests: new Set(),
           cancelling: false,
         };
         const signal = options.signal;

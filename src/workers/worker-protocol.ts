@@ -3,9 +3,12 @@ import { AppError, ERROR_CODES, type ErrorCode } from '../errors.ts';
 /** Messages between the main thread and a job worker. */
 export type ToWorker =
   | { readonly type: 'run'; readonly taskId: number; readonly payload: unknown }
-  | { readonly type: 'cancel'; readonly taskId: number };
+  | { readonly type: 'cancel'; readonly taskId: number }
+  | { readonly type: 'reply'; readonly requestId: number; readonly result?: unknown; readonly error?: SerializedError };
 
+/** A task's `request` asks the main thread for work done elsewhere (a block parsed on the parse pool). */
 export type FromWorker =
+  | { readonly type: 'request'; readonly taskId: number; readonly requestId: number; readonly payload: unknown }
   | { readonly type: 'progress'; readonly taskId: number; readonly progress: unknown }
   | { readonly type: 'done'; readonly taskId: number; readonly result: unknown }
   | { readonly type: 'failed'; readonly taskId: number; readonly error: SerializedError };

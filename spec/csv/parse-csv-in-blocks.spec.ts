@@ -1,0 +1,205 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createNdjsonParser, type RowStats } from '../../src/csv/create-ndjson-parser.ts';
+import { createRejectWriter } from '../../src/csv/create-reject-writer.ts';
+import { csvParseOptions } from '../../src/csv/csv-parse-options.ts';
+import { parseBlock } from '../../src/csv/parse-block.ts';
+import { parseCsvInBlocks } from '../../src/csv/parse-csv-in-blocks.ts';
+import { parsePipelines } from '../../src/csv/parse-pipelines.ts';
+import type { Pipeline } from '../../src/csv/pipeline-schema.ts';
+import { AppError } from '../../src/errors.ts';
+
+const MAX_RECORD_BYTES = 300;
+
+interface Outcome {
+  rows: string;
+  rejects: string;
+  stats: RowStats;
+  error: { code: string; message: string } | null;
+}
+
+function collector(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({ highWaterMark: 16, write(chunk: Buffer, _encoding, callback) { chunks.push(Buffer.from(chunk)); setImmediate(callback); } });
+  return { stream, text: () => Buffer.concat(chunks).toString('latin1') };
+}
+
+function chunksOf(bytes: Buffer, size: number): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+  return chunks;
+}
+
+async function outcome(run: (rows: Writable, rejects: Writable, stats: RowStats) => Promise<unknown>): Promise<Outcome & { blocks: unknown }> {
+  const rows = collector();
+  const rejects = collector();
+  const stats: RowStats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
+  let error: Outcome['error'] = null;
+  let blocks: unknown;
+  try {
+    blocks = await run(rows.stream, rejects.stream, stats);
+  } catch (failure) {
+    if (!(failure instanceof AppError)) throw failure;
+    error = { code: failure.code, message: failure.message };
+  }
+  return { rows: rows.text(), rejects: rejects.text(), stats, error, blocks };
+}
+
+/** The one-pass parser, as a job runs it at `CSV_BLOCK_BYTES=0`. */
+function sequential(definition: Pipeline, delimiter: string, input: Buffer, chunkSize: number) {
+  return outcome(async (rows, rejects, stats) => {
+    const parser = createNdjsonParser({
+      pipeline: definition, csv: csvParseOptions(definition.csv, delimiter, MAX_RECORD_BYTES), delimiter, maxRecordBytes: MAX_RECORD_BYTES,
+      rejects: createRejectWriter(rejects, definition, stats), stats,
+    });
+    await pipeline(Readable.from(chunksOf(input, chunkSize)), parser, rows);
+  });
+}
+
+interface BlockSettings {
+  chunkSize: number;
+  blockBytes: number;
+  firstBlockBytes: number;
+  maxBlockBytes: number;
+  maxInFlight: number;
+}
+
+function inBlocks(definition: Pipeline, delimiter: string, input: Buffer, settings: BlockSettings) {
+  return outcome(async (rows, rejects, stats) => {
+    const controller = new AbortController();
+    const blocks = await parseCsvInBlocks(Readable.from(chunksOf(input, settings.chunkSize)), {
+      pipeline: definition, delimiter, maxRecordBytes: MAX_RECORD_BYTES, ...settings, rows, rejects, stats, signal: controller.signal,
+      // Each block on its own, in any order of completion.
+      parse: async (block, context) => {
+        await new Promise((resolve) => setTimeout(resolve, (block.index * 7) % 3));
+        return parseBlock(block.bytes, context);
+      },
+    });
+    rows.end();
+    return blocks;
+  });
+}
+
+const encode = (text: string) => Buffer.from(text, 'utf8');
+
+/** A field's raw text for quote `q` and delimiter `d` (q: null = no quoting). */
+function field(q: string | null, d: string) {
+  const plain = fc.oneof(
+    fc.constantFrom('1', '42', '-7', '3.5', 'x', 'abc', '', ' ', 'é', '数', 'true', '2024-01-02T03:04:05Z'),
+    fc.constantFrom('12" pipe', "it's", 'a"b"', '"'),
+    fc.constant(Buffer.from([0x61, 0xff, 0x62])),
+    fc.constant(Buffer.from([0xc3])),
+  );
+  if (q === null) return plain;
+  const inside = fc.array(fc.constantFrom('a', '1', d, q + q, '\n', '\r\n', '\r', `1${d}2\n3${d}4`, `x${d}y\r\nz`, '"', '""', "'", ' '), { maxLength: 6 }).map((parts) => parts.join(''));
+  return fc.oneof(
+    { weight: 3, arbitrary: plain },
+    { weight: 3, arbitrary: inside.map((text) => q + text + q) },
+    // A closing quote followed by text (relaxed): `"ab"c`.
+    { weight: 1, arbitrary: inside.map((text) => `${q}${text}${q}z`) },
+  );
+}
+
+const dialect = fc.record({
+  delimiter: fc.constantFrom(',', ';', '\t'),
+  quote: fc.constantFrom<string | null>('"', '"', "'", null),
+  header: fc.boolean(),
+  skipLines: fc.constantFrom(0, 0, 1, 2),
+  encoding: fc.constantFrom('utf8', 'utf8', 'latin1'),
+  invalidUtf8: fc.constantFrom('reject', 'replace'),
+  maxRejected: fc.constantFrom<number | null>(null, null, null, null, null, null, 0, 4),
+  required: fc.boolean(),
+});
+
+const csvCase = dialect.chain((d) => {
+  const row = fc.array(field(d.quote, d.delimiter), { minLength: 1, maxLength: 4 });
+  const ending = fc.constantFrom('\n', '\r\n');
+  const line = fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(row, ending).map(([fields, end]) => ({ fields, end })) },
+    { weight: 1, arbitrary: ending.map((end) => ({ fields: [] as (string | Buffer)[], end })) },
+  );
+  return fc.record({
+    d: fc.constant(d),
+    bom: fc.boolean(),
+    preamble: fc.array(fc.constantFrom('export of today', 'x"y', 'a,b', ''), { minLength: d.skipLines, maxLength: d.skipLines }),
+    lines: fc.array(line, { minLength: 4, maxLength: 30 }),
+    // A record longer than many blocks.
+    long: fc.option(fc.integer({ min: 40, max: 170 }), { freq: 3, nil: undefined }),
+    finalEnd: fc.boolean(),
+    unterminated: fc.constantFrom(false, false, false, false, false, false, false, true),
+    settings: fc.record({
+      chunkSize: fc.integer({ min: 1, max: 64 }),
+      blockBytes: fc.integer({ min: 1, max: 48 }),
+      firstBlockBytes: fc.integer({ min: 1, max: 48 }),
+      maxBlockBytes: fc.integer({ min: 48, max: 700 }),
+      maxInFlight: fc.integer({ min: 1, max: 4 }),
+    }),
+  });
+});
+
+function build(value: CaseValue): { input: Buffer; definition: Pipeline } {
+  const { d } = value;
+  const [definition] = parsePipelines({
+    pipelines: [{
+      name: 'p',
+      csv: { delimiter: d.delimiter, quote: d.quote, header: d.header, skipLines: d.skipLines, encoding: d.encoding, invalidUtf8: d.invalidUtf8 },
+      columns: { a: 'integer', b: 'string', c: { type: 'number', required: d.required } },
+      maxRejected: d.maxRejected,
+    }],
+  });
+  const parts: Buffer[] = [];
+  if (value.bom) parts.push(Buffer.from([0xef, 0xbb, 0xbf]));
+  for (const text of value.preamble) parts.push(encode(`${text}\n`));
+  if (d.header) parts.push(encode(['a', 'b', 'c'].join(d.delimiter) + '\r\n'));
+  value.lines.forEach(({ fields, end }, index) => {
+    fields.forEach((piece, at) => {
+      if (at > 0) parts.push(encode(d.delimiter));
+      parts.push(typeof piece === 'string' ? encode(piece) : piece);
+    });
+    if (value.long !== undefined && index === 1) parts.push(encode(`${d.delimiter}${d.quote ?? ''}${'L\n'.repeat(value.long)}${d.quote ?? ''}`));
+    if (index < value.lines.length - 1 || value.finalEnd) parts.push(encode(end));
+  });
+  if (value.unterminated && d.quote !== null) parts.push(encode(`1${d.delimiter}${d.quote}never closed\n2,3\n`));
+  return { input: Buffer.concat(parts), definition: definition! };
+}
+
+type CaseValue = {
+  d: { delimiter: string; quote: string | null; header: boolean; skipLines: number; encoding: string; invalidUtf8: string; maxRejected: number | null; required: boolean };
+  bom: boolean;
+  preamble: string[];
+  lines: { fields: (string | Buffer)[]; end: string }[];
+  long: number | undefined;
+  finalEnd: boolean;
+  unterminated: boolean;
+  settings: BlockSettings;
+};
+
+/** What a job keeps: the outputs and counters when it succeeds, the error's code and message when it fails. */
+function comparable({ rows, rejects, stats, error }: Outcome): Partial<Outcome> {
+  return error === null ? { rows, rejects, stats } : { error };
+}
+
+describe('parseCsvInBlocks', () => {
+  it('should write the same rows, rejects, counters and error as one sequential pass (property)', async function () {
+    this.timeout(120_000);
+    let split = 0;
+    let failed = 0;
+    await fc.assert(
+      fc.asyncProperty(csvCase, async (value) => {
+        const c = value as unknown as CaseValue;
+        const { input, definition } = build(c);
+        const expected = await sequential(definition, c.d.delimiter, input, c.settings.chunkSize);
+        const actual = await inBlocks(definition, c.d.delimiter, input, c.settings);
+        expect(comparable(actual)).to.deep.equal(comparable(expected));
+        if ((actual.blocks as number) > 1) split += 1;
+        if (expected.error !== null) failed += 1;
+      }),
+      { numRuns: 600 },
+    );
+    // The runs did cut objects into blocks, and did meet failures.
+    expect(split).to.be.greaterThan(250);
+    expect(failed).to.be.greaterThan(30);
+  });
+});

@@ -1,0 +1,63 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { expect } from 'chai';
+import { gzipSync } from 'node:zlib';
+import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
+
+/** About 600 KB: quoted delimiters, doubled quotes, quoted line breaks that look like records, CRLF and LF, ragged rows. */
+function object(): Buffer {
+  const lines = ['\uFEFFid;name;note\r\n'];
+  for (let i = 0; i < 12_000; i += 1) {
+    const end = i % 3 === 0 ? '\r\n' : '\n';
+    if (i % 97 === 0) lines.push(`${i};"multi\n${i + 1};looks;like a record\r\nend";x${end}`);
+    else if (i % 89 === 0) lines.push(`${i};ragged${end}`);
+    else if (i % 7 === 0) lines.push(`${i};"say ""hi""; ok";12" pipe${end}`);
+    else lines.push(`${i};name ${i};${'n'.repeat(i % 40)}${end}`);
+    if (i % 500 === 0) lines.push(end);
+  }
+  return Buffer.from(lines.join(''));
+}
+
+async function read(svc: TestService, key: string): Promise<string> {
+  const response = await svc.service.s3.send(new GetObjectCommand({ Bucket: 'ingest', Key: key }));
+  return response.Body!.transformToString();
+}
+
+/** Runs `key` on `svc` and returns the job's outputs and manifest (timings and attempt-specific fields dropped). */
+async function run(svc: TestService, key: string, body: Buffer) {
+  await svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: body }));
+  const response = await svc.fetch('/v1/trigger', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
+  const id = ((await response.json()) as { jobs: { id: string }[] }).jobs[0]!.id;
+  const job = await waitForJob(svc, id, undefined, 60_000);
+  const base = `processed/ingest/${key}/`;
+  const { timings: _timings, jobId: _jobId, ...manifest } = JSON.parse(await read(svc, `${base}manifest.json`)) as Record<string, unknown>;
+  return { status: job['status'], rows: await read(svc, `${base}rows.ndjson`), rejects: await read(svc, `${base}rejects.ndjson`), manifest };
+}
+
+describe('one object in blocks (whole service)', function () {
+  this.timeout(120_000);
+  let blocks: TestService;
+  let sequential: TestService;
+
+  before(async () => {
+    const env = { LOG_LEVEL: 'warn', JOB_CONCURRENCY: '1', WORKER_THREADS: '2' };
+    blocks = await startTestService({ env: { ...env, CSV_BLOCK_BYTES: '65536' }, embeddedS3Events: false });
+    sequential = await startTestService({ env: { ...env, CSV_BLOCK_BYTES: '0' }, embeddedS3Events: false });
+  });
+  after(async () => {
+    await blocks?.stop();
+    await sequential?.stop();
+  });
+
+  it('should write the same rows, rejects and manifest at CSV_BLOCK_BYTES=65536 as at 0, plain and gzip', async () => {
+    const body = object();
+    for (const [key, bytes] of [['blocks/data.csv', body], ['blocks/data.csv.gz', gzipSync(body)]] as const) {
+      const split = await run(blocks, key, bytes);
+      const whole = await run(sequential, key, bytes);
+      expect(whole.manifest['blocks'], key).to.equal(1);
+      expect(split.manifest['blocks'], key).to.be.greaterThan(5);
+      expect({ ...split, manifest: { ...split.manifest, blocks: 1 } }, key).to.deep.equal(whole);
+      expect(split.status, key).to.equal('succeeded');
+      expect(split.rejects.split('\n').length, key).to.be.greaterThan(100);
+    }
+  });
+});

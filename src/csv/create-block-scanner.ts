@@ -1,0 +1,222 @@
+import type { CsvDialect } from './pipeline-schema.ts';
+
+/** One block of an object: whole records, cut right after a record delimiter. */
+export interface CsvBlock {
+  /** 0 for the object's first block (BOM, skipped lines, header). */
+  readonly index: number;
+  /** Byte offset of `bytes[0]` in the object. */
+  readonly offset: number;
+  /** Its own memory (not a slice of a shared pool), so it can be moved to a worker thread. */
+  readonly bytes: Buffer;
+}
+
+export interface BlockScannerOptions {
+  readonly dialect: Pick<CsvDialect, 'quote' | 'encoding'>;
+  /** The delimiter in use (configured or detected). */
+  readonly delimiter: string;
+  /** Cut at the first record boundary at least this many bytes past the block's start. */
+  readonly blockBytes: number;
+  /** The same for the first block (smaller: the others wait for its header). Default: `blockBytes`. */
+  readonly firstBlockBytes?: number;
+}
+
+export interface BlockScanner {
+  /** The next bytes of the object; returns the blocks they complete. */
+  push(chunk: Buffer): CsvBlock[];
+  /** The end of the object: the last block (block 0, maybe empty, when no block was cut). */
+  end(): CsvBlock[];
+  /** Bytes held since the last cut. */
+  readonly pendingBytes: number;
+  /** Whether cuts are possible at all (see `canSplit`). */
+  readonly splitting: boolean;
+  /** Hands over the bytes held since the last cut and stops cutting; later bytes are not held. */
+  drain(): CsvBlock;
+}
+
+// Where the scan stands; csv-parse's state with `relax_quotes`, no trim, no comments.
+/** Not in quotes, nothing in the field yet: a quote here opens a quoted field. */
+const FIELD_START = 0;
+/** Not in quotes, the field has text: a quote here is a character. */
+const UNQUOTED = 1;
+/** A CR outside quotes: a record delimiter if a LF follows, else a character. */
+const CR_SEEN = 2;
+/** Inside quotes. */
+const QUOTED = 3;
+/** Inside quotes, just after the quote (the escape too): doubled, or the field's close. */
+const QUOTE_SEEN = 4;
+/** Inside quotes, just after an escape that differs from the quote: the next byte is taken as is. */
+const ESCAPED = 5;
+
+const LF = 0x0a;
+const CR = 0x0d;
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const UTF16LE_BOM = Buffer.from([0xff, 0xfe]);
+
+/**
+ * Whether an object in this dialect can be cut by a byte scan: a single-byte
+ * encoding of the delimiter, the quote and csv-parse's escape (`"`, its default).
+ * Otherwise (`utf16le`, a multi-byte delimiter or quote) it is parsed in one pass.
+ */
+export function canSplit(dialect: Pick<CsvDialect, 'quote' | 'encoding'>, delimiter: string): boolean {
+  if (dialect.encoding === 'utf16le') return false;
+  const single = (text: string) => Buffer.byteLength(text, dialect.encoding) === 1;
+  return single(delimiter) && (dialect.quote === null || single(dialect.quote)) && single('"');
+}
+
+/**
+ * Cuts an object's bytes into blocks of whole records, exactly where csv-parse
+ * (with the job's options: `relax_quotes`, CRLF and LF record delimiters, a
+ * quote that opens only at a field's start, doubled quotes, `"` escapes) ends a
+ * record, so each block parses alone as it would in one pass. The state is
+ * carried across chunks, so a cut never needs to look back: it falls right after
+ * the LF of a record delimiter, never between its CR and LF. A BOM is only
+ * looked for at the object's start; one that changes the encoding stops the
+ * cuts (csv-parse then decodes the whole object in the BOM's encoding).
+ */
+export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
+  const { dialect, delimiter, blockBytes } = options;
+  const firstBlockBytes = options.firstBlockBytes ?? blockBytes;
+  let splitting = canSplit(dialect, delimiter);
+  const [delimiterByte] = Buffer.from(delimiter, dialect.encoding);
+  const quoteByte = dialect.quote === null ? -1 : Buffer.from(dialect.quote, dialect.encoding)[0]!;
+  const escapeByte = Buffer.from('"', dialect.encoding)[0]!;
+  const escapeIsQuote = escapeByte === quoteByte;
+
+  /** The parts of the block being gathered, and their size. */
+  let parts: Buffer[] = [];
+  let pendingBytes = 0;
+  /** Object offset of the block being gathered. */
+  let offset = 0;
+  let index = 0;
+  let state = FIELD_START;
+  /** Whether the object's first bytes have been checked for a BOM. */
+  let started = false;
+  let drained = false;
+
+  const take = (extra?: Buffer): CsvBlock => {
+    if (extra !== undefined && extra.length > 0) {
+      parts.push(extra);
+      pendingBytes += extra.length;
+    }
+    const bytes = Buffer.allocUnsafeSlow(pendingBytes);
+    let at = 0;
+    for (const part of parts) at += part.copy(bytes, at);
+    const block = { index, offset, bytes };
+    index += 1;
+    offset += pendingBytes;
+    parts = [];
+    pendingBytes = 0;
+    return block;
+  };
+
+  /** Scans `chunk`, cutting blocks as it passes boundaries past the target. */
+  const scan = (chunk: Buffer, blocks: CsvBlock[]): void => {
+    let kept = 0;
+    let target = (index === 0 ? firstBlockBytes : blockBytes) - pendingBytes;
+    let s = state;
+    const length = chunk.length;
+    for (let at = 0; at < length; at += 1) {
+      const byte = chunk[at]!;
+      if (s === QUOTED) {
+        // Most of a quoted field: jump to the next byte that matters.
+        const next = escapeIsQuote ? chunk.indexOf(quoteByte, at) : nextOf(chunk, at, quoteByte, escapeByte);
+        if (next === -1) break;
+        at = next;
+        // With an escape of its own, a quote inside quotes always closes the field.
+        if (escapeIsQuote) s = QUOTE_SEEN;
+        else s = chunk[at] === escapeByte ? ESCAPED : UNQUOTED;
+        continue;
+      }
+      if (s === ESCAPED) {
+        s = QUOTED;
+        continue;
+      }
+      if (s === QUOTE_SEEN) {
+        // A doubled quote stays in the field; anything else closes it (relaxed when not a delimiter).
+        if (byte === quoteByte) {
+          s = QUOTED;
+          continue;
+        }
+        s = UNQUOTED;
+      } else if (s === CR_SEEN) {
+        if (byte !== LF) s = UNQUOTED;
+      }
+      // Outside quotes (FIELD_START, UNQUOTED, or CR_SEEN on its LF).
+      if (byte === LF) {
+        s = FIELD_START;
+        if (splitting && at + 1 - kept >= target) {
+          blocks.push(take(chunk.subarray(kept, at + 1)));
+          kept = at + 1;
+          target = blockBytes;
+        }
+      } else if (byte === CR) s = CR_SEEN;
+      else if (byte === delimiterByte) s = FIELD_START;
+      else if (byte === quoteByte && s === FIELD_START) s = QUOTED;
+      else s = UNQUOTED;
+    }
+    state = s;
+    if (kept < length) {
+      parts.push(kept === 0 ? chunk : chunk.subarray(kept));
+      pendingBytes += length - kept;
+    }
+  };
+
+  return {
+    push(chunk) {
+      const blocks: CsvBlock[] = [];
+      if (drained) return blocks;
+      if (started) {
+        scan(chunk, blocks);
+        return blocks;
+      }
+      parts.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= UTF8_BOM.length) start(blocks);
+      return blocks;
+    },
+    end() {
+      const blocks: CsvBlock[] = [];
+      if (drained) return blocks;
+      if (!started) start(blocks);
+      if (pendingBytes > 0 || index === 0) blocks.push(take());
+      return blocks;
+    },
+    get pendingBytes() {
+      return pendingBytes;
+    },
+    get splitting() {
+      return splitting;
+    },
+    drain() {
+      drained = true;
+      splitting = false;
+      return take();
+    },
+  };
+
+  /** Checks the object's first bytes for a BOM, then scans what is held. */
+  function start(blocks: CsvBlock[]): void {
+    started = true;
+    const held = Buffer.concat(parts, pendingBytes);
+    parts = [];
+    pendingBytes = 0;
+    const from = held.subarray(0, UTF8_BOM.length).equals(UTF8_BOM) ? UTF8_BOM.length : 0;
+    // csv-parse decodes the whole object in the encoding its BOM names: the later blocks could not know.
+    if (held.subarray(0, UTF16LE_BOM.length).equals(UTF16LE_BOM) || (from > 0 && dialect.encoding !== 'utf8')) splitting = false;
+    // The BOM stays in block 0 (csv-parse drops it there and counts it in its byte offsets).
+    if (from > 0) {
+      parts.push(held.subarray(0, from));
+      pendingBytes = from;
+    }
+    scan(held.subarray(from), blocks);
+  }
+}
+
+/** The first position at or after `from` holding `a` or `b`, or -1. */
+function nextOf(chunk: Buffer, from: number, a: number, b: number): number {
+  const first = chunk.indexOf(a, from);
+  const second = chunk.indexOf(b, from);
+  if (first === -1) return second;
+  if (second === -1) return first;
+  return Math.min(first, second);
+}

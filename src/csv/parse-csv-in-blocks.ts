@@ -1,0 +1,137 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createBlockJoin } from './create-block-join.ts';
+import { canSplit, createBlockScanner, type CsvBlock } from './create-block-scanner.ts';
+import { createNdjsonParser, type ParseStart, type RowStats } from './create-ndjson-parser.ts';
+import { createRejectWriter } from './create-reject-writer.ts';
+import { csvParseOptions } from './csv-parse-options.ts';
+import type { BlockContext, BlockResult } from './parse-block.ts';
+import type { Pipeline } from './pipeline-schema.ts';
+
+/** Parses one block (on a worker thread, or in place). */
+export type BlockParser = (block: CsvBlock, context: BlockContext) => Promise<BlockResult>;
+
+export interface CsvInBlocksOptions {
+  readonly pipeline: Pipeline;
+  /** The delimiter in use (configured or detected). */
+  readonly delimiter: string;
+  /** `CSV_MAX_RECORD_BYTES`. */
+  readonly maxRecordBytes: number;
+  /** `CSV_BLOCK_BYTES`; 0: one sequential pass. */
+  readonly blockBytes: number;
+  /** The first block's size (it is parsed before the others start: they need its header). */
+  readonly firstBlockBytes: number;
+  /**
+   * Most bytes gathered for one block. Past it (a record with no end in sight, or a
+   * header that does not come) the rest of the object is parsed in one pass, which
+   * keeps memory as bounded as the sequential parser keeps it.
+   */
+  readonly maxBlockBytes: number;
+  /** Blocks being parsed at once. */
+  readonly maxInFlight: number;
+  readonly parse: BlockParser;
+  /** The outputs; they are written with backpressure and left open. */
+  readonly rows: Writable;
+  readonly rejects: Writable;
+  readonly stats: RowStats;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * CSV bytes in, the rows and rejects outputs out, byte for byte as one
+ * sequential pass writes them: the bytes are cut into blocks of whole records,
+ * the blocks parsed at once (up to `maxInFlight`), their results joined in
+ * source order. Block 0 goes first, alone, and is merged with the next until it
+ * holds the header. Resolves with the number of blocks parsed (1 for one pass);
+ * rejects with the job's error (the first in source order).
+ */
+export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: CsvInBlocksOptions): Promise<number> {
+  const { pipeline: definition, delimiter, maxRecordBytes, blockBytes, maxBlockBytes, maxInFlight, parse, rows, rejects, stats, signal } = options;
+  const iterator = input[Symbol.asyncIterator]();
+
+  /** Parses the rest of the input in one pass, from `leading` on. */
+  const parseRest = async (leading: readonly Buffer[], start: ParseStart | undefined): Promise<void> => {
+    const parser = createNdjsonParser({
+      pipeline: definition, csv: csvParseOptions(definition.csv, delimiter, maxRecordBytes), delimiter, maxRecordBytes,
+      rejects: createRejectWriter(rejects, definition, stats), stats, start,
+    });
+    async function* rest(): AsyncGenerator<Buffer> {
+      yield* leading;
+      for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
+    }
+    await pipeline(rest(), parser, rows, { signal, end: false });
+  };
+
+  if (blockBytes === 0 || !canSplit(definition.csv, delimiter)) {
+    await parseRest([], undefined);
+    return 1;
+  }
+
+  const scanner = createBlockScanner({ dialect: definition.csv, delimiter, blockBytes, firstBlockBytes: options.firstBlockBytes });
+  const join = createBlockJoin({ pipeline: definition, maxRecordBytes, stats });
+  /** The header's names, once block 0 is joined. */
+  let names: readonly string[] | undefined;
+  /** Block 0 while it holds no header, and its size. */
+  let head: Buffer | undefined;
+  const inFlight: Promise<BlockResult>[] = [];
+  let blocks = 0;
+
+  const settle = async (result: BlockResult): Promise<void> => {
+    const joined = join.add(result);
+    blocks += 1;
+    await write(rows, joined.rows, signal);
+    await write(rejects, joined.rejects, signal);
+  };
+  const handle = async (block: CsvBlock, last: boolean): Promise<void> => {
+    const context: BlockContext = { pipeline: definition, delimiter, maxRecordBytes, index: block.index, offset: block.offset, last, ...(names === undefined ? {} : { names }) };
+    if (names !== undefined) {
+      const parsed = parse(block, context);
+      parsed.catch(() => undefined);
+      inFlight.push(parsed);
+      while (inFlight.length >= maxInFlight) await settle(await inFlight.shift()!);
+      return;
+    }
+    const bytes = head === undefined ? block.bytes : concat([head, block.bytes]);
+    const result = await parse({ index: 0, offset: 0, bytes }, { ...context, index: 0, offset: 0 });
+    if (result.names === undefined && result.error === undefined && !last) {
+      head = bytes;
+      return;
+    }
+    head = undefined;
+    names = result.names;
+    await settle(result);
+  };
+
+  for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
+    signal.throwIfAborted();
+    for (const block of scanner.push(next.value)) await handle(block, false);
+    if (!scanner.splitting || scanner.pendingBytes > maxBlockBytes || (head?.length ?? 0) > maxBlockBytes) {
+      while (inFlight.length > 0) await settle(await inFlight.shift()!);
+      const rest = scanner.drain();
+      if (names === undefined) await parseRest([...(head === undefined ? [] : [head]), rest.bytes], undefined);
+      else await parseRest([rest.bytes], { line: join.line, record: join.records, byteOffset: rest.offset, names });
+      return blocks + 1;
+    }
+  }
+  const last = scanner.end();
+  // The object ended right after a cut while block 0 still waited for its header.
+  if (last.length === 0 && names === undefined) last.push({ index: 0, offset: 0, bytes: Buffer.alloc(0) });
+  for (const block of last) await handle(block, true);
+  while (inFlight.length > 0) await settle(await inFlight.shift()!);
+  return blocks;
+}
+
+async function write(stream: Writable, data: Buffer | string, signal: AbortSignal): Promise<void> {
+  if (data.length === 0) return;
+  if (!stream.write(data)) await once(stream, 'drain', { signal });
+}
+
+/** The parts in one buffer of its own memory (it may be moved to a worker thread). */
+function concat(parts: readonly Buffer[]): Buffer {
+  const size = parts.reduce((total, part) => total + part.length, 0);
+  const bytes = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  for (const part of parts) at += part.copy(bytes, at);
+  return bytes;
+}
