@@ -4,33 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EMPTY_PROGRESS, type Job, type JobStatus } from '../../src/jobs/job.ts';
+import type { JobStatus } from '../../src/jobs/job.ts';
 import { jobIdentity, type JobStore } from '../../src/jobs/job-store.ts';
 import { createMemoryJobStore } from '../../src/jobs/memory-job-store.ts';
 import { createPostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
 import { createSqliteJobStore } from '../../src/jobs/sqlite-job-store.ts';
+import { queuedJob as job } from '../helpers/queued-job.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
-
-function job(overrides: Partial<Job> & { key?: string; etag?: string | null } = {}): Job {
-  const { key = `k/${randomUUID()}.csv`, etag = `"${randomUUID()}"`, ...rest } = overrides;
-  return {
-    id: randomUUID(),
-    status: 'queued',
-    source: { bucket: 'ingest', key, versionId: null, etag, size: 10 },
-    trigger: 'rest',
-    pipeline: 'default',
-    attempts: 0,
-    createdAt: new Date().toISOString(),
-    startedAt: null,
-    finishedAt: null,
-    progress: EMPTY_PROGRESS,
-    output: null,
-    error: null,
-    runner: null,
-    duplicate: false,
-    ...rest,
-  };
-}
 
 // Started once for this file, only when the PostgreSQL cases run; each test gets its own database.
 let postgres: TestPostgres | undefined;

@@ -1,18 +1,8 @@
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
-import { EMPTY_PROGRESS, type Job } from '../../src/jobs/job.ts';
 import { createPostgresJobClaims } from '../../src/jobs/postgres-job-claims.ts';
 import { createPostgresJobStore, type PostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
+import { queuedJob as job } from '../helpers/queued-job.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
-
-function job(): Job {
-  return {
-    id: randomUUID(), status: 'queued',
-    source: { bucket: 'ingest', key: `k/${randomUUID()}.csv`, versionId: null, etag: '"e1"', size: 10 },
-    trigger: 'rest', pipeline: 'default', attempts: 0, createdAt: new Date().toISOString(), startedAt: null, finishedAt: null,
-    progress: EMPTY_PROGRESS, output: null, error: null, runner: null, duplicate: false,
-  };
-}
 
 describe('createPostgresJobClaims', function () {
   let postgres: TestPostgres;

@@ -1,30 +1,10 @@
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { EMPTY_PROGRESS, type Job } from '../../src/jobs/job.ts';
 import { jobIdentity } from '../../src/jobs/job-store.ts';
 import { POSTGRES_SCHEMA_VERSION } from '../../src/jobs/migrate-postgres.ts';
 import { createPostgresJobStore, type PostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
+import { queuedJob } from '../helpers/queued-job.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
-
-function job(key = `k/${randomUUID()}.csv`): Job {
-  return {
-    id: randomUUID(),
-    status: 'queued',
-    source: { bucket: 'ingest', key, versionId: null, etag: '"e1"', size: 10 },
-    trigger: 'rest',
-    pipeline: 'default',
-    attempts: 0,
-    createdAt: new Date().toISOString(),
-    startedAt: null,
-    finishedAt: null,
-    progress: EMPTY_PROGRESS,
-    output: null,
-    error: null,
-    runner: null,
-    duplicate: false,
-  };
-}
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -74,7 +54,7 @@ describe('createPostgresJobStore', function () {
   it('should migrate once when several instances start at the same moment', async () => {
     const stores = await Promise.all(Array.from({ length: 5 }, () => openStore()));
     expect(await query(url, 'SELECT version FROM job_store_schema')).to.deep.equal([{ version: POSTGRES_SCHEMA_VERSION }]);
-    const a = job();
+    const a = queuedJob();
     await stores[0]!.insert([a]);
     expect((await stores[4]!.get(a.id))?.id, 'one table for all').to.equal(a.id);
   });
@@ -89,8 +69,8 @@ describe('createPostgresJobStore', function () {
 
   it('should make one job when two instances insert the same object at once', async () => {
     const [first, second] = await Promise.all([openStore(), openStore()]);
-    const a = job('same.csv');
-    const b = job('same.csv');
+    const a = queuedJob({ key: 'same.csv', etag: '"e1"' });
+    const b = queuedJob({ key: 'same.csv', etag: '"e1"' });
     const results = await Promise.allSettled([first!.insert([a]), second!.insert([b])]);
     expect(results.map((result) => result.status).sort()).to.deep.equal(['fulfilled', 'rejected']);
     const refused = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
@@ -102,8 +82,8 @@ describe('createPostgresJobStore', function () {
 
   it('should refuse to make a finished job of an identity queued again while another is queued', async () => {
     const store = await openStore();
-    const a = job('again.csv');
-    const b = job('again.csv');
+    const a = queuedJob({ key: 'again.csv', etag: '"e1"' });
+    const b = queuedJob({ key: 'again.csv', etag: '"e1"' });
     await store.insert([a]);
     await store.update(a.id, { status: 'failed' });
     await store.insert([b]);
@@ -120,7 +100,7 @@ describe('createPostgresJobStore', function () {
     const deadline = Date.now() + 5_000;
     while (poolErrors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(poolErrors.length).to.be.greaterThan(0);
-    const a = job();
+    const a = queuedJob();
     await store.insert([a]);
     expect((await store.get(a.id))?.id).to.equal(a.id);
   });
