@@ -1,4 +1,4 @@
-// npm run bench [-- --mb 256 --rss-mb 1024 --small-rss-mb 64 --only speed,job-rss,upload-rss]
+// npm run bench [-- --mb 256 --rss-mb 1024 --small-rss-mb 64 --only speed,job-rss,upload-rss,blocks]
 // Generates its data under .bench/ (never committed), runs the S3 server and the service in
 // their own processes, and prints a table and one JSON line. See BENCHMARKS.md.
 import { CopyObjectCommand } from '@aws-sdk/client-s3';
@@ -15,14 +15,16 @@ import { parseArgs, promisify } from 'node:util';
 import { csvParseOptions } from '../src/csv/csv-parse-options.ts';
 import { parsePipelines } from '../src/csv/parse-pipelines.ts';
 import { createS3Client } from '../src/storage/create-s3-client.ts';
-import { startS3Process, startServiceProcess, type Child } from '../spec/helpers/child-process.ts';
+import { startS3Process, startServiceProcess } from '../spec/helpers/child-process.ts';
+import { runBlocks } from './blocks.ts';
 import { GENERATED_COLUMNS, generateCsv } from './generate-csv.ts';
 import { cpuSecondsOf, memoryOf, round, sampleLatency } from './measure.ts';
+import { bestOf, runJobs, stopService, timed } from './run-jobs.ts';
 import { streamUpload } from './stream-upload.ts';
 
 const execFileAsync = promisify(execFile);
 const { values } = parseArgs({ options: {
-  mb: { type: 'string', default: '256' }, 'rss-mb': { type: 'string', default: '1024' }, 'small-rss-mb': { type: 'string', default: '64' }, only: { type: 'string', default: 'speed,job-rss,upload-rss' },
+  mb: { type: 'string', default: '256' }, 'rss-mb': { type: 'string', default: '1024' }, 'small-rss-mb': { type: 'string', default: '64' }, only: { type: 'string', default: 'speed,job-rss,upload-rss,blocks' },
 } });
 // Parts to run; all by default (a part alone is for working on it, the full run is what BENCHMARKS.md reports).
 const parts = new Set(values.only.split(','));
@@ -39,10 +41,15 @@ process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 await rm(path.join(dir, 's3'), { recursive: true, force: true });
 await rm(path.join(dir, 'svc'), { recursive: true, force: true });
 await mkdir(dir, { recursive: true });
-const dataFile = await ensureCsv(path.join(dir, `data-${dataMb}.csv`), dataMb * MB);
-const bigFile = await ensureCsv(path.join(dir, `data-${rssMbSize}.csv`), rssMbSize * MB);
-const smallFile = await ensureCsv(path.join(dir, `data-${smallRssMbSize}.csv`), smallRssMbSize * MB);
-const warmFile = await ensureCsv(path.join(dir, 'data-16.csv'), 16 * MB);
+// Each part's data only: a part alone need not generate the others' (the 1 GiB file takes minutes).
+const memoryParts = parts.has('job-rss') || parts.has('upload-rss');
+const csvFor = (needed: boolean, mb: number) => (needed ? ensureCsv(path.join(dir, `data-${mb}.csv`), mb * MB) : path.join(dir, `data-${mb}.csv`));
+const dataFile = await csvFor(parts.has('speed'), dataMb);
+const bigFile = await csvFor(memoryParts, rssMbSize);
+const smallFile = await csvFor(memoryParts, smallRssMbSize);
+// The block-parallel part's object: 64 MiB, as its targets name it.
+const blocksFile = await csvFor(parts.has('blocks'), 64);
+const warmFile = await csvFor(parts.has('upload-rss'), 16);
 const pipelinesFile = path.join(dir, 'pipelines.json');
 await writeFile(pipelinesFile, JSON.stringify({ pipelines: [{ name: 'bench', match: 'bench/**', columns: GENERATED_COLUMNS, maxRejected: 10_000_000 }] }));
 
@@ -67,10 +74,9 @@ const convertPairRun = async () => {
   const runs = await Promise.all([convertOnlyRun(), convertOnlyRun()]);
   return { seconds: Math.max(...runs.map((run) => run.seconds)) };
 };
-const bestOf = <R extends { seconds: number }>(runs: readonly R[]): R => runs.reduce((best, run) => (run.seconds < best.seconds ? run : best));
 // The service runs compiled, as in the image (tsx would add its compiler to every thread's memory).
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-const size = (await stat(dataFile)).size;
+const size = parts.has('speed') ? (await stat(dataFile)).size : 0;
 
 const s3 = await startS3Process({ directory: path.join(dir, 's3'), buckets: ['ingest'] });
 const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED' });
@@ -93,7 +99,7 @@ const env = { ...IMAGE_ENV, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true
 const mbOf = (bytes: number) => bytes / MB;
 const result: Record<string, unknown> = {
   machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${round(os.totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}`,
-  dataMb: round(mbOf(size)),
+  ...(parts.has('speed') ? { dataMb: round(mbOf(size)) } : {}),
 };
 const table: Record<string, { measured: unknown; ratio: string; target: string }> = {};
 
@@ -226,6 +232,11 @@ if (parts.has('upload-rss')) {
   table[`peak RSS, ${rssMbSize} MiB upload (MB)`] = { measured: big.peak, ratio: `+${big.growthFromIdle} over idle`, target: '≤ 250' };
   table[`peak RSS, ${smallRssMbSize} MiB upload (MB)`] = { measured: small.peak, ratio: `${rssMbSize} MiB: ${growth} × this`, target: '≤ 1.15 ×' };
 }
+if (parts.has('blocks')) {
+  const blocks = await runBlocks({ dir, env, nodeArgs: IMAGE_NODE_ARGS, s3, client, put, file: blocksFile, sizeMb: round(mbOf((await stat(blocksFile)).size)) });
+  Object.assign(result, blocks.result);
+  Object.assign(table, blocks.table);
+}
 await s3.kill();
 client.destroy();
 
@@ -241,32 +252,4 @@ async function ensureCsv(file: string, bytes: number): Promise<string> {
 async function put(key: string, file: string): Promise<void> {
   const upload = new Upload({ client, params: { Bucket: 'ingest', Key: key, Body: createReadStream(file) }, partSize: 64 * MB, queueSize: 2 });
   await upload.done();
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  const started = performance.now();
-  const value = await work();
-  return { seconds: (performance.now() - started) / 1000, value };
-}
-
-/** Triggers the keys at once and waits until every job has succeeded. */
-async function runJobs(svc: Child & { url: string }, keys: readonly string[]): Promise<void> {
-  const ids = await Promise.all(keys.map(async (key) => {
-    const response = await fetch(`${svc.url}/v1/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
-    const body = (await response.json()) as { jobs: { id: string }[] };
-    if (response.status !== 202) throw new Error(`trigger ${key}: ${response.status} ${JSON.stringify(body)}`);
-    return body.jobs[0]!.id;
-  }));
-  for (;;) {
-    const jobs = await Promise.all(ids.map(async (id) => (await (await fetch(`${svc.url}/v1/jobs/${id}`)).json()) as { status: string; error: unknown }));
-    const failed = jobs.find((job) => job.status === 'failed' || job.status === 'cancelled');
-    if (failed) throw new Error(`a job failed: ${JSON.stringify(failed)}`);
-    if (jobs.every((job) => job.status === 'succeeded')) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function stopService(svc: Child): Promise<void> {
-  svc.process.kill('SIGTERM');
-  await svc.exited;
 }

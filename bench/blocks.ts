@@ -1,0 +1,115 @@
+// The block-parallel part of `npm run bench` (`--only blocks`): one 64 MiB job at
+// WORKER_THREADS=2 against WORKER_THREADS=1, one job at the defaults against the naive seed-style
+// peer (bench/naive-peer.ts), and two jobs at once in a fresh service for peak RSS and /healthz.
+import { CopyObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { execFile } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startServiceProcess, type Child } from '../spec/helpers/child-process.ts';
+import { cpuSecondsOf, memoryOf, round, sampleLatency } from './measure.ts';
+import { bestOf, runJobs, stopService, timed } from './run-jobs.ts';
+
+const execFileAsync = promisify(execFile);
+export interface BlocksContext {
+  readonly dir: string;
+  /** The service's environment as the bench starts it (S3, pipelines, JOB_CONCURRENCY). */
+  readonly env: Record<string, string>;
+  readonly nodeArgs: readonly string[];
+  readonly s3: Child & { endpoint: string };
+  readonly client: S3Client;
+  /** Puts a local file at `key` in the bench bucket. */
+  readonly put: (key: string, file: string) => Promise<void>;
+  /** The 64 MiB CSV. */
+  readonly file: string;
+  readonly sizeMb: number;
+}
+
+type Row = { measured: unknown; ratio: string; target: string };
+type Run = { seconds: number; cores: { self: number; s3Server: number } };
+
+export async function runBlocks(ctx: BlocksContext): Promise<{ result: Record<string, unknown>; table: Record<string, Row> }> {
+  const { client, s3, sizeMb } = ctx;
+  const KEYS = ['w2-a', 'w2-b', 'w1-a', 'w1-b', 'pair-a', 'pair-b'].map((name) => `bench/blocks-${name}.csv`);
+  await ctx.put(KEYS[0]!, ctx.file);
+  for (const key of KEYS.slice(1)) await client.send(new CopyObjectCommand({ Bucket: 'ingest', Key: key, CopySource: `ingest/${KEYS[0]!}` }));
+  const s3Pid = s3.process.pid!;
+  const start = (name: string, extra: Record<string, string>) =>
+    startServiceProcess({ ...ctx.env, ...extra, DATA_DIR: path.join(ctx.dir, 'svc', name) }, 'dist/main.js', ctx.nodeArgs);
+  // Cores = CPU seconds over wall seconds, for the measured process (every thread) and the S3 server.
+  const measured = async (pid: () => number, work: () => Promise<unknown>): Promise<Run> => {
+    const before = { self: await cpuSecondsOf(pid()), s3: await cpuSecondsOf(s3Pid) };
+    const run = await timed(work);
+    return {
+      seconds: run.seconds,
+      cores: { self: round(((await cpuSecondsOf(pid())) - before.self) / run.seconds, 2), s3Server: round(((await cpuSecondsOf(s3Pid)) - before.s3) / run.seconds, 2) },
+    };
+  };
+  // The peer's own process ends with the run: it reports its CPU itself.
+  const naiveRun = async (outKey: string): Promise<Run> => {
+    const s3Before = await cpuSecondsOf(s3Pid);
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'bench/naive-peer.ts', s3.endpoint, 'ingest', KEYS[0]!, outKey]);
+    const peer = JSON.parse(stdout) as { seconds: number; cpuSeconds: number };
+    return { seconds: peer.seconds, cores: { self: round(peer.cpuSeconds / peer.seconds, 2), s3Server: round(((await cpuSecondsOf(s3Pid)) - s3Before) / peer.seconds, 2) } };
+  };
+
+  // Both services idle side by side; the runs interleave (this machine's speed drifts) and the
+  // faster of two counts. WORKER_THREADS=2 is also the default here (2 cores), so its run is
+  // "one job at the defaults".
+  const w2 = await start('blocks-w2', { WORKER_THREADS: '2' });
+  const w1 = await start('blocks-w1', { WORKER_THREADS: '1' });
+  const w2Runs: Run[] = [];
+  const w1Runs: Run[] = [];
+  const naiveRuns: Run[] = [];
+  for (const pass of ['a', 'b']) {
+    w2Runs.push(await measured(() => w2.process.pid!, () => runJobs(w2, [`bench/blocks-w2-${pass}.csv`])));
+    w1Runs.push(await measured(() => w1.process.pid!, () => runJobs(w1, [`bench/blocks-w1-${pass}.csv`])));
+    naiveRuns.push(await naiveRun(`naive/out-${pass}.ndjson`));
+  }
+  await stopService(w2);
+  await stopService(w1);
+
+  // Two jobs at once in a fresh service at the defaults: its peak RSS, and /healthz probed every
+  // 10 ms meanwhile.
+  const pairService = await start('blocks-pair', {});
+  const idleRss = (await memoryOf(pairService.process.pid!)).rssMb;
+  const pairJobs = runJobs(pairService, KEYS.slice(-2));
+  const [pair, healthz] = await Promise.all([timed(() => pairJobs), sampleLatency(`${pairService.url}/healthz`, 10, pairJobs)]);
+  const pairRss = await memoryOf(pairService.process.pid!);
+  await stopService(pairService);
+
+  const mbs = (run: Run, jobs = 1) => round((jobs * sizeMb) / run.seconds);
+  const best = { w2: bestOf(w2Runs), w1: bestOf(w1Runs), naive: bestOf(naiveRuns) };
+  const threadsRatio = round(best.w1.seconds / best.w2.seconds, 2);
+  const naiveRatio = round(best.naive.seconds / best.w2.seconds, 2);
+  const totalCores = (run: Run) => round(run.cores.self + run.cores.s3Server, 2);
+  const result = {
+    blocksMachineCores: os.cpus().length,
+    blocksDataMb: sizeMb,
+    blocksW2MBs: mbs(best.w2),
+    blocksW1MBs: mbs(best.w1),
+    blocksW2VsW1: threadsRatio,
+    blocksNaiveMBs: mbs(best.naive),
+    blocksDefaultsVsNaive: naiveRatio,
+    blocksW2RunsMBs: w2Runs.map((run) => mbs(run)),
+    blocksW1RunsMBs: w1Runs.map((run) => mbs(run)),
+    blocksNaiveRunsMBs: naiveRuns.map((run) => mbs(run)),
+    blocksCoresW2: best.w2.cores,
+    blocksCoresW1: best.w1.cores,
+    blocksCoresNaive: best.naive.cores,
+    blocksTwoJobsMBs: round((2 * sizeMb) / pair.seconds),
+    blocksTwoJobsIdleRssMb: round(idleRss),
+    blocksTwoJobsPeakRssMb: round(pairRss.peakMb),
+    blocksHealthzTwoJobsMs: healthz,
+  };
+  const table: Record<string, Row> = {
+    [`one ${sizeMb} MiB job, WORKER_THREADS=2 (MB/s)`]: { measured: result.blocksW2MBs, ratio: `${threadsRatio} × WORKER_THREADS=1 (${result.blocksW1MBs})`, target: '≥ 1.4 ×' },
+    'cores, WORKER_THREADS=2: service / S3 server': { measured: `${best.w2.cores.self} / ${best.w2.cores.s3Server}`, ratio: `${totalCores(best.w2)} of ${os.cpus().length}`, target: '' },
+    'cores, WORKER_THREADS=1: service / S3 server': { measured: `${best.w1.cores.self} / ${best.w1.cores.s3Server}`, ratio: `${totalCores(best.w1)} of ${os.cpus().length}`, target: '' },
+    'naive peer, S3 → csv-parse → JSON → S3 (MB/s)': { measured: result.blocksNaiveMBs, ratio: `defaults: ${naiveRatio} × this`, target: '≥ 1.6 ×' },
+    'cores, naive peer: peer / S3 server': { measured: `${best.naive.cores.self} / ${best.naive.cores.s3Server}`, ratio: `${totalCores(best.naive)} of ${os.cpus().length}`, target: '' },
+    [`peak RSS, two ${sizeMb} MiB jobs at once (MB)`]: { measured: result.blocksTwoJobsPeakRssMb, ratio: `${result.blocksTwoJobsIdleRssMb} idle; jobs at ${result.blocksTwoJobsMBs} MB/s`, target: '≤ 350' },
+    '/healthz p50/p99, two jobs (ms)': { measured: `${healthz.p50} / ${healthz.p99}`, ratio: `${healthz.n} samples`, target: 'p99 ≤ 25' },
+  };
+  return { result, table };
+}
