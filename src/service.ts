@@ -34,8 +34,8 @@ import type { RunJob } from './pipeline/job-event.ts';
 import { createJobQueue } from './pipeline/job-queue.ts';
 import { processJobs } from './pipeline/process-jobs.ts';
 import type { BlockResult } from './csv/parse-block.ts';
-import type { CsvJobTask, CsvJobWorkerData } from './workers/csv-job-worker.ts';
-import type { ParseBlockTask } from './workers/parse-block-worker.ts';
+import type { CsvJobTask, CsvJobWorkerData } from './jobs/csv-job-worker.ts';
+import type { ParseBlockTask } from './jobs/parse-block-worker.ts';
 import { createWorkerPool } from './workers/worker-pool.ts';
 import { createS3Client, type S3ClientConfig } from './storage/create-s3-client.ts';
 import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.ts';
@@ -281,7 +281,7 @@ function createCsvWorkerPool(config: Config, pipelines: readonly Pipeline[], s3:
   const extension = path.extname(fileURLToPath(import.meta.url));
   const parsePool = createWorkerPool<ParseBlockTask, never, BlockResult>({
     size: config.workerThreads,
-    entry: new URL(`./workers/parse-block-worker${extension}`, import.meta.url),
+    entry: new URL(`./jobs/parse-block-worker${extension}`, import.meta.url),
   });
   const workerData: CsvJobWorkerData = {
     s3: { ...s3, maxSockets: config.s3.queueSize * 2 + 4 },
@@ -294,7 +294,7 @@ function createCsvWorkerPool(config: Config, pipelines: readonly Pipeline[], s3:
   };
   const jobPool = createWorkerPool<CsvJobTask, JobProgress, CsvJobResult>({
     size: config.jobs.concurrency,
-    entry: new URL(`./workers/csv-job-worker${extension}`, import.meta.url),
+    entry: new URL(`./jobs/csv-job-worker${extension}`, import.meta.url),
     workerData,
     // Rows are short-lived strings: a small nursery (2 MB semi-spaces) keeps each worker's RSS down.
     youngGenerationMb: 6,

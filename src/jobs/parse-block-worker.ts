@@ -1,7 +1,7 @@
 // Entry of a parse thread: parses the CSV blocks of every running job (the pool
 // of `WORKER_THREADS` the jobs share). Blocks and their NDJSON are moved, not copied.
 import { parseBlock, type BlockContext, type BlockResult } from '../csv/parse-block.ts';
-import { serveTasks } from './serve-tasks.ts';
+import { serveTasks } from '../workers/serve-tasks.ts';
 
 /** One task: a block and what parsing it needs (a `Buffer` arrives as a `Uint8Array`). */
 export interface ParseBlockTask {

@@ -4,11 +4,11 @@ import { workerData } from 'node:worker_threads';
 import { createPipelineRegistry } from '../csv/create-pipeline-registry.ts';
 import type { BlockResult } from '../csv/parse-block.ts';
 import type { Pipeline } from '../csv/pipeline-schema.ts';
-import type { CsvJobResult } from '../jobs/csv-job-result.ts';
-import type { Job, JobProgress } from '../jobs/job.ts';
-import { runCsvJob, type CsvJobDeps } from '../jobs/run-csv-job.ts';
+import type { CsvJobResult } from './csv-job-result.ts';
+import type { Job, JobProgress } from './job.ts';
+import { runCsvJob, type CsvJobDeps } from './run-csv-job.ts';
 import { createS3Client, type S3ClientConfig } from '../storage/create-s3-client.ts';
-import { serveTasks, type TaskContext } from './serve-tasks.ts';
+import { serveTasks, type TaskContext } from '../workers/serve-tasks.ts';
 
 /** What every CSV job worker is started with (cloneable: no clients, no functions). */
 export interface CsvJobWorkerData {
