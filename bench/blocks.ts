@@ -28,29 +28,53 @@ export interface BlocksContext {
 type Row = { measured: unknown; ratio: string; target: string };
 type Run = { seconds: number; cores: { self: number; s3Server: number } };
 
-export async function runBlocks(ctx: BlocksContext): Promise<{ result: Record<string, unknown>; table: Record<string, Row> }> {
+export async function runBlocks(
+  ctx: BlocksContext,
+): Promise<{ result: Record<string, unknown>; table: Record<string, Row> }> {
   const { client, s3, sizeMb } = ctx;
   const KEYS = ['w2-a', 'w2-b', 'w1-a', 'w1-b', 'pair-a', 'pair-b'].map((name) => `bench/blocks-${name}.csv`);
   await ctx.put(KEYS[0]!, ctx.file);
-  for (const key of KEYS.slice(1)) await client.send(new CopyObjectCommand({ Bucket: 'ingest', Key: key, CopySource: `ingest/${KEYS[0]!}` }));
+  for (const key of KEYS.slice(1))
+    await client.send(new CopyObjectCommand({ Bucket: 'ingest', Key: key, CopySource: `ingest/${KEYS[0]!}` }));
   const s3Pid = s3.process.pid!;
   const start = (name: string, extra: Record<string, string>) =>
-    startServiceProcess({ ...ctx.env, ...extra, DATA_DIR: path.join(ctx.dir, 'svc', name) }, 'dist/main.js', ctx.nodeArgs);
+    startServiceProcess(
+      { ...ctx.env, ...extra, DATA_DIR: path.join(ctx.dir, 'svc', name) },
+      'dist/main.js',
+      ctx.nodeArgs,
+    );
   // Cores = CPU seconds over wall seconds, for the measured process (every thread) and the S3 server.
   const measured = async (pid: () => number, work: () => Promise<unknown>): Promise<Run> => {
     const before = { self: await cpuSecondsOf(pid()), s3: await cpuSecondsOf(s3Pid) };
     const run = await timed(work);
     return {
       seconds: run.seconds,
-      cores: { self: round(((await cpuSecondsOf(pid())) - before.self) / run.seconds, 2), s3Server: round(((await cpuSecondsOf(s3Pid)) - before.s3) / run.seconds, 2) },
+      cores: {
+        self: round(((await cpuSecondsOf(pid())) - before.self) / run.seconds, 2),
+        s3Server: round(((await cpuSecondsOf(s3Pid)) - before.s3) / run.seconds, 2),
+      },
     };
   };
   // The peer's own process ends with the run: it reports its CPU itself.
   const naiveRun = async (outKey: string): Promise<Run> => {
     const s3Before = await cpuSecondsOf(s3Pid);
-    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'bench/naive-peer.ts', s3.endpoint, 'ingest', KEYS[0]!, outKey]);
+    const { stdout } = await execFileAsync(process.execPath, [
+      '--import',
+      'tsx',
+      'bench/naive-peer.ts',
+      s3.endpoint,
+      'ingest',
+      KEYS[0]!,
+      outKey,
+    ]);
     const peer = JSON.parse(stdout) as { seconds: number; cpuSeconds: number };
-    return { seconds: peer.seconds, cores: { self: round(peer.cpuSeconds / peer.seconds, 2), s3Server: round(((await cpuSecondsOf(s3Pid)) - s3Before) / peer.seconds, 2) } };
+    return {
+      seconds: peer.seconds,
+      cores: {
+        self: round(peer.cpuSeconds / peer.seconds, 2),
+        s3Server: round(((await cpuSecondsOf(s3Pid)) - s3Before) / peer.seconds, 2),
+      },
+    };
   };
 
   // Both services idle side by side; the runs interleave (this machine's speed drifts) and the
@@ -62,8 +86,18 @@ export async function runBlocks(ctx: BlocksContext): Promise<{ result: Record<st
   const w1Runs: Run[] = [];
   const naiveRuns: Run[] = [];
   for (const pass of ['a', 'b']) {
-    w2Runs.push(await measured(() => w2.process.pid!, () => runJobs(w2, [`bench/blocks-w2-${pass}.csv`])));
-    w1Runs.push(await measured(() => w1.process.pid!, () => runJobs(w1, [`bench/blocks-w1-${pass}.csv`])));
+    w2Runs.push(
+      await measured(
+        () => w2.process.pid!,
+        () => runJobs(w2, [`bench/blocks-w2-${pass}.csv`]),
+      ),
+    );
+    w1Runs.push(
+      await measured(
+        () => w1.process.pid!,
+        () => runJobs(w1, [`bench/blocks-w1-${pass}.csv`]),
+      ),
+    );
     naiveRuns.push(await naiveRun(`naive/out-${pass}.ndjson`));
   }
   await stopService(w2);
@@ -74,7 +108,10 @@ export async function runBlocks(ctx: BlocksContext): Promise<{ result: Record<st
   const pairService = await start('blocks-pair', {});
   const idleRss = (await memoryOf(pairService.process.pid!)).rssMb;
   const pairJobs = runJobs(pairService, KEYS.slice(-2));
-  const [pair, healthz] = await Promise.all([timed(() => pairJobs), sampleLatency(`${pairService.url}/healthz`, 10, pairJobs)]);
+  const [pair, healthz] = await Promise.all([
+    timed(() => pairJobs),
+    sampleLatency(`${pairService.url}/healthz`, 10, pairJobs),
+  ]);
   const pairRss = await memoryOf(pairService.process.pid!);
   await stopService(pairService);
 
@@ -103,13 +140,41 @@ export async function runBlocks(ctx: BlocksContext): Promise<{ result: Record<st
     blocksHealthzTwoJobsMs: healthz,
   };
   const table: Record<string, Row> = {
-    [`one ${sizeMb} MiB job, WORKER_THREADS=2 (MB/s)`]: { measured: result.blocksW2MBs, ratio: `${threadsRatio} × WORKER_THREADS=1 (${result.blocksW1MBs})`, target: '≥ 1.4 ×' },
-    'cores, WORKER_THREADS=2: service / S3 server': { measured: `${best.w2.cores.self} / ${best.w2.cores.s3Server}`, ratio: `${totalCores(best.w2)} of ${os.cpus().length}`, target: '' },
-    'cores, WORKER_THREADS=1: service / S3 server': { measured: `${best.w1.cores.self} / ${best.w1.cores.s3Server}`, ratio: `${totalCores(best.w1)} of ${os.cpus().length}`, target: '' },
-    'naive peer, S3 → csv-parse → JSON → S3 (MB/s)': { measured: result.blocksNaiveMBs, ratio: `defaults: ${naiveRatio} × this`, target: '≥ 1.6 ×' },
-    'cores, naive peer: peer / S3 server': { measured: `${best.naive.cores.self} / ${best.naive.cores.s3Server}`, ratio: `${totalCores(best.naive)} of ${os.cpus().length}`, target: '' },
-    [`peak RSS, two ${sizeMb} MiB jobs at once (MB)`]: { measured: result.blocksTwoJobsPeakRssMb, ratio: `${result.blocksTwoJobsIdleRssMb} idle; jobs at ${result.blocksTwoJobsMBs} MB/s`, target: '≤ 350' },
-    '/healthz p50/p99, two jobs (ms)': { measured: `${healthz.p50} / ${healthz.p99}`, ratio: `${healthz.n} samples`, target: 'p99 ≤ 25' },
+    [`one ${sizeMb} MiB job, WORKER_THREADS=2 (MB/s)`]: {
+      measured: result.blocksW2MBs,
+      ratio: `${threadsRatio} × WORKER_THREADS=1 (${result.blocksW1MBs})`,
+      target: '≥ 1.4 ×',
+    },
+    'cores, WORKER_THREADS=2: service / S3 server': {
+      measured: `${best.w2.cores.self} / ${best.w2.cores.s3Server}`,
+      ratio: `${totalCores(best.w2)} of ${os.cpus().length}`,
+      target: '',
+    },
+    'cores, WORKER_THREADS=1: service / S3 server': {
+      measured: `${best.w1.cores.self} / ${best.w1.cores.s3Server}`,
+      ratio: `${totalCores(best.w1)} of ${os.cpus().length}`,
+      target: '',
+    },
+    'naive peer, S3 → csv-parse → JSON → S3 (MB/s)': {
+      measured: result.blocksNaiveMBs,
+      ratio: `defaults: ${naiveRatio} × this`,
+      target: '≥ 1.6 ×',
+    },
+    'cores, naive peer: peer / S3 server': {
+      measured: `${best.naive.cores.self} / ${best.naive.cores.s3Server}`,
+      ratio: `${totalCores(best.naive)} of ${os.cpus().length}`,
+      target: '',
+    },
+    [`peak RSS, two ${sizeMb} MiB jobs at once (MB)`]: {
+      measured: result.blocksTwoJobsPeakRssMb,
+      ratio: `${result.blocksTwoJobsIdleRssMb} idle; jobs at ${result.blocksTwoJobsMBs} MB/s`,
+      target: '≤ 350',
+    },
+    '/healthz p50/p99, two jobs (ms)': {
+      measured: `${healthz.p50} / ${healthz.p99}`,
+      ratio: `${healthz.n} samples`,
+      target: 'p99 ≤ 25',
+    },
   };
   return { result, table };
 }

@@ -14,10 +14,24 @@ import { GENERATED_COLUMNS } from './generate-csv.ts';
 const MB = 1024 * 1024;
 const file = process.argv[2];
 if (file === undefined) throw new Error('usage: convert-only.ts FILE');
-const [benchPipeline] = parsePipelines({ pipelines: [{ name: 'bench', match: 'bench/**', columns: GENERATED_COLUMNS }] });
+const [benchPipeline] = parsePipelines({
+  pipelines: [{ name: 'bench', match: 'bench/**', columns: GENERATED_COLUMNS }],
+});
 const stats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
-const sink = () => new Writable({ write(_chunk, _encoding, callback) { callback(); } });
+const sink = () =>
+  new Writable({
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
 const started = performance.now();
-const parser = createNdjsonParser({ pipeline: benchPipeline!, csv: csvParseOptions(benchPipeline!.csv, ',', MB), delimiter: ',', maxRecordBytes: MB, rejects: createRejectWriter(sink(), benchPipeline!, stats), stats });
+const parser = createNdjsonParser({
+  pipeline: benchPipeline!,
+  csv: csvParseOptions(benchPipeline!.csv, ',', MB),
+  delimiter: ',',
+  maxRecordBytes: MB,
+  rejects: createRejectWriter(sink(), benchPipeline!, stats),
+  stats,
+});
 await pipeline(createReadStream(file, { highWaterMark: MB }), parser, sink());
 console.log(JSON.stringify({ seconds: (performance.now() - started) / 1000, rows: stats.rows }));

@@ -35,7 +35,9 @@ export async function generateCsv(file: string, bytes: number): Promise<{ bytes:
   let batch = '';
   while (written + batch.length < bytes) {
     const ts = new Date(start + records * 1000).toISOString();
-    const device = `dev-${Math.floor(random() * 10_000).toString().padStart(5, '0')}`;
+    const device = `dev-${Math.floor(random() * 10_000)
+      .toString()
+      .padStart(5, '0')}`;
     const value = records % 500 === 499 ? 'n/a' : (random() * 1000 - 500).toFixed(3);
     const count = Math.floor(random() * 100_000);
     const ok = random() < 0.5 ? 'true' : 'false';

@@ -16,7 +16,11 @@ export async function cpuSecondsOf(pid: number): Promise<number> {
 }
 
 /** Samples `GET url` latency every `intervalMs` until `stop` resolves; returns p50/p99 in ms. */
-export async function sampleLatency(url: string, intervalMs: number, stop: Promise<unknown>): Promise<{ p50: number; p99: number; n: number }> {
+export async function sampleLatency(
+  url: string,
+  intervalMs: number,
+  stop: Promise<unknown>,
+): Promise<{ p50: number; p99: number; n: number }> {
   const samples: number[] = [];
   let done = false;
   void stop.finally(() => {

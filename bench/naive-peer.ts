@@ -11,7 +11,8 @@ import { pipeline } from 'node:stream/promises';
 import { createS3Client } from '../src/storage/create-s3-client.ts';
 
 const [endpoint, bucket, key, outKey] = process.argv.slice(2);
-if (endpoint === undefined || bucket === undefined || key === undefined || outKey === undefined) throw new Error('usage: naive-peer.ts ENDPOINT BUCKET KEY OUT_KEY');
+if (endpoint === undefined || bucket === undefined || key === undefined || outKey === undefined)
+  throw new Error('usage: naive-peer.ts ENDPOINT BUCKET KEY OUT_KEY');
 const client = createS3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED' });
 const started = performance.now();
 const cpuBefore = process.cpuUsage();
@@ -28,5 +29,7 @@ const toJson = new Transform({
 });
 await Promise.all([pipeline(object.Body as Readable, parse({ columns: true }), toJson, body), upload.done()]);
 const cpu = process.cpuUsage(cpuBefore);
-console.log(JSON.stringify({ seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, records }));
+console.log(
+  JSON.stringify({ seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, records }),
+);
 client.destroy();

@@ -2,14 +2,24 @@ import type { Child } from '../spec/helpers/child-process.ts';
 
 /** Triggers the keys at once and waits until every job has succeeded. */
 export async function runJobs(svc: Child & { url: string }, keys: readonly string[]): Promise<void> {
-  const ids = await Promise.all(keys.map(async (key) => {
-    const response = await fetch(`${svc.url}/v1/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
-    const body = (await response.json()) as { jobs: { id: string }[] };
-    if (response.status !== 202) throw new Error(`trigger ${key}: ${response.status} ${JSON.stringify(body)}`);
-    return body.jobs[0]!.id;
-  }));
+  const ids = await Promise.all(
+    keys.map(async (key) => {
+      const response = await fetch(`${svc.url}/v1/trigger`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ key }),
+      });
+      const body = (await response.json()) as { jobs: { id: string }[] };
+      if (response.status !== 202) throw new Error(`trigger ${key}: ${response.status} ${JSON.stringify(body)}`);
+      return body.jobs[0]!.id;
+    }),
+  );
   for (;;) {
-    const jobs = await Promise.all(ids.map(async (id) => (await (await fetch(`${svc.url}/v1/jobs/${id}`)).json()) as { status: string; error: unknown }));
+    const jobs = await Promise.all(
+      ids.map(
+        async (id) => (await (await fetch(`${svc.url}/v1/jobs/${id}`)).json()) as { status: string; error: unknown },
+      ),
+    );
     const failed = jobs.find((job) => job.status === 'failed' || job.status === 'cancelled');
     if (failed) throw new Error(`a job failed: ${JSON.stringify(failed)}`);
     if (jobs.every((job) => job.status === 'succeeded')) return;
@@ -28,4 +38,5 @@ export async function stopService(svc: Child): Promise<void> {
   await svc.exited;
 }
 
-export const bestOf = <R extends { seconds: number }>(runs: readonly R[]): R => runs.reduce((best, run) => (run.seconds < best.seconds ? run : best));
+export const bestOf = <R extends { seconds: number }>(runs: readonly R[]): R =>
+  runs.reduce((best, run) => (run.seconds < best.seconds ? run : best));

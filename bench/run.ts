@@ -23,9 +23,14 @@ import { bestOf, runJobs, stopService, timed } from './run-jobs.ts';
 import { streamUpload } from './stream-upload.ts';
 
 const execFileAsync = promisify(execFile);
-const { values } = parseArgs({ options: {
-  mb: { type: 'string', default: '256' }, 'rss-mb': { type: 'string', default: '1024' }, 'small-rss-mb': { type: 'string', default: '64' }, only: { type: 'string', default: 'speed,job-rss,upload-rss,blocks' },
-} });
+const { values } = parseArgs({
+  options: {
+    mb: { type: 'string', default: '256' },
+    'rss-mb': { type: 'string', default: '1024' },
+    'small-rss-mb': { type: 'string', default: '64' },
+    only: { type: 'string', default: 'speed,job-rss,upload-rss,blocks' },
+  },
+});
 // Parts to run; all by default (a part alone is for working on it, the full run is what BENCHMARKS.md reports).
 const parts = new Set(values.only.split(','));
 const MB = 1024 * 1024;
@@ -43,7 +48,8 @@ await rm(path.join(dir, 'svc'), { recursive: true, force: true });
 await mkdir(dir, { recursive: true });
 // Each part's data only: a part alone need not generate the others' (the 1 GiB file takes minutes).
 const memoryParts = parts.has('job-rss') || parts.has('upload-rss');
-const csvFor = (needed: boolean, mb: number) => (needed ? ensureCsv(path.join(dir, `data-${mb}.csv`), mb * MB) : path.join(dir, `data-${mb}.csv`));
+const csvFor = (needed: boolean, mb: number) =>
+  needed ? ensureCsv(path.join(dir, `data-${mb}.csv`), mb * MB) : path.join(dir, `data-${mb}.csv`);
 const dataFile = await csvFor(parts.has('speed'), dataMb);
 const bigFile = await csvFor(memoryParts, rssMbSize);
 const smallFile = await csvFor(memoryParts, smallRssMbSize);
@@ -51,18 +57,37 @@ const smallFile = await csvFor(memoryParts, smallRssMbSize);
 const blocksFile = await csvFor(parts.has('blocks'), 64);
 const warmFile = await csvFor(parts.has('upload-rss'), 16);
 const pipelinesFile = path.join(dir, 'pipelines.json');
-await writeFile(pipelinesFile, JSON.stringify({ pipelines: [{ name: 'bench', match: 'bench/**', columns: GENERATED_COLUMNS, maxRejected: 10_000_000 }] }));
+await writeFile(
+  pipelinesFile,
+  JSON.stringify({
+    pipelines: [{ name: 'bench', match: 'bench/**', columns: GENERATED_COLUMNS, maxRejected: 10_000_000 }],
+  }),
+);
 
 // 1. csv-parse alone, one core, same bytes and the job's own parser options, each record
 // taken by a no-op stream (the cheapest consumer): the ceiling of one job. Measured three
 // times across the run (before, between and after the jobs); the best counts.
-const [benchPipeline] = parsePipelines({ pipelines: [{ name: 'bench', match: 'bench/**', columns: GENERATED_COLUMNS }] });
-const parseOnlyRun = () => timed(async () => {
-  let records = 0;
-  const sink = new Writable({ objectMode: true, highWaterMark: 1024, write(_record, _encoding, callback) { records += 1; callback(); } });
-  await pipeline(createReadStream(dataFile, { highWaterMark: MB }), parse(csvParseOptions(benchPipeline!.csv, ',', MB)), sink);
-  return records;
+const [benchPipeline] = parsePipelines({
+  pipelines: [{ name: 'bench', match: 'bench/**', columns: GENERATED_COLUMNS }],
 });
+const parseOnlyRun = () =>
+  timed(async () => {
+    let records = 0;
+    const sink = new Writable({
+      objectMode: true,
+      highWaterMark: 1024,
+      write(_record, _encoding, callback) {
+        records += 1;
+        callback();
+      },
+    });
+    await pipeline(
+      createReadStream(dataFile, { highWaterMark: MB }),
+      parse(csvParseOptions(benchPipeline!.csv, ',', MB)),
+      sink,
+    );
+    return records;
+  });
 // 2. The job's own CSV → NDJSON step on one core, the same bytes, no S3 (bench/convert-only.ts,
 // its own process): a job runs on one worker thread, so this bounds one job. Also run twice at
 // once: how this machine's cores scale the same work, which bounds two jobs against one.
@@ -79,12 +104,20 @@ execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconf
 const size = parts.has('speed') ? (await stat(dataFile)).size : 0;
 
 const s3 = await startS3Process({ directory: path.join(dir, 's3'), buckets: ['ingest'] });
-const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED' });
+const client = createS3Client({
+  endpoint: s3.endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  checksums: 'WHEN_REQUIRED',
+});
 // Every speed job reads its own key (a finished job's key would be a duplicate); copies are cheap.
-const SPEED_KEYS = ['one-a', 'one-b', 'two-a', 'two-b', 'two-c', 'two-d', 'probed-a', 'probed-b'].map((name) => `bench/${name}.csv`);
+const SPEED_KEYS = ['one-a', 'one-b', 'two-a', 'two-b', 'two-c', 'two-d', 'probed-a', 'probed-b'].map(
+  (name) => `bench/${name}.csv`,
+);
 if (parts.has('speed')) {
   await put(SPEED_KEYS[0]!, dataFile);
-  for (const key of SPEED_KEYS.slice(1)) await client.send(new CopyObjectCommand({ Bucket: 'ingest', Key: key, CopySource: `ingest/${SPEED_KEYS[0]!}` }));
+  for (const key of SPEED_KEYS.slice(1))
+    await client.send(new CopyObjectCommand({ Bucket: 'ingest', Key: key, CopySource: `ingest/${SPEED_KEYS[0]!}` }));
 }
 if (parts.has('job-rss')) {
   await put('bench/big.csv', bigFile);
@@ -95,7 +128,14 @@ if (parts.has('job-rss')) {
 // mmap threshold fixed (see Dockerfile).
 const IMAGE_NODE_ARGS = ['--max-semi-space-size=1'];
 const IMAGE_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
-const env = { ...IMAGE_ENV, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', PIPELINES_FILE: pipelinesFile, JOB_CONCURRENCY: '2', LOG_LEVEL: 'info' };
+const env = {
+  ...IMAGE_ENV,
+  S3_ENDPOINT: s3.endpoint,
+  S3_FORCE_PATH_STYLE: 'true',
+  PIPELINES_FILE: pipelinesFile,
+  JOB_CONCURRENCY: '2',
+  LOG_LEVEL: 'info',
+};
 const mbOf = (bytes: number) => bytes / MB;
 const result: Record<string, unknown> = {
   machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${round(os.totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}`,
@@ -108,7 +148,11 @@ if (parts.has('speed')) {
   const convertRuns = [await convertOnlyRun()];
   // Two at once, with nothing else running (here and at the end): the slower one's time counts.
   const pairRuns = [await convertPairRun()];
-  const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', 'a') }, 'dist/main.js', IMAGE_NODE_ARGS);
+  const service = await startServiceProcess(
+    { ...env, DATA_DIR: path.join(dir, 'svc', 'a') },
+    'dist/main.js',
+    IMAGE_NODE_ARGS,
+  );
   // /healthz idle.
   const idle = await sampleLatency(`${service.url}/healthz`, 10, new Promise((resolve) => setTimeout(resolve, 3000)));
   // One job end to end (trigger → manifest written), then two at once, each twice and
@@ -138,7 +182,10 @@ if (parts.has('speed')) {
   // Two more jobs with /healthz probed every 10 ms meanwhile (the probe takes CPU of its own,
   // so it runs apart from the throughput runs).
   const probedRun = runJobs(service, SPEED_KEYS.slice(-2));
-  const [probed, busy] = await Promise.all([timed(() => probedRun), sampleLatency(`${service.url}/healthz`, 10, probedRun)]);
+  const [probed, busy] = await Promise.all([
+    timed(() => probedRun),
+    sampleLatency(`${service.url}/healthz`, 10, probedRun),
+  ]);
   await stopService(service);
   parseRuns.push(await parseOnlyRun());
   convertRuns.push(await convertOnlyRun());
@@ -155,7 +202,7 @@ if (parts.has('speed')) {
     oneJobMBs: round(mbOf(size) / one.seconds),
     oneJobVsParse: round(parseOnly.seconds / one.seconds, 2),
     twoJobsMBs: round((2 * mbOf(size)) / two.seconds),
-    twoJobsVsOne: round(one.seconds * 2 / two.seconds, 2),
+    twoJobsVsOne: round((one.seconds * 2) / two.seconds, 2),
     oneJobRunsMBs: oneRuns.map((run) => round(mbOf(size) / run.seconds)),
     twoJobsRunsMBs: twoRuns.map((run) => round((2 * mbOf(size)) / run.seconds)),
     parseOnlyRunsMBs: parseRuns.map((run) => round(mbOf(size) / run.seconds)),
@@ -172,22 +219,54 @@ if (parts.has('speed')) {
     twoJobsProbedMBs: round((2 * mbOf(size)) / probed.seconds),
   });
   Object.assign(table, {
-    'one job (MB/s)': { measured: result['oneJobMBs'], ratio: `${String(result['oneJobVsParse'])} × parse-only`, target: '≥ 0.8 × parse-only' },
+    'one job (MB/s)': {
+      measured: result['oneJobMBs'],
+      ratio: `${String(result['oneJobVsParse'])} × parse-only`,
+      target: '≥ 0.8 × parse-only',
+    },
     'csv-parse only (MB/s)': { measured: result['parseOnlyMBs'], ratio: '', target: 'ceiling' },
-    'CSV → NDJSON on one core, no S3 (MB/s)': { measured: result['convertOnlyMBs'], ratio: `${String(result['convertOnlyVsParse'])} × parse-only`, target: 'bound of one job' },
-    'CSV → NDJSON, two processes at once (MB/s)': { measured: round((2 * mbOf(size)) / pair.seconds), ratio: `${convertPairScaling} × one alone`, target: 'how the cores scale' },
-    'cores used, one job: service / S3 server': { measured: `${coresOne.service} / ${coresOne.s3Server}`, ratio: `two jobs ≤ ${twoJobsBound} × one job`, target: '' },
-    'two jobs (MB/s)': { measured: result['twoJobsMBs'], ratio: `${String(result['twoJobsVsOne'])} × one job`, target: '≥ 1.6 × one job' },
-    'cores used, two jobs: service / S3 server': { measured: `${cores.service} / ${cores.s3Server}`, ratio: '', target: '' },
+    'CSV → NDJSON on one core, no S3 (MB/s)': {
+      measured: result['convertOnlyMBs'],
+      ratio: `${String(result['convertOnlyVsParse'])} × parse-only`,
+      target: 'bound of one job',
+    },
+    'CSV → NDJSON, two processes at once (MB/s)': {
+      measured: round((2 * mbOf(size)) / pair.seconds),
+      ratio: `${convertPairScaling} × one alone`,
+      target: 'how the cores scale',
+    },
+    'cores used, one job: service / S3 server': {
+      measured: `${coresOne.service} / ${coresOne.s3Server}`,
+      ratio: `two jobs ≤ ${twoJobsBound} × one job`,
+      target: '',
+    },
+    'two jobs (MB/s)': {
+      measured: result['twoJobsMBs'],
+      ratio: `${String(result['twoJobsVsOne'])} × one job`,
+      target: '≥ 1.6 × one job',
+    },
+    'cores used, two jobs: service / S3 server': {
+      measured: `${cores.service} / ${cores.s3Server}`,
+      ratio: '',
+      target: '',
+    },
     '/healthz p50/p99 idle (ms)': { measured: `${idle.p50} / ${idle.p99}`, ratio: '', target: '' },
-    '/healthz p50/p99 two jobs (ms)': { measured: `${busy.p50} / ${busy.p99}`, ratio: `jobs at ${String(result['twoJobsProbedMBs'])} MB/s meanwhile`, target: 'p99 ≤ 25' },
+    '/healthz p50/p99 two jobs (ms)': {
+      measured: `${busy.p50} / ${busy.p99}`,
+      ratio: `jobs at ${String(result['twoJobsProbedMBs'])} MB/s meanwhile`,
+      target: 'p99 ≤ 25',
+    },
   });
 }
 
 if (parts.has('job-rss')) {
   // Peak RSS during a job, in a fresh service process each: the small object, then the big one.
   const measureJob = async (key: string, sizeMb: number, name: string) => {
-    const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', name) }, 'dist/main.js', IMAGE_NODE_ARGS);
+    const service = await startServiceProcess(
+      { ...env, DATA_DIR: path.join(dir, 'svc', name) },
+      'dist/main.js',
+      IMAGE_NODE_ARGS,
+    );
     const before = await memoryOf(service.process.pid!);
     const job = await timed(() => runJobs(service, [key]));
     const during = await memoryOf(service.process.pid!);
@@ -201,13 +280,21 @@ if (parts.has('job-rss')) {
   result['rssBigJobMb'] = big;
   result['rssJobBigVsSmall'] = growth;
   table[`peak RSS, ${rssMbSize} MiB job (MB)`] = { measured: big.peak, ratio: `${big.before} before`, target: '≤ 320' };
-  table[`peak RSS, ${smallRssMbSize} MiB job (MB)`] = { measured: small.peak, ratio: `${rssMbSize} MiB: ${growth} × this`, target: '≤ 1.15 ×' };
+  table[`peak RSS, ${smallRssMbSize} MiB job (MB)`] = {
+    measured: small.peak,
+    ratio: `${rssMbSize} MiB: ${growth} × this`,
+    target: '≤ 1.15 ×',
+  };
 }
 
 if (parts.has('upload-rss')) {
   // Peak RSS during an upload, in a fresh service process each: the small file, then the big one.
   const measureUpload = async (file: string, sizeMb: number, name: string) => {
-    const service = await startServiceProcess({ ...env, DATA_DIR: path.join(dir, 'svc', name) }, 'dist/main.js', IMAGE_NODE_ARGS);
+    const service = await startServiceProcess(
+      { ...env, DATA_DIR: path.join(dir, 'svc', name) },
+      'dist/main.js',
+      IMAGE_NODE_ARGS,
+    );
     const fresh = await memoryOf(service.process.pid!);
     // Idle as deployed: a running service answers its health checks (the image's HEALTHCHECK, a load balancer).
     await sampleLatency(`${service.url}/healthz`, 10, new Promise((resolve) => setTimeout(resolve, 2000)));
@@ -215,12 +302,19 @@ if (parts.has('upload-rss')) {
     // A first small upload loads and compiles the upload path once, as any running service has.
     await streamUpload(`${service.url}/v1/uploads`, warmFile, { key: 'bench/warm-up.csv', process: 'false' });
     const warm = await memoryOf(service.process.pid!);
-    const upload = await timed(() => streamUpload(`${service.url}/v1/uploads`, file, { key: `bench/uploaded-${name}.csv`, process: 'false' }));
+    const upload = await timed(() =>
+      streamUpload(`${service.url}/v1/uploads`, file, { key: `bench/uploaded-${name}.csv`, process: 'false' }),
+    );
     const during = await memoryOf(service.process.pid!);
     await stopService(service);
     return {
-      size: sizeMb, fresh: round(fresh.rssMb), idle: round(idle.rssMb), afterWarmUp: round(warm.rssMb), peak: round(during.peakMb),
-      growthFromIdle: round(during.peakMb - idle.rssMb), MBs: round(sizeMb / upload.seconds),
+      size: sizeMb,
+      fresh: round(fresh.rssMb),
+      idle: round(idle.rssMb),
+      afterWarmUp: round(warm.rssMb),
+      peak: round(during.peakMb),
+      growthFromIdle: round(during.peakMb - idle.rssMb),
+      MBs: round(sizeMb / upload.seconds),
     };
   };
   const small = await measureUpload(smallFile, smallRssMbSize, 'c-small');
@@ -229,11 +323,28 @@ if (parts.has('upload-rss')) {
   result['rssSmallUploadMb'] = small;
   result['rssBigUploadMb'] = big;
   result['rssUploadBigVsSmall'] = growth;
-  table[`peak RSS, ${rssMbSize} MiB upload (MB)`] = { measured: big.peak, ratio: `+${big.growthFromIdle} over idle`, target: '≤ 250' };
-  table[`peak RSS, ${smallRssMbSize} MiB upload (MB)`] = { measured: small.peak, ratio: `${rssMbSize} MiB: ${growth} × this`, target: '≤ 1.15 ×' };
+  table[`peak RSS, ${rssMbSize} MiB upload (MB)`] = {
+    measured: big.peak,
+    ratio: `+${big.growthFromIdle} over idle`,
+    target: '≤ 250',
+  };
+  table[`peak RSS, ${smallRssMbSize} MiB upload (MB)`] = {
+    measured: small.peak,
+    ratio: `${rssMbSize} MiB: ${growth} × this`,
+    target: '≤ 1.15 ×',
+  };
 }
 if (parts.has('blocks')) {
-  const blocks = await runBlocks({ dir, env, nodeArgs: IMAGE_NODE_ARGS, s3, client, put, file: blocksFile, sizeMb: round(mbOf((await stat(blocksFile)).size)) });
+  const blocks = await runBlocks({
+    dir,
+    env,
+    nodeArgs: IMAGE_NODE_ARGS,
+    s3,
+    client,
+    put,
+    file: blocksFile,
+    sizeMb: round(mbOf((await stat(blocksFile)).size)),
+  });
   Object.assign(result, blocks.result);
   Object.assign(table, blocks.table);
 }
@@ -250,6 +361,11 @@ async function ensureCsv(file: string, bytes: number): Promise<string> {
 }
 
 async function put(key: string, file: string): Promise<void> {
-  const upload = new Upload({ client, params: { Bucket: 'ingest', Key: key, Body: createReadStream(file) }, partSize: 64 * MB, queueSize: 2 });
+  const upload = new Upload({
+    client,
+    params: { Bucket: 'ingest', Key: key, Body: createReadStream(file) },
+    partSize: 64 * MB,
+    queueSize: 2,
+  });
   await upload.done();
 }

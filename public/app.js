@@ -1,4 +1,5 @@
-/* global document, sessionStorage, fetch, FormData, XMLHttpRequest, URL, URLSearchParams, location, setTimeout, confirm */
+/* global document, sessionStorage, fetch, FormData, XMLHttpRequest, URL, URLSearchParams, location */
+/* global setTimeout, confirm */
 // The dashboard: API token, uploads with progress, and the jobs table kept live
 // over Server-Sent Events. Plain ES modules, no build step.
 import { followEventStream } from './event-stream.js';
@@ -8,7 +9,10 @@ const TOKEN_KEY = 's3-csv-ingest.token';
 const $ = (id) => document.getElementById(id);
 
 // Jobs per page: `/?limit=20` asks for smaller pages (the API caps it at 1000).
-const PAGE_SIZE = Math.min(1000, Math.max(1, Number.parseInt(new URLSearchParams(location.search).get('limit') ?? '', 10) || 100));
+const PAGE_SIZE = Math.min(
+  1000,
+  Math.max(1, Number.parseInt(new URLSearchParams(location.search).get('limit') ?? '', 10) || 100),
+);
 
 let token = sessionStorage.getItem(TOKEN_KEY) ?? '';
 let pickedFile = null;
@@ -89,7 +93,8 @@ const table = createJobsTable($('jobs').tBodies[0], {
 function showCount() {
   const count = table.size();
   $('empty').hidden = count > 0;
-  $('jobs-count').textContent = `${count} ${count === 1 ? 'job' : 'jobs'} shown${nextCursor ? ', more on the server' : ''}.`;
+  $('jobs-count').textContent =
+    `${count} ${count === 1 ? 'job' : 'jobs'} shown${nextCursor ? ', more on the server' : ''}.`;
   $('load-more').hidden = !nextCursor;
 }
 
@@ -141,7 +146,10 @@ async function download(job, name, filename) {
   try {
     const blob = await (await api(`/v1/jobs/${job.id}/outputs/${name}`)).blob();
     const url = URL.createObjectURL(blob);
-    const link = Object.assign(document.createElement('a'), { href: url, download: `${job.source.key.split('/').pop()}.${filename}` });
+    const link = Object.assign(document.createElement('a'), {
+      href: url,
+      download: `${job.source.key.split('/').pop()}.${filename}`,
+    });
     document.body.append(link);
     link.click();
     link.remove();
@@ -172,12 +180,20 @@ async function runAgain(job) {
   const body = { bucket, key, ...(versionId ? { versionId } : {}), pipeline: job.pipeline, force: true };
   say(`Asking to run ${key} again…`);
   try {
-    const answer = await (await api('/v1/trigger', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+    const answer = await (
+      await api('/v1/trigger', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).json();
     const started = answer.jobs[0];
     table.upsert(started);
-    say(started.duplicate
-      ? `Not run again: ${key} already has a ${started.status} job (${started.id}).`
-      : `Running ${key} again: new job ${started.id}, ${started.status}.`);
+    say(
+      started.duplicate
+        ? `Not run again: ${key} already has a ${started.status} job (${started.id}).`
+        : `Running ${key} again: new job ${started.id}, ${started.status}.`,
+    );
   } catch (error) {
     say(`Could not run ${key} again: ${error.message}`);
   }
@@ -260,7 +276,8 @@ $('upload-form').addEventListener('submit', (event) => {
   xhr.upload.addEventListener('progress', (progress) => {
     if (!progress.lengthComputable) return;
     $('upload-progress').value = Math.round((progress.loaded / progress.total) * 100);
-    $('upload-status').textContent = `Uploading ${pickedFile.name}: ${Math.round((progress.loaded / progress.total) * 100)} % (${formatBytes(progress.loaded)} of ${formatBytes(progress.total)})`;
+    $('upload-status').textContent =
+      `Uploading ${pickedFile.name}: ${Math.round((progress.loaded / progress.total) * 100)} % (${formatBytes(progress.loaded)} of ${formatBytes(progress.total)})`;
   });
   xhr.addEventListener('load', async () => {
     finishUpload();
@@ -270,7 +287,8 @@ $('upload-form').addEventListener('submit', (event) => {
     }
     const body = JSON.parse(xhr.responseText);
     $('upload-progress').value = 100;
-    $('upload-status').textContent = `Stored s3://${body.upload.bucket}/${body.upload.key} (${formatBytes(body.upload.size)})${body.job ? `; job ${body.job.status}` : '; not processed'}.`;
+    $('upload-status').textContent =
+      `Stored s3://${body.upload.bucket}/${body.upload.key} (${formatBytes(body.upload.size)})${body.job ? `; job ${body.job.status}` : '; not processed'}.`;
     if (body.job) table.upsert(body.job);
   });
   xhr.addEventListener('error', () => {

@@ -26,15 +26,23 @@ export function followEventStream(url, options) {
         options.onState('unauthorized');
         return;
       }
-      options.onState('retrying', `${error && error.message ? error.message : error}; retrying in ${Math.round(delayMs / 1000)} s`);
+      options.onState(
+        'retrying',
+        `${error && error.message ? error.message : error}; retrying in ${Math.round(delayMs / 1000)} s`,
+      );
       retryTimer = setTimeout(start, delayMs);
       delayMs = Math.min(delayMs * 2, 15000);
     });
   }
 
   async function run(signal) {
-    const response = await fetch(url, { headers: { accept: 'text/event-stream', ...options.headers() }, signal, cache: 'no-store' });
-    if (!response.ok) throw Object.assign(new Error(`the server answered ${response.status}`), { status: response.status });
+    const response = await fetch(url, {
+      headers: { accept: 'text/event-stream', ...options.headers() },
+      signal,
+      cache: 'no-store',
+    });
+    if (!response.ok)
+      throw Object.assign(new Error(`the server answered ${response.status}`), { status: response.status });
     delayMs = 1000;
     options.onState('live');
     if (options.onOpen) options.onOpen();

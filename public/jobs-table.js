@@ -5,11 +5,21 @@
 // semantics when CSS turns the rows into blocks.
 
 const SYMBOLS = { queued: '…', running: '▶', succeeded: '✓', failed: '✗', cancelled: '⊘' };
-const OUTPUTS = [['rows', 'rows.ndjson'], ['rejects', 'rejects.ndjson'], ['manifest', 'manifest.json']];
+const OUTPUTS = [
+  ['rows', 'rows.ndjson'],
+  ['rejects', 'rejects.ndjson'],
+  ['manifest', 'manifest.json'],
+];
 const ACTIVE = new Set(['queued', 'running']);
 const COLUMNS = [
-  ['created', 'Created'], ['source', 'Source'], ['status', 'Status'], ['progress', 'Progress'],
-  ['rows', 'Rows'], ['rejects', 'Rejects'], ['error', 'Error'], ['actions', 'Outputs and actions'],
+  ['created', 'Created'],
+  ['source', 'Source'],
+  ['status', 'Status'],
+  ['progress', 'Progress'],
+  ['rows', 'Rows'],
+  ['rejects', 'Rejects'],
+  ['error', 'Error'],
+  ['actions', 'Outputs and actions'],
 ];
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -46,23 +56,37 @@ function button(text, label, onClick, className = '') {
  *           onRunAgain: (job: object) => void, onChange?: () => void }} actions
  */
 export function createJobsTable(tbody, actions) {
-  /** @type {Map<string, { job: object, tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, shown: string }>} */
+  /**
+   * @type {Map<string, {
+   *   job: object, tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, shown: string
+   * }>}
+   */
   const rows = new Map();
 
   function createRow(job) {
-    const cells = Object.fromEntries(COLUMNS.map(([name, label]) => {
-      const td = element('td', { className: `col-${name}` });
-      td.dataset.label = label;
-      td.setAttribute('role', 'cell');
-      return [name, td];
-    }));
-    const tr = element('tr', {}, COLUMNS.map(([name]) => cells[name]));
+    const cells = Object.fromEntries(
+      COLUMNS.map(([name, label]) => {
+        const td = element('td', { className: `col-${name}` });
+        td.dataset.label = label;
+        td.setAttribute('role', 'cell');
+        return [name, td];
+      }),
+    );
+    const tr = element(
+      'tr',
+      {},
+      COLUMNS.map(([name]) => cells[name]),
+    );
     tr.setAttribute('role', 'row');
     tr.dataset.jobId = job.id;
     const created = new Date(job.createdAt);
-    cells.created.append(element('time', { dateTime: job.createdAt, title: created.toLocaleString() }, [
-      element('span', { textContent: created.toLocaleDateString() }), ' ', element('span', { textContent: created.toLocaleTimeString() }),
-    ]));
+    cells.created.append(
+      element('time', { dateTime: job.createdAt, title: created.toLocaleString() }, [
+        element('span', { textContent: created.toLocaleDateString() }),
+        ' ',
+        element('span', { textContent: created.toLocaleTimeString() }),
+      ]),
+    );
     // The bucket is shown: with ALLOWED_BUCKETS, one key may be two objects (with separate outputs).
     // Long keys may break after a slash, not inside a name.
     const key = element('code', { title: `s3://${job.source.bucket}/${job.source.key} (${job.trigger})` });
@@ -81,40 +105,69 @@ export function createJobsTable(tbody, actions) {
     status.dataset.status = job.status;
     cells.status.replaceChildren(status);
     cells.status.dataset.status = job.status;
-    if (job.attempts > 1) cells.status.append(element('span', { className: 'hint', textContent: ` (attempt ${job.attempts})` }));
+    if (job.attempts > 1)
+      cells.status.append(element('span', { className: 'hint', textContent: ` (attempt ${job.attempts})` }));
 
     const { bytesRead, totalBytes, rows: rowCount, rejected } = job.progress;
     const done = job.status === 'succeeded';
     const fraction = totalBytes ? Math.min(1, bytesRead / totalBytes) : done ? 1 : null;
     const percent = fraction === null ? '' : `${Math.round(fraction * 100)} %`;
-    const bytes = fraction === null ? `${formatBytes(bytesRead)} read` : `${formatBytes(bytesRead)} of ${formatBytes(totalBytes ?? bytesRead)}`;
+    const bytes =
+      fraction === null
+        ? `${formatBytes(bytesRead)} read`
+        : `${formatBytes(bytesRead)} of ${formatBytes(totalBytes ?? bytesRead)}`;
     const text = percent ? `${percent} (${bytes})` : bytes;
     // A bar without a value moves: only for a job still at work whose size is unknown.
     const bar = fraction !== null || ACTIVE.has(job.status) ? [element('progress', { max: 1 })] : [];
     if (fraction !== null) bar[0].value = fraction;
     bar[0]?.setAttribute('aria-label', `Progress of ${job.source.key}: ${text}`);
-    cells.progress.replaceChildren(...bar, element('span', { className: 'progress-text', textContent: percent }), element('span', { className: 'progress-text', textContent: bytes }));
+    cells.progress.replaceChildren(
+      ...bar,
+      element('span', { className: 'progress-text', textContent: percent }),
+      element('span', { className: 'progress-text', textContent: bytes }),
+    );
     cells.rows.textContent = String(rowCount);
     cells.rejects.textContent = String(rejected);
     // One block of text that wraps between words: code first, then the sentence.
-    cells.error.replaceChildren(...(job.error ? [element('p', { className: 'error-text', textContent: `${job.error.code}: ${job.error.message}` })] : []));
+    cells.error.replaceChildren(
+      ...(job.error
+        ? [element('p', { className: 'error-text', textContent: `${job.error.code}: ${job.error.message}` })]
+        : []),
+    );
 
     // Buttons are rebuilt only when what they offer changes, so focus is kept.
     const shown = `${job.status}|${job.output ? 'out' : ''}`;
     if (shown === entry.shown) return;
     entry.shown = shown;
     const key = job.source.key;
-    const downloads = done && job.output ? OUTPUTS.map(([name, filename]) => {
-      const download = button(name, `Download ${filename} of ${key}`, () => actions.onDownload(entry.job, name, filename), 'link');
-      download.dataset.output = name;
-      download.title = `Download ${filename}`;
-      return download;
-    }) : [];
+    const downloads =
+      done && job.output
+        ? OUTPUTS.map(([name, filename]) => {
+            const download = button(
+              name,
+              `Download ${filename} of ${key}`,
+              () => actions.onDownload(entry.job, name, filename),
+              'link',
+            );
+            download.dataset.output = name;
+            download.title = `Download ${filename}`;
+            return download;
+          })
+        : [];
     const offered = [];
-    if (ACTIVE.has(job.status)) offered.push(button('Cancel', `Cancel the job for ${key}`, () => actions.onCancel(entry.job), 'danger'));
-    if (FINISHED.has(job.status)) offered.push(button('Run again', `Run ${key} again`, () => actions.onRunAgain(entry.job)));
+    if (ACTIVE.has(job.status))
+      offered.push(button('Cancel', `Cancel the job for ${key}`, () => actions.onCancel(entry.job), 'danger'));
+    if (FINISHED.has(job.status))
+      offered.push(button('Run again', `Run ${key} again`, () => actions.onRunAgain(entry.job)));
     cells.actions.replaceChildren(
-      ...(downloads.length > 0 ? [element('div', { className: 'downloads' }, [element('span', { className: 'hint', textContent: 'Download' }), ...downloads])] : []),
+      ...(downloads.length > 0
+        ? [
+            element('div', { className: 'downloads' }, [
+              element('span', { className: 'hint', textContent: 'Download' }),
+              ...downloads,
+            ]),
+          ]
+        : []),
       element('div', { className: 'actions' }, offered),
     );
   }

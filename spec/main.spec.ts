@@ -7,24 +7,45 @@ import { startChild, startServiceProcess } from './helpers/child-process.ts';
 describe('main (the service process)', function () {
   this.timeout(60_000);
   let dir: string;
-  beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 's3-csv-ingest-main-')); });
-  afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 's3-csv-ingest-main-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('should stop a bad PIPELINES_FILE with one line naming it, and no stack trace', async () => {
     const file = path.join(dir, 'pipelines.json');
     await writeFile(file, JSON.stringify({ pipelines: [{ name: 'iot', csv: { skipLines: -1 } }] }));
-    const child = startChild('src/main.ts', { PIPELINES_FILE: file, DATA_DIR: dir, PORT: '0', EMBEDDED_S3_PORT: '0', LOG_FORMAT: 'json' });
+    const child = startChild('src/main.ts', {
+      PIPELINES_FILE: file,
+      DATA_DIR: dir,
+      PORT: '0',
+      EMBEDDED_S3_PORT: '0',
+      LOG_FORMAT: 'json',
+    });
     const exit = await child.exited;
     expect(exit.code).to.equal(1);
     const lines = child.stderr().trim().split('\n');
     expect(lines, child.stderr()).to.have.length(1);
-    expect(lines[0]).to.match(/^s3-csv-ingest failed to start: .*PIPELINES_FILE/).and.include('csv.skipLines');
+    expect(lines[0])
+      .to.match(/^s3-csv-ingest failed to start: .*PIPELINES_FILE/)
+      .and.include('csv.skipLines');
   });
 
   it('should say once that the Node.js version is old, log "stopped" last on SIGTERM, and exit 0', async () => {
-    // The suite silences the SDK's notice for itself (spec/helpers/setup.ts); this process starts as an operator's would.
-    const service = await startServiceProcess({ DATA_DIR: dir, JOB_CONCURRENCY: '2', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '' });
-    const trigger = await fetch(`${service.url}/v1/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"key":"missing.csv"}' });
+    // The suite silences the SDK's notice for itself (spec/helpers/setup.ts); this process starts as an operator's
+    // would.
+    const service = await startServiceProcess({
+      DATA_DIR: dir,
+      JOB_CONCURRENCY: '2',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '',
+    });
+    const trigger = await fetch(`${service.url}/v1/trigger`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"key":"missing.csv"}',
+    });
     expect(trigger.status, 'the S3 client answered a HEAD').to.equal(404);
     service.process.kill('SIGTERM');
     expect((await service.exited).code).to.equal(0);

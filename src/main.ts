@@ -12,7 +12,11 @@ async function main(): Promise<void> {
     process.stderr.write(`${isAppError(error) ? error.message : String(error)}\n`);
     process.exit(1);
   }
-  const logger = createLogger({ level: config.log.level, format: config.log.format, defaultMeta: { service: 's3-csv-ingest', instance: config.instanceId } });
+  const logger = createLogger({
+    level: config.log.level,
+    format: config.log.format,
+    defaultMeta: { service: 's3-csv-ingest', instance: config.instanceId },
+  });
   warnOnOldNode(logger);
   const service = await startService(config, { logger });
 
@@ -48,12 +52,18 @@ function warnOnOldNode(logger: Logger): void {
   const major = Number(process.versions.node.split('.')[0]);
   if (major >= 22 || process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] === 'true') return;
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
-  logger.warn(`Node.js ${process.versions.node} is past its end of life and AWS SDK releases from January 2027 need Node.js 22: run on Node.js 22 LTS (the Docker image does)`);
+  logger.warn(
+    `Node.js ${process.versions.node} is past its end of life and AWS SDK releases from January 2027 need Node.js 22: run on Node.js 22 LTS (the Docker image does)`,
+  );
 }
 
 main().catch((error: unknown) => {
   // A coded error (a bad PIPELINES_FILE, a port in use) is its own explanation; a stack is for the unexpected.
-  const detail = isAppError(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const detail = isAppError(error)
+    ? error.message
+    : error instanceof Error
+      ? (error.stack ?? error.message)
+      : String(error);
   process.stderr.write(`s3-csv-ingest failed to start: ${detail}\n`);
   process.exit(1);
 });

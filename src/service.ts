@@ -78,7 +78,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   if (config.s3.endpoint === undefined) {
     embedded = await startEmbeddedS3({
       onEvent: (record) => onEmbeddedEvent?.(record),
-      onRestart: (exit) => logger.warn('the embedded S3 server\'s process ended; starting it again on the same port and data', { ...exit }),
+      onRestart: (exit) =>
+        logger.warn("the embedded S3 server's process ended; starting it again on the same port and data", { ...exit }),
       port: config.s3.embeddedPort,
       directory: path.join(config.dataDir, 's3'),
       buckets: [...new Set([config.buckets.input, config.buckets.output, ...config.buckets.allowed])],
@@ -104,13 +105,21 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const downloads = createOutputDownloads({ s3: s3Config });
 
   // With DATABASE_URL (and no store given), instances share one store, and claims fill the queue.
-  const shared = options.store === undefined && config.databaseUrl !== undefined ? await openSharedJobStore(config.databaseUrl, logger) : undefined;
+  const shared =
+    options.store === undefined && config.databaseUrl !== undefined
+      ? await openSharedJobStore(config.databaseUrl, logger)
+      : undefined;
   const store = options.store ?? shared ?? createSqliteJobStore({ dataDir: config.dataDir });
   const queue = createJobQueue<Job>({ capacity: config.jobs.queueCapacity });
   const events = new Subject<JobLifecycleEvent>();
   const running = trackRunningJobs(events);
   const subscriptions: Subscription[] = [
-    recordJobEvents(events, { store, runner: config.instanceId, onWriteError: (error, event) => logger.error('could not record a job event', { jobId: event.job.id, type: event.type, error: String(error) }) }),
+    recordJobEvents(events, {
+      store,
+      runner: config.instanceId,
+      onWriteError: (error, event) =>
+        logger.error('could not record a job event', { jobId: event.job.id, type: event.type, error: String(error) }),
+    }),
     reportJobFailures(events, { store, logger }),
   ];
   const metrics = createMetrics({ queueDepth: () => queue.size() });
@@ -128,12 +137,18 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     }),
   ).subscribe(events);
 
-  const claimFeed = shared === undefined
-    ? undefined
-    : startClaimFeed(
-        { url: config.databaseUrl!, runner: config.instanceId, leaseMs: config.jobs.leaseMs, concurrency: config.jobs.concurrency },
-        { pool: shared.pool, queue, events$: events, logger },
-      );
+  const claimFeed =
+    shared === undefined
+      ? undefined
+      : startClaimFeed(
+          {
+            url: config.databaseUrl!,
+            runner: config.instanceId,
+            leaseMs: config.jobs.leaseMs,
+            concurrency: config.jobs.concurrency,
+          },
+          { pool: shared.pool, queue, events$: events, logger },
+        );
   if (claimFeed === undefined) {
     const recovered = await recoverJobs(store, queue);
     if (recovered.requeued > 0) logger.info('jobs recovered from the last run', recovered);
@@ -160,7 +175,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     resolvePipeline: (key, name) => {
       if (name === undefined) return pipelines.forKey(key).name;
       if (pipelines.byName(name) === undefined) {
-        throw new AppError('unknown_pipeline', `There is no pipeline named "${name}"; defined: ${pipelines.names().join(', ')}.`);
+        throw new AppError(
+          'unknown_pipeline',
+          `There is no pipeline named "${name}"; defined: ${pipelines.names().join(', ')}.`,
+        );
       }
       return name;
     },
@@ -187,10 +205,19 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     cancelJob: createCancelJob({ store, queue }),
     openOutput: (job, name) => {
       if (job.output === null) throw new AppError('not_found', `The job ${job.id} has no outputs.`);
-      return downloads.open(job.output.bucket, job.output[name], name === 'manifest' ? 'application/json' : 'application/x-ndjson');
+      return downloads.open(
+        job.output.bucket,
+        job.output[name],
+        name === 'manifest' ? 'application/json' : 'application/x-ndjson',
+      );
     },
     uploads: {
-      writer: createObjectWriter(s3, { bucket: config.buckets.input, partSize: config.s3.partSize, queueSize: config.s3.queueSize, sse: config.s3.sse }),
+      writer: createObjectWriter(s3, {
+        bucket: config.buckets.input,
+        partSize: config.s3.partSize,
+        queueSize: config.s3.queueSize,
+        sse: config.s3.sse,
+      }),
       bucket: config.buckets.input,
       maxBytes: config.uploads.maxBytes,
       reservedPrefix: config.buckets.outputPrefix,
@@ -198,7 +225,12 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       concurrency: config.uploads.concurrency,
       timeoutMs: config.uploads.timeoutMs,
       ownWrites,
-      onCleanupError: (error, key) => logger.error('could not remove an abandoned upload', { bucket: config.buckets.input, key, error: String(error) }),
+      onCleanupError: (error, key) =>
+        logger.error('could not remove an abandoned upload', {
+          bucket: config.buckets.input,
+          key,
+          error: String(error),
+        }),
     },
     snsFetch: options.snsFetch ?? fetchSnsUrl,
     snsTopicArns: config.http.snsTopicArns,
@@ -244,7 +276,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       await threaded?.drain();
       await pool?.close();
       for (const id of cut) await store.update(id, { status: 'queued' }).catch(() => undefined);
-      if (cut.length > 0) logger.warn('jobs still running at the end of the grace period were stopped and left queued', { jobIds: cut });
+      if (cut.length > 0)
+        logger.warn('jobs still running at the end of the grace period were stopped and left queued', { jobIds: cut });
       queue.close();
       // The lifecycle stream ends here, which also ends open event streams (SSE) cleanly.
       events.complete();
@@ -267,7 +300,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 async function openSharedJobStore(url: string, logger: Logger): Promise<PostgresJobStore> {
   const store = await createPostgresJobStore({
     url,
-    onPoolError: (error) => logger.warn('an idle job store connection failed; the pool replaces it', { error: String(error) }),
+    onPoolError: (error) =>
+      logger.warn('an idle job store connection failed; the pool replaces it', { error: String(error) }),
   });
   logger.info('job store: PostgreSQL', { host: new URL(url).host });
   return store;
@@ -305,5 +339,11 @@ function createCsvWorkerPool(config: Config, pipelines: readonly Pipeline[], s3:
       return { result, transfer: [result.ndjson.buffer as ArrayBuffer] };
     },
   });
-  return { ...jobPool, close: async () => { await jobPool.close(); await parsePool.close(); } };
+  return {
+    ...jobPool,
+    close: async () => {
+      await jobPool.close();
+      await parsePool.close();
+    },
+  };
 }

@@ -18,10 +18,27 @@ describe('loadConfig', () => {
   it('should apply the contract defaults', () => {
     const config = loadConfig({});
     expect(config.http).to.include({ port: 8080, host: '127.0.0.1', apiToken: undefined, allowUnauthenticated: false });
-    expect(config.buckets).to.deep.equal({ input: 'ingest', output: 'ingest', outputPrefix: 'processed/', allowed: ['ingest'] });
-    expect(config.jobs).to.include({ queueCapacity: 1000, maxAttempts: 3, retryBaseMs: 1000, retryMaxMs: 30000, retentionDays: 30 });
+    expect(config.buckets).to.deep.equal({
+      input: 'ingest',
+      output: 'ingest',
+      outputPrefix: 'processed/',
+      allowed: ['ingest'],
+    });
+    expect(config.jobs).to.include({
+      queueCapacity: 1000,
+      maxAttempts: 3,
+      retryBaseMs: 1000,
+      retryMaxMs: 30000,
+      retentionDays: 30,
+    });
     expect(config.jobs.concurrency).to.be.at.least(1);
-    expect(config.s3).to.include({ endpoint: undefined, embeddedPort: 4568, partSize: 8388608, queueSize: 4, checksums: 'WHEN_REQUIRED' });
+    expect(config.s3).to.include({
+      endpoint: undefined,
+      embeddedPort: 4568,
+      partSize: 8388608,
+      queueSize: 4,
+      checksums: 'WHEN_REQUIRED',
+    });
     expect(config.uploads).to.deep.equal({ maxBytes: 5368709120, concurrency: 16, timeoutMs: 3600000 });
     expect(config.http.sseMaxClients).to.equal(100);
     expect(config.http.snsTopicArns).to.equal(undefined);
@@ -34,7 +51,12 @@ describe('loadConfig', () => {
   });
 
   it('should read the shared job store, the instance name and the lease', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://svc:pw@db:5432/ingest', S3_ENDPOINT: 'http://minio:9000', INSTANCE_ID: 'eu-1a', JOB_LEASE_MS: '3000' });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://svc:pw@db:5432/ingest',
+      S3_ENDPOINT: 'http://minio:9000',
+      INSTANCE_ID: 'eu-1a',
+      JOB_LEASE_MS: '3000',
+    });
     expect(config).to.include({ databaseUrl: 'postgres://svc:pw@db:5432/ingest', instanceId: 'eu-1a' });
     expect(config.jobs.leaseMs).to.equal(3000);
     expect(loadConfig({ DATABASE_URL: '' }).databaseUrl, 'blank is unset').to.equal(undefined);
@@ -61,15 +83,24 @@ describe('loadConfig', () => {
     expect(failure({ S3_ENDPOINT: 'not a url' })).to.match(/S3_ENDPOINT: expected a URL/);
     expect(failure({ ALLOW_UNAUTHENTICATED: 'maybe' })).to.match(/ALLOW_UNAUTHENTICATED: expected true or false/);
     expect(failure({ INPUT_BUCKET: 'Bad_Bucket' })).to.match(/INPUT_BUCKET/);
-    expect(failure({ RETRY_BASE_MS: '5000', RETRY_MAX_MS: '100' })).to.match(/RETRY_MAX_MS: must be at least RETRY_BASE_MS/);
+    expect(failure({ RETRY_BASE_MS: '5000', RETRY_MAX_MS: '100' })).to.match(
+      /RETRY_MAX_MS: must be at least RETRY_BASE_MS/,
+    );
     expect(failure({ S3_PART_SIZE: '1024' })).to.match(/S3_PART_SIZE/);
     expect(failure({ ALLOWED_BUCKETS: 'ingest,Not_A_Bucket' })).to.match(/ALLOWED_BUCKETS/);
     expect(failure({ SNS_TOPIC_ARNS: 'my-topic' })).to.match(/SNS_TOPIC_ARNS\.0: expected SNS topic ARNs/);
-    expect(failure({ UPLOAD_MAX_BYTES: String(10_001 * 5 * 1024 * 1024), S3_PART_SIZE: String(5 * 1024 * 1024) })).to.match(/UPLOAD_MAX_BYTES: needs more than 10,000 parts of S3_PART_SIZE/);
-    expect(loadConfig({ UPLOAD_MAX_BYTES: String(10_000 * 5 * 1024 * 1024), S3_PART_SIZE: String(5 * 1024 * 1024) }).uploads.maxBytes).to.equal(10_000 * 5 * 1024 * 1024);
+    expect(
+      failure({ UPLOAD_MAX_BYTES: String(10_001 * 5 * 1024 * 1024), S3_PART_SIZE: String(5 * 1024 * 1024) }),
+    ).to.match(/UPLOAD_MAX_BYTES: needs more than 10,000 parts of S3_PART_SIZE/);
+    expect(
+      loadConfig({ UPLOAD_MAX_BYTES: String(10_000 * 5 * 1024 * 1024), S3_PART_SIZE: String(5 * 1024 * 1024) }).uploads
+        .maxBytes,
+    ).to.equal(10_000 * 5 * 1024 * 1024);
     expect(failure({ S3_SSE: 'des' })).to.match(/S3_SSE: expected AES256 or aws:kms/);
     expect(failure({ S3_SSE_KMS_KEY_ID: 'key-1' })).to.match(/S3_SSE_KMS_KEY_ID: a KMS key needs S3_SSE=aws:kms/);
-    expect(failure({ DATABASE_URL: 'mysql://db/ingest', S3_ENDPOINT: 'http://minio:9000' })).to.match(/DATABASE_URL: expected a postgres:\/\/… URL/);
+    expect(failure({ DATABASE_URL: 'mysql://db/ingest', S3_ENDPOINT: 'http://minio:9000' })).to.match(
+      /DATABASE_URL: expected a postgres:\/\/… URL/,
+    );
     expect(failure({ JOB_LEASE_MS: '10' })).to.match(/JOB_LEASE_MS: must be at least 1000/);
     expect(failure({ INSTANCE_ID: 'two words' })).to.match(/INSTANCE_ID: expected 1 to 128 printable characters/);
   });

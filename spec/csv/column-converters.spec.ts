@@ -10,10 +10,28 @@ describe('COLUMN_CONVERTERS', () => {
   });
 
   it('should write every string exactly as JSON.stringify does', () => {
-    const samples = ['', 'plain', 'dev-05823', 'tab\there', 'back\\slash', 'quote"d', '\u0000\u001f\u007f', 'line\u2028sep', 'é ü 中文', '😀 pair', 'lone \ud83d high', 'lone \ude00 low', '\ude00\ud83d reversed'];
+    const samples = [
+      '',
+      'plain',
+      'dev-05823',
+      'tab\there',
+      'back\\slash',
+      'quote"d',
+      '\u0000\u001f\u007f',
+      'line\u2028sep',
+      'é ü 中文',
+      '😀 pair',
+      'lone \ud83d high',
+      'lone \ude00 low',
+      '\ude00\ud83d reversed',
+    ];
     for (const text of samples) expect(string(text), JSON.stringify(text)).to.equal(JSON.stringify(text));
     for (let i = 0; i < 2000; i += 1) {
-      const text = String.fromCharCode(...Array.from({ length: 1 + Math.floor(Math.random() * 12) }, () => (Math.random() < 0.8 ? 32 + Math.floor(Math.random() * 95) : Math.floor(Math.random() * 0x10000))));
+      const text = String.fromCharCode(
+        ...Array.from({ length: 1 + Math.floor(Math.random() * 12) }, () =>
+          Math.random() < 0.8 ? 32 + Math.floor(Math.random() * 95) : Math.floor(Math.random() * 0x10000),
+        ),
+      );
       expect(string(text), JSON.stringify(text)).to.equal(JSON.stringify(text));
     }
   });
@@ -23,22 +41,62 @@ describe('COLUMN_CONVERTERS', () => {
     expect(number(' -3 ')).to.equal('-3');
     expect(number('1e3')).to.equal('1000');
     expect(number('.5')).to.equal('0.5');
-    for (const text of ['-', 'abc', '0x10', 'Infinity', 'NaN', '1,5', '1e999', '1.2.3', '--1']) expect(number(text), text).to.equal(undefined);
+    for (const text of ['-', 'abc', '0x10', 'Infinity', 'NaN', '1,5', '1e999', '1.2.3', '--1'])
+      expect(number(text), text).to.equal(undefined);
   });
 
   it('should give the same text on the fast path as by conversion', () => {
-    const samples = ['0', '-0', '7', '-12.5', '0.000001', '0.0000001', '-0.0000005', '123456789012345', '1234567890123456', '12345678901234.5', '1234567890123.45', '0.1', '-0.05', '99.99', '100', '1e21', '1.', '-1.', '00.5', '-.5', '0.50', '10.0'];
+    const samples = [
+      '0',
+      '-0',
+      '7',
+      '-12.5',
+      '0.000001',
+      '0.0000001',
+      '-0.0000005',
+      '123456789012345',
+      '1234567890123456',
+      '12345678901234.5',
+      '1234567890123.45',
+      '0.1',
+      '-0.05',
+      '99.99',
+      '100',
+      '1e21',
+      '1.',
+      '-1.',
+      '00.5',
+      '-.5',
+      '0.50',
+      '10.0',
+    ];
     for (const text of samples) expect(number(text), text).to.equal(String(Number(text)));
     for (let i = 0; i < 2000; i += 1) {
-      const text = (Math.random() * 10 ** Math.floor(Math.random() * 12) * (Math.random() < 0.5 ? -1 : 1)).toFixed(Math.floor(Math.random() * 8));
+      const text = (Math.random() * 10 ** Math.floor(Math.random() * 12) * (Math.random() < 0.5 ? -1 : 1)).toFixed(
+        Math.floor(Math.random() * 8),
+      );
       expect(number(text), text).to.equal(String(Number(text)));
     }
     expect(integer('-0')).to.equal('0');
-    for (const text of ['0', '-0', '00', '-007', '5', '-5', '123456789012345', '-123456789012345', '1234567890123456', '9007199254740991', '+5']) {
+    for (const text of [
+      '0',
+      '-0',
+      '00',
+      '-007',
+      '5',
+      '-5',
+      '123456789012345',
+      '-123456789012345',
+      '1234567890123456',
+      '9007199254740991',
+      '+5',
+    ]) {
       expect(integer(text), text).to.equal(String(Number(text)));
     }
     for (let i = 0; i < 2000; i += 1) {
-      const text = String(Math.floor(Math.random() * 10 ** Math.floor(Math.random() * 16)) * (Math.random() < 0.5 ? -1 : 1));
+      const text = String(
+        Math.floor(Math.random() * 10 ** Math.floor(Math.random() * 16)) * (Math.random() < 0.5 ? -1 : 1),
+      );
       expect(integer(text), text).to.equal(String(Number(text)));
     }
   });

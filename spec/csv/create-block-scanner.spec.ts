@@ -19,7 +19,11 @@ describe('createBlockScanner', () => {
   it('should cut after each record delimiter, never in quotes nor between CR and LF', () => {
     const csv = 'a,b\r\n1,"x\r\ny"\n2,"p,""q""\n3,4"\r\n';
     for (const chunkSize of [1, 3, 100]) {
-      expect(texts(cut(csv, {}, chunkSize)), `chunks of ${chunkSize}`).to.deep.equal(['a,b\r\n', '1,"x\r\ny"\n', '2,"p,""q""\n3,4"\r\n']);
+      expect(texts(cut(csv, {}, chunkSize)), `chunks of ${chunkSize}`).to.deep.equal([
+        'a,b\r\n',
+        '1,"x\r\ny"\n',
+        '2,"p,""q""\n3,4"\r\n',
+      ]);
     }
   });
 
@@ -32,17 +36,25 @@ describe('createBlockScanner', () => {
   });
 
   it('should follow csv-parse\'s " escape when the quote is another character', () => {
-    expect(texts(cut("'a\"'\nstill',x\ny\n", { dialect: { quote: "'", encoding: 'utf8' } }))).to.deep.equal(["'a\"'\nstill',x\n", 'y\n']);
+    expect(texts(cut("'a\"'\nstill',x\ny\n", { dialect: { quote: "'", encoding: 'utf8' } }))).to.deep.equal([
+      "'a\"'\nstill',x\n",
+      'y\n',
+    ]);
   });
 
   it('should gather blocks of at least blockBytes, the first one of its own size', () => {
     const blocks = cut('aa\nbb\ncc\ndd\nee\n', { firstBlockBytes: 2, blockBytes: 5 }, 4);
     expect(texts(blocks)).to.deep.equal(['aa\n', 'bb\ncc\n', 'dd\nee\n']);
-    expect(blocks.map(({ index, offset }) => ({ index, offset }))).to.deep.equal([{ index: 0, offset: 0 }, { index: 1, offset: 3 }, { index: 2, offset: 9 }]);
+    expect(blocks.map(({ index, offset }) => ({ index, offset }))).to.deep.equal([
+      { index: 0, offset: 0 },
+      { index: 1, offset: 3 },
+      { index: 2, offset: 9 },
+    ]);
   });
 
   it('should give every block memory of its own, to be moved to a worker thread', () => {
-    for (const block of cut('aa\nbb\ncc\n', {}, 2)) expect(block.bytes.byteOffset === 0 && block.bytes.buffer.byteLength === block.bytes.length).to.equal(true);
+    for (const block of cut('aa\nbb\ncc\n', {}, 2))
+      expect(block.bytes.byteOffset === 0 && block.bytes.buffer.byteLength === block.bytes.length).to.equal(true);
   });
 
   it('should keep a UTF-8 BOM in block 0 and open a quote right after it', () => {

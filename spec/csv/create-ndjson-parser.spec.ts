@@ -13,8 +13,18 @@ interface Parsed {
 }
 
 /** Parses `input` fed in chunks of `chunkSize` bytes, as a job does (rows out, rejects to their own stream). */
-async function parse(input: Buffer | string, options: { chunkSize?: number; csv?: Record<string, unknown>; columns?: Record<string, unknown>; slowRejects?: boolean } = {}): Promise<Parsed> {
-  const [definition] = parsePipelines({ pipelines: [{ name: 't', csv: { delimiter: ',', ...options.csv }, columns: options.columns ?? {} }] });
+async function parse(
+  input: Buffer | string,
+  options: {
+    chunkSize?: number;
+    csv?: Record<string, unknown>;
+    columns?: Record<string, unknown>;
+    slowRejects?: boolean;
+  } = {},
+): Promise<Parsed> {
+  const [definition] = parsePipelines({
+    pipelines: [{ name: 't', csv: { delimiter: ',', ...options.csv }, columns: options.columns ?? {} }],
+  });
   const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input);
   const size = options.chunkSize ?? bytes.length;
   const chunks: Buffer[] = [];
@@ -30,10 +40,30 @@ async function parse(input: Buffer | string, options: { chunkSize?: number; csv?
     },
   });
   const stats: RowStats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
-  const parser = createNdjsonParser({ pipeline: definition!, csv: csvParseOptions(definition!.csv, ',', 1 << 20), delimiter: ',', maxRecordBytes: 1 << 20, rejects: createRejectWriter(rejects, definition!, stats), stats });
+  const parser = createNdjsonParser({
+    pipeline: definition!,
+    csv: csvParseOptions(definition!.csv, ',', 1 << 20),
+    delimiter: ',',
+    maxRecordBytes: 1 << 20,
+    rejects: createRejectWriter(rejects, definition!, stats),
+    stats,
+  });
   let text = '';
-  await pipeline(Readable.from(chunks), parser, new Writable({ write(chunk: Buffer, _encoding, callback) { text += chunk.toString(); callback(); } }));
-  const lines = (joined: string) => joined.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as never);
+  await pipeline(
+    Readable.from(chunks),
+    parser,
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        text += chunk.toString();
+        callback();
+      },
+    }),
+  );
+  const lines = (joined: string) =>
+    joined
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as never);
   return { rows: lines(text), rejects: lines(rejectText.join('')), stats };
 }
 
@@ -42,8 +72,15 @@ describe('createNdjsonParser', () => {
     const csv = 'a,b\r\n1,"x\r\ny"\r\n\r\n2,z,extra\n3,"p\nq\nr"\n4,w';
     for (const chunkSize of [1, 7, 1000]) {
       const { rows, rejects, stats } = await parse(csv, { chunkSize });
-      expect(rows, `chunks of ${chunkSize}`).to.deep.equal([{ a: '1', b: 'x\r\ny' }, { a: '3', b: 'p\nq\nr' }, { a: '4', b: 'w' }]);
-      expect(rejects.map(({ line, record }) => ({ line, record })), `chunks of ${chunkSize}`).to.deep.equal([{ line: 5, record: 2 }]);
+      expect(rows, `chunks of ${chunkSize}`).to.deep.equal([
+        { a: '1', b: 'x\r\ny' },
+        { a: '3', b: 'p\nq\nr' },
+        { a: '4', b: 'w' },
+      ]);
+      expect(
+        rejects.map(({ line, record }) => ({ line, record })),
+        `chunks of ${chunkSize}`,
+      ).to.deep.equal([{ line: 5, record: 2 }]);
       expect(stats).to.include({ rows: 3, rejected: 1 });
     }
   });
@@ -66,15 +103,24 @@ describe('createNdjsonParser', () => {
     const input = Buffer.concat([head, Buffer.from([0xe9]), Buffer.from('ce,Paris\nLinus,Helsinki \uFFFD\n')]);
     for (const chunkSize of [1, 5, input.length]) {
       const { rows, rejects } = await parse(input, { chunkSize });
-      expect(rows, `chunks of ${chunkSize}`).to.deep.equal([{ name: 'Ada', city: 'London' }, { name: 'Linus', city: 'Helsinki \uFFFD' }]);
+      expect(rows, `chunks of ${chunkSize}`).to.deep.equal([
+        { name: 'Ada', city: 'London' },
+        { name: 'Linus', city: 'Helsinki \uFFFD' },
+      ]);
       expect(rejects, `chunks of ${chunkSize}`).to.have.length(1);
       expect(rejects[0]).to.include({ line: 3, record: 2 });
-      expect(rejects[0]!.reason).to.equal(`the record is not valid UTF-8: byte offset ${head.length} of the object holds an invalid sequence`);
+      expect(rejects[0]!.reason).to.equal(
+        `the record is not valid UTF-8: byte offset ${head.length} of the object holds an invalid sequence`,
+      );
     }
   });
 
   it('should count a BOM and skipped lines in the byte offset', async () => {
-    const input = Buffer.concat([Buffer.from('\uFEFFexport of today\nname\nok\nb'), Buffer.from([0xff]), Buffer.from('d\n')]);
+    const input = Buffer.concat([
+      Buffer.from('\uFEFFexport of today\nname\nok\nb'),
+      Buffer.from([0xff]),
+      Buffer.from('d\n'),
+    ]);
     const { rows, rejects } = await parse(input, { csv: { skipLines: 1 } });
     expect(rows).to.deep.equal([{ name: 'ok' }]);
     expect(rejects[0]!.reason).to.include(`byte offset ${input.indexOf(0xff)} `);

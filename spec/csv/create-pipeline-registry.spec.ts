@@ -4,13 +4,15 @@ import { DEFAULT_PIPELINE } from '../../src/csv/default-pipeline.ts';
 import { parsePipelines } from '../../src/csv/parse-pipelines.ts';
 
 describe('createPipelineRegistry', () => {
-  const registry = createPipelineRegistry(parsePipelines({
-    pipelines: [
-      { name: 'iot', match: 'iot/**/*.csv*' },
-      { name: 'iot-all', match: 'iot/**' },
-      { name: 'by-name-only' },
-    ],
-  }));
+  const registry = createPipelineRegistry(
+    parsePipelines({
+      pipelines: [
+        { name: 'iot', match: 'iot/**/*.csv*' },
+        { name: 'iot-all', match: 'iot/**' },
+        { name: 'by-name-only' },
+      ],
+    }),
+  );
 
   it('should match keys by glob, the first match winning', () => {
     expect(registry.forKey('iot/2024/02/12.csv').name).to.equal('iot');
@@ -23,7 +25,10 @@ describe('createPipelineRegistry', () => {
     const fallback = registry.forKey('other/a.csv');
     expect(fallback).to.equal(DEFAULT_PIPELINE);
     expect(fallback).to.deep.equal({
-      name: 'default', csv: { quote: '"', header: true, encoding: 'utf8', skipLines: 0, invalidUtf8: 'reject' }, columns: {}, maxRejected: null,
+      name: 'default',
+      csv: { quote: '"', header: true, encoding: 'utf8', skipLines: 0, invalidUtf8: 'reject' },
+      columns: {},
+      maxRejected: null,
     });
   });
 
@@ -35,7 +40,9 @@ describe('createPipelineRegistry', () => {
   });
 
   it('should let a definition named default replace the built-in one', () => {
-    const custom = createPipelineRegistry(parsePipelines({ pipelines: [{ name: 'default', csv: { delimiter: ';' } }] }));
+    const custom = createPipelineRegistry(
+      parsePipelines({ pipelines: [{ name: 'default', csv: { delimiter: ';' } }] }),
+    );
     expect(custom.forKey('x.csv').csv.delimiter).to.equal(';');
     expect(custom.byName('default')?.csv.delimiter).to.equal(';');
     expect(custom.names()).to.deep.equal(['default']);

@@ -4,11 +4,15 @@ import { cutUtf8, formatReject } from '../../src/csv/format-reject.ts';
 
 describe('formatReject', () => {
   it('should write one JSON line with line, record, reason and raw', () => {
-    expect(formatReject({ line: 4, record: 3, reason: 'why', raw: 'a,"b\nc"' })).to.equal('{"line":4,"record":3,"reason":"why","raw":"a,\\"b\\nc\\""}\n');
+    expect(formatReject({ line: 4, record: 3, reason: 'why', raw: 'a,"b\nc"' })).to.equal(
+      '{"line":4,"record":3,"reason":"why","raw":"a,\\"b\\nc\\""}\n',
+    );
   });
 
   it('should cut raw at 1 KiB of UTF-8', () => {
-    const line = JSON.parse(formatReject({ line: 1, record: 1, reason: 'r', raw: 'é'.repeat(2000) })) as { raw: string };
+    const line = JSON.parse(formatReject({ line: 1, record: 1, reason: 'r', raw: 'é'.repeat(2000) })) as {
+      raw: string;
+    };
     expect(Buffer.byteLength(line.raw)).to.equal(1024);
   });
 });

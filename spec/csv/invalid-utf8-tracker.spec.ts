@@ -24,7 +24,8 @@ describe('createInvalidUtf8Tracker', () => {
     // 0x61 'a', then a lone continuation byte, an overlong 2-byte form, a surrogate, a truncated 3-byte sequence, 'z'.
     const bytes = Buffer.from([0x61, 0x80, 0x62, 0xc0, 0xaf, 0x63, 0xed, 0xa0, 0x80, 0x64, 0xe2, 0x82, 0x7a]);
     const expected = [1, 3, 4, 6, 7, 8, 10];
-    for (const size of [1, 2, 3, 4, bytes.length]) expect(offsets(bytes, size), `chunks of ${size}`).to.deep.equal(expected);
+    for (const size of [1, 2, 3, 4, bytes.length])
+      expect(offsets(bytes, size), `chunks of ${size}`).to.deep.equal(expected);
   });
 
   it('should count a sequence cut short by the end of the stream as invalid', () => {

@@ -6,8 +6,12 @@ import { loadPipelines } from '../../src/csv/load-pipelines.ts';
 
 describe('loadPipelines', () => {
   let dir: string;
-  before(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'pipelines-')); });
-  after(async () => { await rm(dir, { recursive: true, force: true }); });
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'pipelines-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('should give no definitions without a file', async () => {
     expect(await loadPipelines(undefined)).to.deep.equal([]);
@@ -25,7 +29,9 @@ describe('loadPipelines', () => {
     await writeFile(file, JSON.stringify({ pipelines: [{ name: 'iot', csv: { skipLines: -1 } }] }));
     const error = await loadPipelines(file).catch((e: unknown) => e);
     expect(error).to.have.property('code', 'config_invalid');
-    expect((error as Error).message).to.include(`PIPELINES_FILE (${file})`).and.include('pipeline "iot" (pipelines[0]) csv.skipLines');
+    expect((error as Error).message)
+      .to.include(`PIPELINES_FILE (${file})`)
+      .and.include('pipeline "iot" (pipelines[0]) csv.skipLines');
   });
 
   it('should fail with config_invalid on a missing file or bad JSON', async () => {

@@ -22,7 +22,13 @@ interface Outcome {
 
 function collector(): { stream: Writable; text: () => string } {
   const chunks: Buffer[] = [];
-  const stream = new Writable({ highWaterMark: 16, write(chunk: Buffer, _encoding, callback) { chunks.push(Buffer.from(chunk)); setImmediate(callback); } });
+  const stream = new Writable({
+    highWaterMark: 16,
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(Buffer.from(chunk));
+      setImmediate(callback);
+    },
+  });
   return { stream, text: () => Buffer.concat(chunks).toString('latin1') };
 }
 
@@ -32,7 +38,9 @@ function chunksOf(bytes: Buffer, size: number): Buffer[] {
   return chunks;
 }
 
-async function outcome(run: (rows: Writable, rejects: Writable, stats: RowStats) => Promise<unknown>): Promise<Outcome & { blocks: unknown }> {
+async function outcome(
+  run: (rows: Writable, rejects: Writable, stats: RowStats) => Promise<unknown>,
+): Promise<Outcome & { blocks: unknown }> {
   const rows = collector();
   const rejects = collector();
   const stats: RowStats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
@@ -51,8 +59,12 @@ async function outcome(run: (rows: Writable, rejects: Writable, stats: RowStats)
 function sequential(definition: Pipeline, delimiter: string, input: Buffer, chunkSize: number) {
   return outcome(async (rows, rejects, stats) => {
     const parser = createNdjsonParser({
-      pipeline: definition, csv: csvParseOptions(definition.csv, delimiter, MAX_RECORD_BYTES), delimiter, maxRecordBytes: MAX_RECORD_BYTES,
-      rejects: createRejectWriter(rejects, definition, stats), stats,
+      pipeline: definition,
+      csv: csvParseOptions(definition.csv, delimiter, MAX_RECORD_BYTES),
+      delimiter,
+      maxRecordBytes: MAX_RECORD_BYTES,
+      rejects: createRejectWriter(rejects, definition, stats),
+      stats,
     });
     await pipeline(Readable.from(chunksOf(input, chunkSize)), parser, rows);
   });
@@ -70,7 +82,14 @@ function inBlocks(definition: Pipeline, delimiter: string, input: Buffer, settin
   return outcome(async (rows, rejects, stats) => {
     const controller = new AbortController();
     const blocks = await parseCsvInBlocks(Readable.from(chunksOf(input, settings.chunkSize)), {
-      pipeline: definition, delimiter, maxRecordBytes: MAX_RECORD_BYTES, ...settings, rows, rejects, stats, signal: controller.signal,
+      pipeline: definition,
+      delimiter,
+      maxRecordBytes: MAX_RECORD_BYTES,
+      ...settings,
+      rows,
+      rejects,
+      stats,
+      signal: controller.signal,
       // Each block on its own, in any order of completion.
       parse: async (block, context) => {
         await new Promise((resolve) => setTimeout(resolve, (block.index * 7) % 3));
@@ -93,7 +112,12 @@ function field(q: string | null, d: string) {
     fc.constant(Buffer.from([0xc3])),
   );
   if (q === null) return plain;
-  const inside = fc.array(fc.constantFrom('a', '1', d, q + q, '\n', '\r\n', '\r', `1${d}2\n3${d}4`, `x${d}y\r\nz`, '"', '""', "'", ' '), { maxLength: 6 }).map((parts) => parts.join(''));
+  const inside = fc
+    .array(
+      fc.constantFrom('a', '1', d, q + q, '\n', '\r\n', '\r', `1${d}2\n3${d}4`, `x${d}y\r\nz`, '"', '""', "'", ' '),
+      { maxLength: 6 },
+    )
+    .map((parts) => parts.join(''));
   return fc.oneof(
     { weight: 3, arbitrary: plain },
     { weight: 3, arbitrary: inside.map((text) => q + text + q) },
@@ -123,7 +147,10 @@ const csvCase = dialect.chain((d) => {
   return fc.record({
     d: fc.constant(d),
     bom: fc.boolean(),
-    preamble: fc.array(fc.constantFrom('export of today', 'x"y', 'a,b', ''), { minLength: d.skipLines, maxLength: d.skipLines }),
+    preamble: fc.array(fc.constantFrom('export of today', 'x"y', 'a,b', ''), {
+      minLength: d.skipLines,
+      maxLength: d.skipLines,
+    }),
     lines: fc.array(line, { minLength: 4, maxLength: 30 }),
     // A record longer than many blocks.
     long: fc.option(fc.integer({ min: 40, max: 170 }), { freq: 3, nil: undefined }),
@@ -142,12 +169,21 @@ const csvCase = dialect.chain((d) => {
 function build(value: CaseValue): { input: Buffer; definition: Pipeline } {
   const { d } = value;
   const [definition] = parsePipelines({
-    pipelines: [{
-      name: 'p',
-      csv: { delimiter: d.delimiter, quote: d.quote, header: d.header, skipLines: d.skipLines, encoding: d.encoding, invalidUtf8: d.invalidUtf8 },
-      columns: { a: 'integer', b: 'string', c: { type: 'number', required: d.required } },
-      maxRejected: d.maxRejected,
-    }],
+    pipelines: [
+      {
+        name: 'p',
+        csv: {
+          delimiter: d.delimiter,
+          quote: d.quote,
+          header: d.header,
+          skipLines: d.skipLines,
+          encoding: d.encoding,
+          invalidUtf8: d.invalidUtf8,
+        },
+        columns: { a: 'integer', b: 'string', c: { type: 'number', required: d.required } },
+        maxRejected: d.maxRejected,
+      },
+    ],
   });
   const parts: Buffer[] = [];
   if (value.bom) parts.push(Buffer.from([0xef, 0xbb, 0xbf]));
@@ -158,7 +194,8 @@ function build(value: CaseValue): { input: Buffer; definition: Pipeline } {
       if (at > 0) parts.push(encode(d.delimiter));
       parts.push(typeof piece === 'string' ? encode(piece) : piece);
     });
-    if (value.long !== undefined && index === 1) parts.push(encode(`${d.delimiter}${d.quote ?? ''}${'L\n'.repeat(value.long)}${d.quote ?? ''}`));
+    if (value.long !== undefined && index === 1)
+      parts.push(encode(`${d.delimiter}${d.quote ?? ''}${'L\n'.repeat(value.long)}${d.quote ?? ''}`));
     if (index < value.lines.length - 1 || value.finalEnd) parts.push(encode(end));
   });
   if (value.unterminated && d.quote !== null) parts.push(encode(`1${d.delimiter}${d.quote}never closed\n2,3\n`));
@@ -166,7 +203,16 @@ function build(value: CaseValue): { input: Buffer; definition: Pipeline } {
 }
 
 type CaseValue = {
-  d: { delimiter: string; quote: string | null; header: boolean; skipLines: number; encoding: string; invalidUtf8: string; maxRejected: number | null; required: boolean };
+  d: {
+    delimiter: string;
+    quote: string | null;
+    header: boolean;
+    skipLines: number;
+    encoding: string;
+    invalidUtf8: string;
+    maxRejected: number | null;
+    required: boolean;
+  };
   bom: boolean;
   preamble: string[];
   lines: { fields: (string | Buffer)[]; end: string }[];

@@ -15,17 +15,29 @@ function problemOf(json: unknown): string {
 describe('parsePipelines', () => {
   it("should accept the contract's example and fill in defaults", () => {
     const [iot] = parsePipelines({
-      pipelines: [{
-        name: 'iot', match: 'iot/**/*.csv*',
-        csv: { delimiter: ',', quote: '"', header: true, encoding: 'utf8', skipLines: 0, invalidUtf8: 'reject' },
-        columns: { timestamp: { type: 'timestamp', required: true }, device_id: { type: 'string', required: true }, value: { type: 'number' } },
-        maxRejected: 1000,
-      }],
+      pipelines: [
+        {
+          name: 'iot',
+          match: 'iot/**/*.csv*',
+          csv: { delimiter: ',', quote: '"', header: true, encoding: 'utf8', skipLines: 0, invalidUtf8: 'reject' },
+          columns: {
+            timestamp: { type: 'timestamp', required: true },
+            device_id: { type: 'string', required: true },
+            value: { type: 'number' },
+          },
+          maxRejected: 1000,
+        },
+      ],
     });
     expect(iot).to.deep.equal({
-      name: 'iot', match: 'iot/**/*.csv*',
+      name: 'iot',
+      match: 'iot/**/*.csv*',
       csv: { delimiter: ',', quote: '"', header: true, encoding: 'utf8', skipLines: 0, invalidUtf8: 'reject' },
-      columns: { timestamp: { type: 'timestamp', required: true }, device_id: { type: 'string', required: true }, value: { type: 'number', required: false } },
+      columns: {
+        timestamp: { type: 'timestamp', required: true },
+        device_id: { type: 'string', required: true },
+        value: { type: 'number', required: false },
+      },
       maxRejected: 1000,
     });
   });
@@ -50,15 +62,23 @@ describe('parsePipelines', () => {
     });
     expect(message).to.match(/^Invalid PIPELINES_FILE — /);
     expect(message).to.include('pipeline "iot" (pipelines[1]) csv.delimiter: expected a single character');
-    expect(message).to.include('pipeline "iot" (pipelines[1]) columns.value.type: expected one of string, number, integer, boolean, timestamp');
+    expect(message).to.include(
+      'pipeline "iot" (pipelines[1]) columns.value.type: expected one of string, number, integer, boolean, timestamp',
+    );
     expect(message).to.include('pipeline "typo" (pipelines[2])');
     expect(message).to.include('maxRejects');
   });
 
   it('should refuse duplicate names, a headerless pipeline without columns, a bad file shape', () => {
-    expect(problemOf({ pipelines: [{ name: 'a' }, { name: 'a' }] })).to.include('pipeline "a" (pipelines[1]) name: duplicate pipeline name "a"');
-    expect(problemOf({ pipelines: [{ name: 'h', csv: { header: false } }] })).to.include('pipeline "h" (pipelines[0]) columns: required when csv.header is false');
-    expect(problemOf({ pipelines: [{ name: 'q', csv: { delimiter: ';', quote: ';' } }] })).to.include('csv.quote: must differ from csv.delimiter');
+    expect(problemOf({ pipelines: [{ name: 'a' }, { name: 'a' }] })).to.include(
+      'pipeline "a" (pipelines[1]) name: duplicate pipeline name "a"',
+    );
+    expect(problemOf({ pipelines: [{ name: 'h', csv: { header: false } }] })).to.include(
+      'pipeline "h" (pipelines[0]) columns: required when csv.header is false',
+    );
+    expect(problemOf({ pipelines: [{ name: 'q', csv: { delimiter: ';', quote: ';' } }] })).to.include(
+      'csv.quote: must differ from csv.delimiter',
+    );
     expect(problemOf({ pipelines: [{ match: 'x/*' }] })).to.include('pipelines[0] name');
     expect(problemOf([])).to.include('(file)');
   });

@@ -5,7 +5,10 @@ import { peekHead } from '../../src/csv/peek-head.ts';
 
 describe('peekHead', () => {
   it('should return the first lines and leave the stream whole', async () => {
-    const source = Readable.from(['a,b', '\n1,2\n', '3,4\n'].map((s) => Buffer.from(s)), { objectMode: false });
+    const source = Readable.from(
+      ['a,b', '\n1,2\n', '3,4\n'].map((s) => Buffer.from(s)),
+      { objectMode: false },
+    );
     const { head, stream } = await peekHead(source, { lines: 1, limit: 1024 });
     expect(head.toString()).to.equal('a,b\n1,2\n');
     expect(stream).to.equal(source);
@@ -23,7 +26,10 @@ describe('peekHead', () => {
   });
 
   it('should hand back a new stream when the peek reached the end', async () => {
-    const { head, stream } = await peekHead(Readable.from([Buffer.from('a,b')], { objectMode: false }), { lines: 1, limit: 1024 });
+    const { head, stream } = await peekHead(Readable.from([Buffer.from('a,b')], { objectMode: false }), {
+      lines: 1,
+      limit: 1024,
+    });
     expect(head.toString()).to.equal('a,b');
     expect(await text(stream)).to.equal('a,b');
     const empty = await peekHead(Readable.from([], { objectMode: false }), { lines: 1, limit: 1024 });

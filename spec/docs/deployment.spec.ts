@@ -10,7 +10,13 @@ import { readTrigger } from '../../src/http/triggers/read-trigger.ts';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const read = (file: string) => readFile(path.join(ROOT, file), 'utf8');
 // MALLOC_MMAP_THRESHOLD_ is glibc's, set in the image for memory (docs/memory-and-speed.md).
-const known = new Set([...Object.keys(envSchema.shape), 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'NODE_ENV', 'MALLOC_MMAP_THRESHOLD_']);
+const known = new Set([
+  ...Object.keys(envSchema.shape),
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'NODE_ENV',
+  'MALLOC_MMAP_THRESHOLD_',
+]);
 
 describe('deployment files', () => {
   it('should build a non-root, multi-stage image with a health check, a port and a data volume', async () => {
@@ -23,12 +29,17 @@ describe('deployment files', () => {
     expect(dockerfile).to.match(/DATA_DIR=\/data/);
     expect(dockerfile).to.match(/^VOLUME \["\/data"\]$/m);
     expect(dockerfile).to.match(/^CMD \["node", "--max-semi-space-size=1", "dist\/main.js"\]$/m);
-    for (const [, name] of dockerfile.matchAll(/^\s+([A-Z][A-Z0-9_]+)=/gm)) expect(known, `Dockerfile ENV ${name}`).to.include(name);
+    for (const [, name] of dockerfile.matchAll(/^\s+([A-Z][A-Z0-9_]+)=/gm))
+      expect(known, `Dockerfile ENV ${name}`).to.include(name);
   });
 
   it('should keep what the image build needs out of .dockerignore, and the rest in it', async () => {
-    const ignored = (await read('.dockerignore')).split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
-    for (const needed of ['src', 'public', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) expect(ignored).not.to.include(needed);
+    const ignored = (await read('.dockerignore'))
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
+    for (const needed of ['src', 'public', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'])
+      expect(ignored).not.to.include(needed);
     for (const kept of ['node_modules', '.git', 'data', 'dist', 'spec']) expect(ignored).to.include(kept);
   });
 
@@ -46,20 +57,43 @@ describe('deployment files', () => {
     const body = {
       EventName: 's3:ObjectCreated:Put',
       Key: 'ingest/iot/2024 02 12.csv',
-      Records: [{
-        eventVersion: '2.0', eventSource: 'minio:s3', awsRegion: '', eventTime: '2024-06-05T10:00:00.000Z', eventName: 's3:ObjectCreated:Put',
-        userIdentity: { principalId: 'minioadmin' }, requestParameters: {}, responseElements: {},
-        s3: {
-          s3SchemaVersion: '1.0', configurationId: 'Config',
-          bucket: { name: 'ingest', ownerIdentity: { principalId: 'minioadmin' }, arn: 'arn:aws:s3:::ingest' },
-          object: { key: 'iot%2F2024+02+12.csv', size: 1234, eTag: 'd41d8cd98f00b204e9800998ecf8427e', contentType: 'text/csv', sequencer: '17D5C1B2A3' },
+      Records: [
+        {
+          eventVersion: '2.0',
+          eventSource: 'minio:s3',
+          awsRegion: '',
+          eventTime: '2024-06-05T10:00:00.000Z',
+          eventName: 's3:ObjectCreated:Put',
+          userIdentity: { principalId: 'minioadmin' },
+          requestParameters: {},
+          responseElements: {},
+          s3: {
+            s3SchemaVersion: '1.0',
+            configurationId: 'Config',
+            bucket: { name: 'ingest', ownerIdentity: { principalId: 'minioadmin' }, arn: 'arn:aws:s3:::ingest' },
+            object: {
+              key: 'iot%2F2024+02+12.csv',
+              size: 1234,
+              eTag: 'd41d8cd98f00b204e9800998ecf8427e',
+              contentType: 'text/csv',
+              sequencer: '17D5C1B2A3',
+            },
+          },
+          source: { host: '172.18.0.4', port: '', userAgent: 'MinIO (linux; amd64) minio-go/v7.0.70' },
         },
-        source: { host: '172.18.0.4', port: '', userAgent: 'MinIO (linux; amd64) minio-go/v7.0.70' },
-      }],
+      ],
     };
     const read = readTrigger(body, { inputBucket: 'ingest', snsMessageType: undefined });
     expect(read).to.deep.include({ kind: 'jobs', trigger: 's3-event' });
-    expect(read.kind === 'jobs' && read.requests).to.deep.equal([{ bucket: 'ingest', key: 'iot/2024 02 12.csv', size: 1234, etag: '"d41d8cd98f00b204e9800998ecf8427e"', versionId: undefined }]);
+    expect(read.kind === 'jobs' && read.requests).to.deep.equal([
+      {
+        bucket: 'ingest',
+        key: 'iot/2024 02 12.csv',
+        size: 1234,
+        etag: '"d41d8cd98f00b204e9800998ecf8427e"',
+        versionId: undefined,
+      },
+    ]);
   });
 
   it('should compile to a dist/ that runs as the image runs it: node dist/main.js, dashboard found, CSV job in a worker', async function () {
@@ -67,13 +101,28 @@ describe('deployment files', () => {
     // The image's /app: package.json, node_modules, dist/ (tsconfig.build.json), public/.
     const app = await mkdtemp(path.join(os.tmpdir(), 's3-csv-ingest-image-'));
     try {
-      await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(app, 'dist')]);
+      await promisify(execFile)(process.execPath, [
+        path.join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        path.join(ROOT, 'tsconfig.build.json'),
+        '--outDir',
+        path.join(app, 'dist'),
+      ]);
       await cp(path.join(ROOT, 'public'), path.join(app, 'public'), { recursive: true });
       await cp(path.join(ROOT, 'package.json'), path.join(app, 'package.json'));
       await symlink(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'));
       const child = spawn(process.execPath, ['--max-semi-space-size=1', 'dist/main.js'], {
         cwd: app,
-        env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', PORT: '0', EMBEDDED_S3_PORT: '0', JOB_CONCURRENCY: '1', DATA_DIR: path.join(app, 'data'), LOG_FORMAT: 'json', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          NODE_ENV: 'production',
+          PORT: '0',
+          EMBEDDED_S3_PORT: '0',
+          JOB_CONCURRENCY: '1',
+          DATA_DIR: path.join(app, 'data'),
+          LOG_FORMAT: 'json',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -26,13 +26,22 @@ describe('README and docs/ examples', () => {
     const registered = (await metrics.registry.getMetricsAsJSON()).map((metric) => [
       metric.name,
       metric.type,
-      [...new Set((metric.values as { labels: Record<string, unknown> }[]).flatMap((value) => Object.keys(value.labels)))],
+      [
+        ...new Set(
+          (metric.values as { labels: Record<string, unknown> }[]).flatMap((value) => Object.keys(value.labels)),
+        ),
+      ],
     ]);
-    const documented = [...section('metrics').matchAll(/^\| `(\w+)` \| (\w+) \|([^|]*)\|/gm)].map((match) => [match[1], match[2]]);
+    const documented = [...section('metrics').matchAll(/^\| `(\w+)` \| (\w+) \|([^|]*)\|/gm)].map((match) => [
+      match[1],
+      match[2],
+    ]);
     expect(documented).to.have.deep.members(registered.map(([name, type]) => [name, type]));
     for (const metric of metrics.registry.getMetricsAsArray()) {
       const labels = (metric as unknown as { labelNames: string[] }).labelNames;
-      const row = section('metrics').split('\n').find((line) => line.startsWith(`| \`${metric.name}\` |`))!;
+      const row = section('metrics')
+        .split('\n')
+        .find((line) => line.startsWith(`| \`${metric.name}\` |`))!;
       for (const label of labels) expect(row, `${metric.name} label ${label}`).to.include(`\`${label}\``);
     }
   });

@@ -14,7 +14,11 @@ function section(name: string): string {
 
 describe('README', () => {
   it('should list every error code with its status and retryability, and no other', () => {
-    const rows = [...section('error-codes').matchAll(/^\| `(\w+)` \| (\d+) \| (yes|no) \|/gm)].map((m) => [m[1], Number(m[2]), m[3] === 'yes']);
+    const rows = [...section('error-codes').matchAll(/^\| `(\w+)` \| (\d+) \| (yes|no) \|/gm)].map((m) => [
+      m[1],
+      Number(m[2]),
+      m[3] === 'yes',
+    ]);
     const codes = Object.entries(ERROR_CODES).map(([code, spec]) => [code, spec.status, spec.retryable]);
     expect(rows).to.have.deep.members(codes);
   });

@@ -10,11 +10,22 @@ describe('a burst of triggers against a small queue', function () {
   let svc: TestService;
 
   before(async () => {
-    svc = await startTestService({ env: { QUEUE_CAPACITY: '100', JOB_CONCURRENCY: '2', LOG_LEVEL: 'warn' }, embeddedS3Events: false });
+    svc = await startTestService({
+      env: { QUEUE_CAPACITY: '100', JOB_CONCURRENCY: '2', LOG_LEVEL: 'warn' },
+      embeddedS3Events: false,
+    });
     for (let i = 0; i < TRIGGERS; i += 100) {
-      await Promise.all(Array.from({ length: 100 }, (_, j) => svc.service.s3.send(new PutObjectCommand({
-        Bucket: 'ingest', Key: `burst/${i + j}.csv`, Body: `id,value\n${i + j},x\n`,
-      }))));
+      await Promise.all(
+        Array.from({ length: 100 }, (_, j) =>
+          svc.service.s3.send(
+            new PutObjectCommand({
+              Bucket: 'ingest',
+              Key: `burst/${i + j}.csv`,
+              Body: `id,value\n${i + j},x\n`,
+            }),
+          ),
+        ),
+      );
     }
   });
   after(async () => svc.stop());
@@ -23,15 +34,21 @@ describe('a burst of triggers against a small queue', function () {
     const statuses = new Map<number, number>();
     const accepted: string[] = [];
     for (let i = 0; i < TRIGGERS; i += 200) {
-      const answers = await Promise.all(Array.from({ length: 200 }, async (_, j) => {
-        const response = await svc.fetch('/v1/trigger', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: `burst/${i + j}.csv` }) });
-        const body = (await response.json()) as { jobs?: { id: string }[]; error?: { code: string } };
-        if (response.status === 429) {
-          expect(body.error?.code).to.equal('queue_full');
-          expect(Number(response.headers.get('retry-after'))).to.be.greaterThan(0);
-        }
-        return { status: response.status, id: body.jobs?.[0]?.id };
-      }));
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, async (_, j) => {
+          const response = await svc.fetch('/v1/trigger', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ key: `burst/${i + j}.csv` }),
+          });
+          const body = (await response.json()) as { jobs?: { id: string }[]; error?: { code: string } };
+          if (response.status === 429) {
+            expect(body.error?.code).to.equal('queue_full');
+            expect(Number(response.headers.get('retry-after'))).to.be.greaterThan(0);
+          }
+          return { status: response.status, id: body.jobs?.[0]?.id };
+        }),
+      );
       for (const { status, id } of answers) {
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         if (status === 202) accepted.push(id!);
@@ -39,21 +56,34 @@ describe('a burst of triggers against a small queue', function () {
     }
     const ok = statuses.get(202) ?? 0;
     const refused = statuses.get(429) ?? 0;
-    expect([...statuses.keys()].filter((status) => status !== 202 && status !== 429), JSON.stringify([...statuses])).to.deep.equal([]);
+    expect(
+      [...statuses.keys()].filter((status) => status !== 202 && status !== 429),
+      JSON.stringify([...statuses]),
+    ).to.deep.equal([]);
     expect(ok + refused).to.equal(TRIGGERS);
     expect(refused, 'the queue refused some').to.be.greaterThan(0);
 
-    await eventually(async () => {
-      const page = (await (await svc.fetch('/v1/jobs?status=succeeded&limit=1000')).json()) as { jobs: unknown[]; next: string | null };
-      let count = page.jobs.length;
-      let next = page.next;
-      while (next !== null) {
-        const more = (await (await svc.fetch(`/v1/jobs?status=succeeded&limit=1000&cursor=${next}`)).json()) as { jobs: unknown[]; next: string | null };
-        count += more.jobs.length;
-        next = more.next;
-      }
-      return count === accepted.length ? true : undefined;
-    }, 200_000, 'every accepted job to succeed');
+    await eventually(
+      async () => {
+        const page = (await (await svc.fetch('/v1/jobs?status=succeeded&limit=1000')).json()) as {
+          jobs: unknown[];
+          next: string | null;
+        };
+        let count = page.jobs.length;
+        let next = page.next;
+        while (next !== null) {
+          const more = (await (await svc.fetch(`/v1/jobs?status=succeeded&limit=1000&cursor=${next}`)).json()) as {
+            jobs: unknown[];
+            next: string | null;
+          };
+          count += more.jobs.length;
+          next = more.next;
+        }
+        return count === accepted.length ? true : undefined;
+      },
+      200_000,
+      'every accepted job to succeed',
+    );
     const failed = (await (await svc.fetch('/v1/jobs?status=failed')).json()) as { jobs: unknown[] };
     expect(failed.jobs).to.deep.equal([]);
     console.log(`      burst: ${ok} accepted, ${refused} refused with 429`);

@@ -12,11 +12,21 @@ export function tempDir(name: string): Promise<string> {
 }
 
 /** Generates a CSV of about `mb` MiB in `dir` and puts it at each key; returns its record count. */
-export async function putGenerated(client: S3Client, dir: string, mb: number, keys: readonly string[]): Promise<number> {
+export async function putGenerated(
+  client: S3Client,
+  dir: string,
+  mb: number,
+  keys: readonly string[],
+): Promise<number> {
   const file = path.join(dir, `data-${mb}.csv`);
   const { records } = await generateCsv(file, mb * 1024 * 1024);
   for (const key of keys) {
-    await new Upload({ client, params: { Bucket: 'ingest', Key: key, Body: createReadStream(file) }, partSize: 8 * 1024 * 1024, queueSize: 2 }).done();
+    await new Upload({
+      client,
+      params: { Bucket: 'ingest', Key: key, Body: createReadStream(file) },
+      partSize: 8 * 1024 * 1024,
+      queueSize: 2,
+    }).done();
   }
   return records;
 }
@@ -39,7 +49,11 @@ export async function countUniqueRows(client: S3Client, key: string): Promise<{ 
 }
 
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 

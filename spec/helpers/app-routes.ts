@@ -18,15 +18,24 @@ export interface AppRoute {
  */
 export function appRoutes(): AppRoute[] {
   const deps = {
-    logger: createLogger({ level: 'error', format: 'json' }), apiToken: 't', metricsToken: undefined, inputBucket: 'ingest', listenHost: '127.0.0.1',
-    store: createMemoryJobStore(), events$: NEVER, metrics: createMetrics({ queueDepth: () => 0, defaultMetrics: false }),
-    snsFetch: async () => { throw new Error('unused'); },
+    logger: createLogger({ level: 'error', format: 'json' }),
+    apiToken: 't',
+    metricsToken: undefined,
+    inputBucket: 'ingest',
+    listenHost: '127.0.0.1',
+    store: createMemoryJobStore(),
+    events$: NEVER,
+    metrics: createMetrics({ queueDepth: () => 0, defaultMetrics: false }),
+    snsFetch: async () => {
+      throw new Error('unused');
+    },
   } as unknown as AppDeps; // routers only keep their deps until a request comes
   const routes: AppRoute[] = [];
   for (const middleware of createApp(deps).middleware) {
     const router = (middleware as { router?: Router }).router;
     for (const layer of router?.stack ?? []) {
-      for (const method of layer.methods.filter((name) => name !== 'HEAD')) routes.push({ method, path: String(layer.path) });
+      for (const method of layer.methods.filter((name) => name !== 'HEAD'))
+        routes.push({ method, path: String(layer.path) });
     }
   }
   return routes;

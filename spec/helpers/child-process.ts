@@ -17,7 +17,10 @@ export interface Child {
   kill(): Promise<void>;
 }
 
-/** Runs an entry of this project in a child process: TypeScript (`src/main.ts`, a spec helper) with tsx, JavaScript (`dist/main.js`) as it is. */
+/**
+ * Runs an entry of this project in a child process: TypeScript (`src/main.ts`, a spec helper) with tsx, JavaScript
+ * (`dist/main.js`) as it is.
+ */
 export function startChild(entry: string, env: Record<string, string>, nodeArgs: readonly string[] = []): Child {
   const args = [...nodeArgs, ...(entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry])];
   const child = spawn(process.execPath, args, {
@@ -70,7 +73,11 @@ export function startChild(entry: string, env: Record<string, string>, nodeArgs:
             resolve(found);
           } else if (closed) {
             finish();
-            reject(new Error(`${entry} exited (${child.exitCode ?? child.signalCode}) before the line came; stderr: ${stderr}`));
+            reject(
+              new Error(
+                `${entry} exited (${child.exitCode ?? child.signalCode}) before the line came; stderr: ${stderr}`,
+              ),
+            );
           }
         };
         const timer = setTimeout(() => {
@@ -93,7 +100,11 @@ export function startChild(entry: string, env: Record<string, string>, nodeArgs:
 }
 
 /** The embedded S3 server in its own process. */
-export async function startS3Process(options: { directory: string; port?: number; buckets?: readonly string[] }): Promise<Child & { endpoint: string; port: number }> {
+export async function startS3Process(options: {
+  directory: string;
+  port?: number;
+  buckets?: readonly string[];
+}): Promise<Child & { endpoint: string; port: number }> {
   const child = startChild('spec/helpers/s3-server-main.ts', {
     S3_DIR: options.directory,
     S3_PORT: String(options.port ?? 0),
@@ -107,8 +118,16 @@ export async function startS3Process(options: { directory: string; port?: number
  * The service in its own process, as `npm start` runs it (or as the image does, with
  * `entry` = `dist/main.js`); resolves once it listens.
  */
-export async function startServiceProcess(env: Record<string, string>, entry = 'src/main.ts', nodeArgs: readonly string[] = []): Promise<Child & { url: string }> {
-  const child = startChild(entry, { PORT: '0', EMBEDDED_S3_PORT: '0', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env }, nodeArgs);
+export async function startServiceProcess(
+  env: Record<string, string>,
+  entry = 'src/main.ts',
+  nodeArgs: readonly string[] = [],
+): Promise<Child & { url: string }> {
+  const child = startChild(
+    entry,
+    { PORT: '0', EMBEDDED_S3_PORT: '0', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
+    nodeArgs,
+  );
   const line = await child.waitForLine((l) => l['message'] === 'listening');
   return Object.assign(child, { url: String(line['url']) });
 }

@@ -1,4 +1,10 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createPipelineRegistry } from '../../src/csv/create-pipeline-registry.ts';
@@ -14,7 +20,12 @@ export const OUTPUT_BASE = `${PREFIX}${BUCKET}/`;
 const MIB = 1024 * 1024;
 
 /** Puts an object into the test server. */
-export async function putObject(client: S3Client, key: string, body: string | Buffer, extra: Partial<PutObjectCommandInput> = {}): Promise<void> {
+export async function putObject(
+  client: S3Client,
+  key: string,
+  body: string | Buffer,
+  extra: Partial<PutObjectCommandInput> = {},
+): Promise<void> {
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from(body), ...extra }));
 }
 
@@ -31,7 +42,10 @@ export async function readText(client: S3Client, key: string): Promise<string | 
 
 /** NDJSON text as values. */
 export function parseLines(text: string | undefined): unknown[] {
-  return (text ?? '').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as unknown);
+  return (text ?? '')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as unknown);
 }
 
 /** Keys under a prefix. */
@@ -85,14 +99,20 @@ export function depsFor(client: S3Client, pipelines: unknown[] = [], overrides: 
 
 /** The three output keys of a source key. */
 export function outputsOf(key: string): { rows: string; rejects: string; manifest: string } {
-  return { rows: `${OUTPUT_BASE}${key}/rows.ndjson`, rejects: `${OUTPUT_BASE}${key}/rejects.ndjson`, manifest: `${OUTPUT_BASE}${key}/manifest.json` };
+  return {
+    rows: `${OUTPUT_BASE}${key}/rows.ndjson`,
+    rejects: `${OUTPUT_BASE}${key}/rejects.ndjson`,
+    manifest: `${OUTPUT_BASE}${key}/manifest.json`,
+  };
 }
 
 /** A CSV of `rows` data rows (about 100 bytes each) with a header. */
 export function generateCsv(rows: number): string {
   const lines = ['timestamp,device_id,value,flag,note'];
   for (let i = 0; i < rows; i += 1) {
-    lines.push(`2024-02-12T10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z,dev-${i % 97},${(i * 1.25).toFixed(2)},${i % 2 === 0},"note ${i}, with a comma"`);
+    lines.push(
+      `2024-02-12T10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z,dev-${i % 97},${(i * 1.25).toFixed(2)},${i % 2 === 0},"note ${i}, with a comma"`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -108,7 +128,11 @@ export interface JobOutputs {
 /** Reads the outputs of a source key. */
 export async function readOutputs(client: S3Client, key: string): Promise<JobOutputs> {
   const keys = outputsOf(key);
-  const [rows, rejects, manifest] = await Promise.all([readText(client, keys.rows), readText(client, keys.rejects), readText(client, keys.manifest)]);
+  const [rows, rejects, manifest] = await Promise.all([
+    readText(client, keys.rows),
+    readText(client, keys.rejects),
+    readText(client, keys.manifest),
+  ]);
   return {
     rows: parseLines(rows),
     rejects: parseLines(rejects),

@@ -56,8 +56,14 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
       client.destroy();
       upstream.destroy();
     };
-    client.on('error', closeBoth).on('close', () => { sockets.delete(client); upstream.destroy(); });
-    upstream.on('error', closeBoth).on('close', () => { sockets.delete(upstream); client.end(); });
+    client.on('error', closeBoth).on('close', () => {
+      sockets.delete(client);
+      upstream.destroy();
+    });
+    upstream.on('error', closeBoth).on('close', () => {
+      sockets.delete(upstream);
+      client.end();
+    });
 
     // Request side: bytes not yet parsed, body bytes still to pass, the forwarding chain.
     let pending = Buffer.alloc(0);
@@ -143,7 +149,12 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     cutGet(afterBytes, options = {}) {
-      cuts.push({ afterBytes, stall: options.stall ?? false, times: options.times ?? 1, match: options.match ?? (() => true) });
+      cuts.push({
+        afterBytes,
+        stall: options.stall ?? false,
+        times: options.times ?? 1,
+        match: options.match ?? (() => true),
+      });
     },
     hold(match, until) {
       holds.push({ match, until });

@@ -13,7 +13,10 @@ const WEAKENING = new Set(['--disable-web-security', '--allow-running-insecure-c
 async function findChromium(): Promise<{ executablePath: string; args: string[] }> {
   const explicit = process.env.CHROMIUM_PATH ?? (existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined);
   if (explicit !== undefined) return { executablePath: explicit, args: [] };
-  return { executablePath: await sparticuz.executablePath(), args: sparticuz.args.filter((arg) => !WEAKENING.has(arg)) };
+  return {
+    executablePath: await sparticuz.executablePath(),
+    args: sparticuz.args.filter((arg) => !WEAKENING.has(arg)),
+  };
 }
 
 export interface HeadlessPage {
@@ -32,7 +35,17 @@ export async function openHeadlessPage(): Promise<HeadlessPage> {
     executablePath: browser.executablePath,
     headless: true,
     acceptDownloads: true,
-    args: [...browser.args, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      ...browser.args,
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1280, height: 800 },
   });
   const page = context.pages()[0] ?? (await context.newPage());

@@ -1,7 +1,10 @@
 import type { Page } from 'playwright-core';
 
 export interface LayoutReport {
-  /** Visible elements (screen-reader-only ones aside) whose box ends past the viewport's right edge, or starts left of 0: "tag#id.class (left–right)". */
+  /**
+   * Visible elements (screen-reader-only ones aside) whose box ends past the viewport's right edge, or starts left of
+   * 0: "tag#id.class (left–right)".
+   */
   readonly overflowing: string[];
   /** The page's scroll width against the viewport's: equal when nothing scrolls sideways. */
   readonly scrollWidth: number;

@@ -8,7 +8,11 @@ export interface TriggerAnswer {
 }
 
 /** `POST /v1/trigger` with a JSON body (a string is sent as it is), answer parsed. */
-export async function postTrigger(svc: TestService, body: unknown, headers: Record<string, string> = {}): Promise<TriggerAnswer> {
+export async function postTrigger(
+  svc: TestService,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<TriggerAnswer> {
   const response = await svc.fetch('/v1/trigger', {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

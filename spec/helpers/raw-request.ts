@@ -22,20 +22,35 @@ export interface RawRequest {
 export function rawRequest(baseUrl: string, request: RawRequest): Promise<RawAnswer> {
   const url = new URL(baseUrl);
   // A GET or DELETE body is not chunked by default: without a length its bytes would read as the next request.
-  const headers = request.body === undefined ? request.headers : { 'content-length': String(Buffer.byteLength(request.body)), ...request.headers };
+  const headers =
+    request.body === undefined
+      ? request.headers
+      : { 'content-length': String(Buffer.byteLength(request.body)), ...request.headers };
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, method: request.method ?? 'GET', path: request.path, headers, agent: false }, (res) => {
-      if (String(res.headers['content-type']).startsWith('text/event-stream')) {
-        // An event stream does not end by itself: its opening is the answer.
-        res.destroy();
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: '' });
-        return;
-      }
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port,
+        method: request.method ?? 'GET',
+        path: request.path,
+        headers,
+        agent: false,
+      },
+      (res) => {
+        if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+          // An event stream does not end by itself: its opening is the answer.
+          res.destroy();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: '' });
+          return;
+        }
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(request.body);
   });

@@ -46,7 +46,8 @@ export function readSse(response: Response, abort: AbortController): SseReader {
             else if (line.startsWith('event: ')) event = line.slice(7);
             else if (line.startsWith('data: ')) data = (data === undefined ? '' : `${data}\n`) + line.slice(6);
           }
-          if (data !== undefined) events.push({ event, data: JSON.parse(data) as unknown, at: performance.now() - started });
+          if (data !== undefined)
+            events.push({ event, data: JSON.parse(data) as unknown, at: performance.now() - started });
           for (const wake of waiters) wake();
         }
       }
@@ -92,7 +93,10 @@ export function readSse(response: Response, abort: AbortController): SseReader {
 }
 
 /** Opens an event stream with `fetch`; the caller closes it. */
-export async function openSse(url: string | URL, headers: Record<string, string> = {}): Promise<{ response: Response; sse: SseReader }> {
+export async function openSse(
+  url: string | URL,
+  headers: Record<string, string> = {},
+): Promise<{ response: Response; sse: SseReader }> {
   const abort = new AbortController();
   const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
   if (!response.ok) {

@@ -35,7 +35,9 @@ class Sha256 {
 
 function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
   if (typeof data === 'string') return data;
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return data instanceof ArrayBuffer
+    ? new Uint8Array(data)
+    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function signer(options: SigningOptions): SignatureV4 {
@@ -49,22 +51,48 @@ function signer(options: SigningOptions): SignatureV4 {
   });
 }
 
-/** The headers of `request` with an Authorization header, signed by the SDK's own SigV4 signer (not the server's verifier). */
-export async function signS3Request(request: RawS3Request, options: SigningOptions = {}): Promise<Record<string, string>> {
+/**
+ * The headers of `request` with an Authorization header, signed by the SDK's own SigV4 signer (not the server's
+ * verifier).
+ */
+export async function signS3Request(
+  request: RawS3Request,
+  options: SigningOptions = {},
+): Promise<Record<string, string>> {
   const payloadHash = request.payloadHash ?? 'UNSIGNED-PAYLOAD';
   const signed = await signer(options).sign(
-    { method: request.method, protocol: 'http:', hostname: request.host, path: request.path, query: { ...request.query }, headers: { host: request.host, 'x-amz-content-sha256': payloadHash, ...request.headers } },
+    {
+      method: request.method,
+      protocol: 'http:',
+      hostname: request.host,
+      path: request.path,
+      query: { ...request.query },
+      headers: { host: request.host, 'x-amz-content-sha256': payloadHash, ...request.headers },
+    },
     options.signingDate === undefined ? {} : { signingDate: options.signingDate },
   );
   return signed.headers;
 }
 
 /** A presigned query for `request` (to append to its path), made by the SDK's own signer. */
-export async function presignS3Request(request: RawS3Request, expiresIn: number, options: SigningOptions = {}): Promise<string> {
+export async function presignS3Request(
+  request: RawS3Request,
+  expiresIn: number,
+  options: SigningOptions = {},
+): Promise<string> {
   const signed = await signer(options).presign(
     // As the SDK's S3 presigner does: the body is never signed.
-    { method: request.method, protocol: 'http:', hostname: request.host, path: request.path, query: { ...request.query }, headers: { host: request.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...request.headers } },
+    {
+      method: request.method,
+      protocol: 'http:',
+      hostname: request.host,
+      path: request.path,
+      query: { ...request.query },
+      headers: { host: request.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...request.headers },
+    },
     { expiresIn, ...(options.signingDate === undefined ? {} : { signingDate: options.signingDate }) },
   );
-  return Object.entries(signed.query ?? {}).map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`).join('&');
+  return Object.entries(signed.query ?? {})
+    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`)
+    .join('&');
 }

@@ -12,7 +12,10 @@ export interface ProxiedRequest {
 }
 
 /** What the proxy does with a request a rule matches: answer it with an S3 error, or forward it late. */
-export type ProxyRule = (request: { method: string; url: string }) => { status: number; code: string } | { delayMs: number } | undefined;
+export type ProxyRule = (request: {
+  method: string;
+  url: string;
+}) => { status: number; code: string } | { delayMs: number } | undefined;
 
 export interface SlowDownProxy {
   readonly endpoint: string;
@@ -26,7 +29,9 @@ export interface SlowDownProxy {
 
 function answer(res: http.ServerResponse, status: number, code: string): void {
   res.writeHead(status, { 'content-type': 'application/xml' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>Injected by the test proxy.</Message></Error>`);
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>Injected by the test proxy.</Message></Error>`,
+  );
 }
 
 /** An HTTP proxy in front of an S3 server that can answer `503 SlowDown` for a while, or as its rules say. */
@@ -37,10 +42,18 @@ export async function startSlowDownProxy(upstream: string): Promise<SlowDownProx
   let throttling = false;
   const server = http.createServer((req, res) => {
     const seen = { method: req.method ?? 'GET', url: req.url ?? '/' };
-    const action = throttling ? { status: 503, code: 'SlowDown' } : rules.map((rule) => rule(seen)).find((a) => a !== undefined);
-    const record: ProxiedRequest = { ...seen, at: Date.now(), ...(action && 'status' in action ? { injected: action.status } : {}) };
+    const action = throttling
+      ? { status: 503, code: 'SlowDown' }
+      : rules.map((rule) => rule(seen)).find((a) => a !== undefined);
+    const record: ProxiedRequest = {
+      ...seen,
+      at: Date.now(),
+      ...(action && 'status' in action ? { injected: action.status } : {}),
+    };
     requests.push(record);
-    res.on('close', () => { record.finishedAt = Date.now(); });
+    res.on('close', () => {
+      record.finishedAt = Date.now();
+    });
     if (action && 'status' in action) {
       req.resume();
       answer(res, action.status, action.code);

@@ -33,10 +33,25 @@ export function createSnsTestSigner(): SnsTestSigner {
   let privateKey: string;
   let certificate: string;
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=sns.amazonaws.com',
-      '-keyout', path.join(directory, 'key.pem'), '-out', path.join(directory, 'cert.pem'),
-    ], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=sns.amazonaws.com',
+        '-keyout',
+        path.join(directory, 'key.pem'),
+        '-out',
+        path.join(directory, 'cert.pem'),
+      ],
+      { stdio: 'pipe' },
+    );
     privateKey = readFileSync(path.join(directory, 'key.pem'), 'utf8');
     certificate = readFileSync(path.join(directory, 'cert.pem'), 'utf8');
   } finally {
@@ -53,7 +68,11 @@ export function createSnsTestSigner(): SnsTestSigner {
     sign(envelope) {
       const text = snsStringToSign({ ...envelope, Signature: 'x' });
       if (text === undefined) throw new Error('the envelope lacks a signed field');
-      const signature = sign(envelope.SignatureVersion === '1' ? 'sha1' : 'sha256', Buffer.from(text, 'utf8'), privateKey).toString('base64');
+      const signature = sign(
+        envelope.SignatureVersion === '1' ? 'sha1' : 'sha256',
+        Buffer.from(text, 'utf8'),
+        privateKey,
+      ).toString('base64');
       return { ...envelope, Signature: signature };
     },
     notification(message, overrides = {}) {
@@ -78,7 +97,8 @@ export function createSnsTestSigner(): SnsTestSigner {
       if (answer instanceof Error) throw answer;
       if (answer !== undefined) return answer;
       if (url.href === CERT_URL) return { status: 200, body: certificate };
-      if (url.searchParams.get('Action') === 'ConfirmSubscription') return { status: 200, body: '<ConfirmSubscriptionResponse/>' };
+      if (url.searchParams.get('Action') === 'ConfirmSubscription')
+        return { status: 200, body: '<ConfirmSubscriptionResponse/>' };
       return { status: 404, body: 'not found' };
     },
   };

@@ -31,7 +31,16 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     password,
     port,
     persistent: false,
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: [
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'listen_addresses=127.0.0.1',
+    ],
     onLog: () => {},
   });
   await server.initialise();

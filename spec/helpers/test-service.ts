@@ -25,7 +25,15 @@ export interface TestServiceOptions extends Partial<Omit<ServiceOptions, 'logger
 /** Starts the whole service as `npm start` does, on free loopback ports, with its logs captured. */
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 's3-csv-ingest-svc-'));
-  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', EMBEDDED_S3_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'debug', LOG_FORMAT: 'json', ...options.env };
+  const env: Record<string, string> = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    EMBEDDED_S3_PORT: '0',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'debug',
+    LOG_FORMAT: 'json',
+    ...options.env,
+  };
   const config = loadConfig(env);
   const stream = new PassThrough();
   const lines: Record<string, unknown>[] = [];
@@ -63,7 +71,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
 export async function waitForJob(
   svc: TestService,
   id: string,
-  until: (job: Record<string, unknown>) => boolean = (job) => ['succeeded', 'failed', 'cancelled'].includes(String(job['status'])),
+  until: (job: Record<string, unknown>) => boolean = (job) =>
+    ['succeeded', 'failed', 'cancelled'].includes(String(job['status'])),
   timeoutMs = 15_000,
 ): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
@@ -71,7 +80,8 @@ export async function waitForJob(
     const response = await svc.fetch(`/v1/jobs/${id}`);
     const job = (await response.json()) as Record<string, unknown>;
     if (until(job)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} did not reach the expected state in ${timeoutMs} ms: ${JSON.stringify(job)}`);
+    if (Date.now() > deadline)
+      throw new Error(`job ${id} did not reach the expected state in ${timeoutMs} ms: ${JSON.stringify(job)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -85,7 +85,11 @@ describe('createApp', () => {
   });
 
   it('should answer malformed JSON with 400 invalid_json', async () => {
-    const response = await svc.fetch('/v1/trigger', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"key":' });
+    const response = await svc.fetch('/v1/trigger', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"key":',
+    });
     expect(response.status).to.equal(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).to.equal('invalid_json');
   });

@@ -19,15 +19,27 @@ import { startTestService, waitForJob, type TestService } from '../helpers/test-
 const FAILING_KEY = 'fail/2024/sensor-exports/north-field/2024-01-04-hourly-readings.csv';
 const LONG_ERROR = `Record 3 of s3://ingest/${FAILING_KEY} has 4 fields where the header has 3: the quote opened at line 3, column 12 never closes, so the rest of the file was read as one field. Check the quoting on that line.`;
 
-/** A job by key prefix: `ok/` writes its outputs and succeeds, `fail/` fails with LONG_ERROR, anything else runs until cancelled. */
+/**
+ * A job by key prefix: `ok/` writes its outputs and succeeds, `fail/` fails with LONG_ERROR, anything else runs until
+ * cancelled.
+ */
 function scriptedJob({ s3, config }: { s3: TestService['service']['s3']; config: Config }) {
   return (job: Job): Observable<RunUpdate<JobProgress, JobRunResult>> => {
     if (job.source.key.startsWith('fail/')) return throwError(() => new AppError('csv_invalid', LONG_ERROR));
     if (!job.source.key.startsWith('ok/')) return NEVER;
     return defer(async () => {
       const base = `${config.buckets.outputPrefix}${job.source.key}/`;
-      const output = { bucket: config.buckets.output, rows: `${base}rows.ndjson`, rejects: `${base}rejects.ndjson`, manifest: `${base}manifest.json` };
-      for (const [key, body] of [[output.rows, '{"a":"1"}\n'], [output.rejects, new Uint8Array(0)], [output.manifest, '{}']] as const) {
+      const output = {
+        bucket: config.buckets.output,
+        rows: `${base}rows.ndjson`,
+        rejects: `${base}rejects.ndjson`,
+        manifest: `${base}manifest.json`,
+      };
+      for (const [key, body] of [
+        [output.rows, '{"a":"1"}\n'],
+        [output.rejects, new Uint8Array(0)],
+        [output.manifest, '{}'],
+      ] as const) {
         await s3.send(new PutObjectCommand({ Bucket: output.bucket, Key: key, Body: body }));
       }
       return { kind: 'done' as const, result: { output } };
@@ -69,7 +81,9 @@ describe('dashboard (headless Chromium)', function () {
       expect(response.headers.get('content-security-policy')).to.include("script-src 'self'");
       const html = await response.text();
       expect(html).not.to.match(/<script(?![^>]*\bsrc=)[^>]*>/);
-      expect((await fetch(new URL('/assets/app.js', svc.url))).headers.get('content-type')).to.match(/^text\/javascript/);
+      expect((await fetch(new URL('/assets/app.js', svc.url))).headers.get('content-type')).to.match(
+        /^text\/javascript/,
+      );
       expect((await fetch(new URL('/assets/secret.txt', svc.url))).status).to.equal(404);
     });
 
@@ -78,7 +92,9 @@ describe('dashboard (headless Chromium)', function () {
       await page.goto(`${svc.url}/`);
       await page.locator('#connection', { hasText: 'Live updates: token needed' }).waitFor();
       expect(await page.locator('#token-section').isVisible()).to.be.true;
-      expect(await page.locator('#token-status').textContent()).to.equal('Token needed: this service asks for its API token.');
+      expect(await page.locator('#token-status').textContent()).to.equal(
+        'Token needed: this service asks for its API token.',
+      );
 
       // Keyboard only: type a wrong token and submit it with Enter; it is refused, not "needed".
       await page.locator('#token').focus();
@@ -114,18 +130,29 @@ describe('dashboard (headless Chromium)', function () {
       expect(await row.locator('.status').textContent()).to.equal('✓ succeeded'); // a word, not only a colour
       expect(await page.locator('#jobs-count').textContent()).to.equal('1 job shown.');
 
-      const [download] = await Promise.all([page.waitForEvent('download'), row.locator('button[data-output="rows"]').click()]);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        row.locator('button[data-output="rows"]').click(),
+      ]);
       const saved = await download.path();
-      const lines = (await readFile(saved, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as unknown);
-      expect(lines).to.deep.equal([{ name: 'Ada', city: 'London' }, { name: 'Grace', city: 'New York' }]);
+      const lines = (await readFile(saved, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown);
+      expect(lines).to.deep.equal([
+        { name: 'Ada', city: 'London' },
+        { name: 'Grace', city: 'New York' },
+      ]);
       expect(download.suggestedFilename()).to.equal('people.csv.rows.ndjson');
 
       await mkdir(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
-      console.log(`      (browser flow: ${Math.round(performance.now() - started)} ms; screenshot in artifacts/dashboard.png)`);
+      console.log(
+        `      (browser flow: ${Math.round(performance.now() - started)} ms; screenshot in artifacts/dashboard.png)`,
+      );
     });
 
-    it('should take a dropped file, and show a failed job\'s error', async () => {
+    it("should take a dropped file, and show a failed job's error", async () => {
       await page.evaluate(`(() => {
         const transfer = new DataTransfer();
         transfer.items.add(new File(['a,"b\\n1,2\\n'], 'broken.csv', { type: 'text/csv' }));
@@ -150,7 +177,12 @@ describe('dashboard (headless Chromium)', function () {
         rows.locator('button', { hasText: 'Run again' }).click(),
       ]);
       expect(request.method()).to.equal('POST');
-      expect(request.postDataJSON()).to.deep.equal({ bucket: 'ingest', key: 'dashboard/broken.csv', pipeline: 'default', force: true });
+      expect(request.postDataJSON()).to.deep.equal({
+        bucket: 'ingest',
+        key: 'dashboard/broken.csv',
+        pipeline: 'default',
+        force: true,
+      });
       await page.locator('#jobs-status', { hasText: 'Running dashboard/broken.csv again: new job ' }).waitFor();
       // A failed job is no duplicate: the new one shows above the old one, and fails the same way.
       await rows.nth(1).waitFor();
@@ -166,7 +198,12 @@ describe('dashboard (headless Chromium)', function () {
         page.waitForResponse((candidate) => candidate.url().endsWith('/v1/trigger')),
         rows.locator('button', { hasText: 'Run again' }).click(),
       ]);
-      expect(response.request().postDataJSON()).to.deep.equal({ bucket: 'ingest', key: 'dashboard/people.csv', pipeline: 'default', force: true });
+      expect(response.request().postDataJSON()).to.deep.equal({
+        bucket: 'ingest',
+        key: 'dashboard/people.csv',
+        pipeline: 'default',
+        force: true,
+      });
       expect(response.status()).to.equal(202);
       const answered = (await response.json()) as { jobs: { id: string; duplicate: boolean }[] };
       expect(answered.jobs[0]!.duplicate).to.equal(false);
@@ -190,9 +227,15 @@ describe('dashboard (headless Chromium)', function () {
     const rowOf = (key: string) => page.locator('tr', { has: page.locator('code', { hasText: key }) });
 
     before(async () => {
-      // Loopback without API_TOKEN, as on a laptop; jobs scripted so that one fails with a long error and one runs until cancelled.
-      svc = await startTestService({ env: { JOB_CONCURRENCY: '4', SHUTDOWN_TIMEOUT_MS: '50' }, embeddedS3Events: false, runJob: scriptedJob });
-      for (const key of ['ok/2024/01.csv', 'ok/2024/02.csv', 'ok/2024/03.csv', FAILING_KEY]) await waitForJob(svc, (await trigger(key)).id);
+      // Loopback without API_TOKEN, as on a laptop; jobs scripted so that one fails with a long error and one runs
+      // until cancelled.
+      svc = await startTestService({
+        env: { JOB_CONCURRENCY: '4', SHUTDOWN_TIMEOUT_MS: '50' },
+        embeddedS3Events: false,
+        runJob: scriptedJob,
+      });
+      for (const key of ['ok/2024/01.csv', 'ok/2024/02.csv', 'ok/2024/03.csv', FAILING_KEY])
+        await waitForJob(svc, (await trigger(key)).id);
       problems.length = 0;
     });
     after(async () => svc?.stop());
@@ -204,13 +247,17 @@ describe('dashboard (headless Chromium)', function () {
       await page.locator('#jobs-count', { hasText: '3 jobs shown, more on the server.' }).waitFor();
       expect(await page.locator('#token-section').isHidden()).to.be.true;
       // The source cell names the bucket too: with ALLOWED_BUCKETS one key may be two objects.
-      expect(await page.locator('#jobs tbody code').allTextContents()).to.deep.equal([FAILING_KEY, 'ok/2024/03.csv', 'ok/2024/02.csv'].map((key) => `ingest/${key}`));
+      expect(await page.locator('#jobs tbody code').allTextContents()).to.deep.equal(
+        [FAILING_KEY, 'ok/2024/03.csv', 'ok/2024/02.csv'].map((key) => `ingest/${key}`),
+      );
 
       await page.locator('#load-more').focus();
       await page.keyboard.press('Enter');
       await page.locator('#jobs-count', { hasText: '4 jobs shown.' }).waitFor();
       expect(await page.locator('#load-more').isHidden()).to.be.true;
-      expect(await page.locator('#jobs tbody code').allTextContents()).to.deep.equal([FAILING_KEY, 'ok/2024/03.csv', 'ok/2024/02.csv', 'ok/2024/01.csv'].map((key) => `ingest/${key}`));
+      expect(await page.locator('#jobs tbody code').allTextContents()).to.deep.equal(
+        [FAILING_KEY, 'ok/2024/03.csv', 'ok/2024/02.csv', 'ok/2024/01.csv'].map((key) => `ingest/${key}`),
+      );
       expect(problems).to.deep.equal([]);
     });
 
@@ -234,12 +281,16 @@ describe('dashboard (headless Chromium)', function () {
         const box = (await page.locator(error).boundingBox())!;
         expect(box.width, `error text width at ${width} px`).to.be.greaterThan(await charactersWidth(page, error, 12));
         // Status and Cancel in full view, not clipped: inside the viewport and not covered.
-        for (const locator of [rowOf('slow/2024/06.csv').locator('.status'), rowOf('slow/2024/06.csv').locator('button', { hasText: 'Cancel' })]) {
+        for (const locator of [
+          rowOf('slow/2024/06.csv').locator('.status'),
+          rowOf('slow/2024/06.csv').locator('button', { hasText: 'Cancel' }),
+        ]) {
           const target = (await locator.boundingBox())!;
           expect(target.x, `at ${width} px`).to.be.at.least(0);
           expect(target.x + target.width, `at ${width} px`).to.be.at.most(width);
         }
-        if (width === 1280 || width === 400) await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${width}.png`), fullPage: true });
+        if (width === 1280 || width === 400)
+          await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${width}.png`), fullPage: true });
       }
       await page.setViewportSize({ width: 1280, height: 800 });
       expect(problems).to.deep.equal([]);
@@ -255,11 +306,16 @@ describe('dashboard (headless Chromium)', function () {
       });
       await cancelButton.click();
       await page.locator('#jobs-status', { hasText: 'The job for slow/2024/06.csv goes on.' }).waitFor();
-      expect(asked).to.deep.equal(['confirm: Cancel the job for slow/2024/06.csv? It stops now; its outputs are not written.']);
+      expect(asked).to.deep.equal([
+        'confirm: Cancel the job for slow/2024/06.csv? It stops now; its outputs are not written.',
+      ]);
       expect(await row.locator('.status').textContent()).to.equal('▶ running');
 
       page.once('dialog', (dialog) => void dialog.accept());
-      const [request] = await Promise.all([page.waitForRequest((candidate) => candidate.method() === 'DELETE'), cancelButton.click()]);
+      const [request] = await Promise.all([
+        page.waitForRequest((candidate) => candidate.method() === 'DELETE'),
+        cancelButton.click(),
+      ]);
       expect(new URL(request.url()).pathname).to.equal(`/v1/jobs/${await row.getAttribute('data-job-id')}`);
       await row.locator('.status', { hasText: 'cancelled' }).waitFor();
       expect(await row.locator('.status').textContent()).to.equal('⊘ cancelled');
@@ -298,13 +354,17 @@ describe('dashboard without API_TOKEN (headless Chromium)', function () {
     await row.locator('.status', { hasText: 'succeeded' }).waitFor();
     expect(problems).to.deep.equal([]);
     // A DELETE from the page itself passes the cross-site check: a finished job is 409, not 403.
-    const id = (await (await svc.fetch('/v1/jobs')).json() as { jobs: { id: string }[] }).jobs[0]!.id;
-    expect(await page.evaluate(`fetch('/v1/jobs/${id}', { method: 'DELETE' }).then((response) => response.status)`)).to.equal(409);
+    const id = ((await (await svc.fetch('/v1/jobs')).json()) as { jobs: { id: string }[] }).jobs[0]!.id;
+    expect(
+      await page.evaluate(`fetch('/v1/jobs/${id}', { method: 'DELETE' }).then((response) => response.status)`),
+    ).to.equal(409);
   });
 
   it('should refuse what a page of another site sends it with no-cors (upload and trigger), storing and queuing nothing', async () => {
     // Another site: a page of its own at http://localhost:<another port>, no CSP.
-    const site = http.createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>elsewhere</title>'));
+    const site = http.createServer((_request, response) =>
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>elsewhere</title>'),
+    );
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
     const other = await browser.context.newPage();
     await other.goto(`http://localhost:${(site.address() as AddressInfo).port}/`);
@@ -321,7 +381,9 @@ describe('dashboard without API_TOKEN (headless Chromium)', function () {
     await other.close();
     await new Promise((resolve) => site.close(resolve));
     expect(((await (await svc.fetch('/v1/jobs')).json()) as { jobs: unknown[] }).jobs).to.have.length(before);
-    const refused = svc.logs().filter((line) => line['message'] === 'request' && line['status'] === 403 && line['method'] === 'POST');
+    const refused = svc
+      .logs()
+      .filter((line) => line['message'] === 'request' && line['status'] === 403 && line['method'] === 'POST');
     expect(refused.map((line) => line['path'])).to.deep.equal(['/v1/uploads', '/v1/trigger', '/v1/trigger']);
     expect((await svc.fetch('/v1/jobs?limit=1000')).status).to.equal(200);
     const stored = await svc.service.s3.send(new ListObjectsV2Command({ Bucket: 'ingest', Prefix: 'evil/' }));

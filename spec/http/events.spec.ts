@@ -66,7 +66,10 @@ describe('eventRoutes (through the service)', () => {
     expect(names[0]).to.equal('snapshot');
     expect((sse.events[0]!.data as { id: string }).id).to.equal(id);
     expect(names.at(-1)).to.equal('succeeded');
-    const final = sse.events.at(-1)!.data as { type: string; job: { id: string; status: string; progress: { rows: number }; output: { rows: string } } };
+    const final = sse.events.at(-1)!.data as {
+      type: string;
+      job: { id: string; status: string; progress: { rows: number }; output: { rows: string } };
+    };
     expect(final.job).to.include({ id, status: 'succeeded' });
     expect(final.job.progress.rows).to.equal(2000);
     expect(final.job.output.rows).to.equal(`processed/ingest/events/${keys}.csv/rows.ndjson`);
@@ -92,7 +95,7 @@ describe('eventRoutes (through the service)', () => {
     expect(sse.events[0]!.data).to.include({ id, status: 'succeeded' });
   });
 
-  it('should end a job\'s stream with `cancelled` when the job is cancelled', async () => {
+  it("should end a job's stream with `cancelled` when the job is cancelled", async () => {
     const id = await trigger();
     const { sse } = await openSse(new URL(`/v1/jobs/${id}/events`, svc.url), auth);
     await sse.waitFor((event) => event.event === 'progress');
@@ -101,11 +104,19 @@ describe('eventRoutes (through the service)', () => {
     expect(sse.events.at(-1)!.event).to.equal('cancelled');
   });
 
-  it('should end a queued job\'s stream with `cancelled` at the cancel, while the job ahead of it still runs', async () => {
-    const one = await startTestService({ env: { API_TOKEN: TOKEN, JOB_CONCURRENCY: '1', SHUTDOWN_TIMEOUT_MS: '100' }, embeddedS3Events: false, runJob: pacedJob({ everyMs: 20, updates: Infinity }) });
+  it("should end a queued job's stream with `cancelled` at the cancel, while the job ahead of it still runs", async () => {
+    const one = await startTestService({
+      env: { API_TOKEN: TOKEN, JOB_CONCURRENCY: '1', SHUTDOWN_TIMEOUT_MS: '100' },
+      embeddedS3Events: false,
+      runJob: pacedJob({ everyMs: 20, updates: Infinity }),
+    });
     try {
       const post = async (key: string) => {
-        const response = await one.fetch('/v1/trigger', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key, versionId: 'v1' }) });
+        const response = await one.fetch('/v1/trigger', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ key, versionId: 'v1' }),
+        });
         return ((await response.json()) as { jobs: { id: string }[] }).jobs[0]!.id;
       };
       const running = await post('events/ahead.csv');
@@ -114,7 +125,10 @@ describe('eventRoutes (through the service)', () => {
       expect((await one.fetch(`/v1/jobs/${queued}`, { method: 'DELETE' })).status).to.equal(202);
       await sse.ended;
       expect(sse.events.at(-1)!.event).to.equal('cancelled');
-      expect((await (await one.fetch(`/v1/jobs/${running}`)).json() as { status: string }).status, 'the job ahead never ends by itself').to.equal('running');
+      expect(
+        ((await (await one.fetch(`/v1/jobs/${running}`)).json()) as { status: string }).status,
+        'the job ahead never ends by itself',
+      ).to.equal('running');
     } finally {
       await one.stop();
     }
@@ -124,7 +138,8 @@ describe('eventRoutes (through the service)', () => {
     const before = await gauge('s3_csv_ingest_event_stream_clients');
     const { sse } = await openSse(new URL('/v1/events', svc.url), auth);
     const id = await trigger();
-    const forJob = (name: string) => (event: { event: string; data: unknown }) => event.event === name && (event.data as { job: { id: string } }).job.id === id;
+    const forJob = (name: string) => (event: { event: string; data: unknown }) =>
+      event.event === name && (event.data as { job: { id: string } }).job.id === id;
     const queued = await sse.waitFor(forJob('queued'));
     expect((queued.data as { job: { status: string; source: { key: string } } }).job.status).to.equal('queued');
     await sse.waitFor(forJob('started'));
@@ -135,12 +150,17 @@ describe('eventRoutes (through the service)', () => {
     sse.close();
     await sse.ended;
     const deadline = Date.now() + 2_000;
-    while ((await gauge('s3_csv_ingest_event_stream_clients')) !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ((await gauge('s3_csv_ingest_event_stream_clients')) !== before && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect(await gauge('s3_csv_ingest_event_stream_clients')).to.equal(before);
   });
 
   it('should open SSE_MAX_CLIENTS streams, answer the next 503 server_busy with Retry-After, and admit a new one when one leaves', async () => {
-    const capped = await startTestService({ env: { API_TOKEN: TOKEN, SSE_MAX_CLIENTS: '2' }, embeddedS3Events: false, runJob: pacedJob({ everyMs: 5, updates: 1 }) });
+    const capped = await startTestService({
+      env: { API_TOKEN: TOKEN, SSE_MAX_CLIENTS: '2' },
+      embeddedS3Events: false,
+      runJob: pacedJob({ everyMs: 5, updates: 1 }),
+    });
     const streams: { close(): void }[] = [];
     try {
       for (let i = 0; i < 2; i += 1) {

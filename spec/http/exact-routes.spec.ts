@@ -10,22 +10,33 @@ const SAMPLE: Readonly<Record<string, string>> = { id: '3f1c7a52-52a4-4a5a-9b8b-
 type Segment = { readonly literal: boolean; readonly text: string };
 
 function segmentsOf(path: string): Segment[] {
-  return path.split('/').slice(1).filter((text) => text !== '').map((text) => (text.startsWith(':') ? { literal: false, text: SAMPLE[text.slice(1)] ?? 'x' } : { literal: true, text }));
+  return path
+    .split('/')
+    .slice(1)
+    .filter((text) => text !== '')
+    .map((text) =>
+      text.startsWith(':') ? { literal: false, text: SAMPLE[text.slice(1)] ?? 'x' } : { literal: true, text },
+    );
 }
 
 const join = (segments: readonly Segment[]) => `/${segments.map((segment) => segment.text).join('/')}`;
 const firstLiteral = (segments: readonly Segment[]) => segments.findIndex((segment) => segment.literal);
 const lastLiteral = (segments: readonly Segment[]) => segments.findLastIndex((segment) => segment.literal);
 const replaceAt = (segments: readonly Segment[], index: number, change: (text: string) => string) =>
-  index < 0 ? segments : segments.map((segment, at) => (at === index ? { ...segment, text: change(segment.text) } : segment));
-const escapeFirst = (hex: (code: string) => string) => (text: string) => `%${hex(text.charCodeAt(0).toString(16).padStart(2, '0'))}${text.slice(1)}`;
+  index < 0
+    ? segments
+    : segments.map((segment, at) => (at === index ? { ...segment, text: change(segment.text) } : segment));
+const escapeFirst = (hex: (code: string) => string) => (text: string) =>
+  `%${hex(text.charCodeAt(0).toString(16).padStart(2, '0'))}${text.slice(1)}`;
 const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** Other spellings of a route's path: none of them may reach a route. Parameters keep their sample values. */
 function spellings(path: string): string[] {
   const segments = segmentsOf(path);
   const exact = join(segments);
-  const literalsUpper = segments.map((segment) => (segment.literal ? { ...segment, text: segment.text.toUpperCase() } : segment));
+  const literalsUpper = segments.map((segment) =>
+    segment.literal ? { ...segment, text: segment.text.toUpperCase() } : segment,
+  );
   const variants = [
     join(literalsUpper),
     join(replaceAt(segments, firstLiteral(segments), capitalise)),
@@ -34,8 +45,20 @@ function spellings(path: string): string[] {
     `/${exact}`,
     exact.replace(/^(\/[^/]+)\//, '$1//'),
     `${exact}//`,
-    join(replaceAt(segments, firstLiteral(segments), escapeFirst((hex) => hex.toUpperCase()))),
-    join(replaceAt(segments, lastLiteral(segments), escapeFirst((hex) => hex.toLowerCase()))),
+    join(
+      replaceAt(
+        segments,
+        firstLiteral(segments),
+        escapeFirst((hex) => hex.toUpperCase()),
+      ),
+    ),
+    join(
+      replaceAt(
+        segments,
+        lastLiteral(segments),
+        escapeFirst((hex) => hex.toLowerCase()),
+      ),
+    ),
     exact.replace(/^(\/[^/]+)\//, '$1%2F'),
     exact.replace(/^(\/[^/]+)\//, '$1%2f'),
     exact.replace(/^(\/[^/]+)\//, '$1/./'),
@@ -66,18 +89,34 @@ describe('exact routes (every registered route, several spellings)', () => {
 
   it('should find the routes in the routers, /v1 ones among them', () => {
     expect(routes.length).to.be.at.least(14);
-    expect(v1Routes.map((route) => `${route.method} ${route.path}`)).to.include.members(['GET /v1/jobs', 'POST /v1/trigger', 'POST /v1/uploads', 'GET /v1/events']);
+    expect(v1Routes.map((route) => `${route.method} ${route.path}`)).to.include.members([
+      'GET /v1/jobs',
+      'POST /v1/trigger',
+      'POST /v1/uploads',
+      'GET /v1/events',
+    ]);
   });
 
   it('should not serve the upper-case /V1 routes of the report without the token (404)', async () => {
     const id = SAMPLE['id']!;
     const reproductions = [
-      { method: 'GET', path: '/V1/jobs' }, { method: 'GET', path: '/V1/events' }, { method: 'GET', path: `/V1/jobs/${id}/outputs/rows` },
+      { method: 'GET', path: '/V1/jobs' },
+      { method: 'GET', path: '/V1/events' },
+      { method: 'GET', path: `/V1/jobs/${id}/outputs/rows` },
       { method: 'POST', path: '/V1/trigger', body: '{"key":"a.csv","versionId":"v"}', type: 'application/json' },
-      { method: 'POST', path: '/V1/uploads', body: '--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\na\n1\n\r\n--b--\r\n', type: 'multipart/form-data; boundary=b' },
+      {
+        method: 'POST',
+        path: '/V1/uploads',
+        body: '--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\na\n1\n\r\n--b--\r\n',
+        type: 'multipart/form-data; boundary=b',
+      },
     ];
     for (const { method, path, body, type } of reproductions) {
-      const answer = await rawRequest(svc.url, { method, path, ...(body === undefined ? {} : { body, headers: { 'content-type': type! } }) });
+      const answer = await rawRequest(svc.url, {
+        method,
+        path,
+        ...(body === undefined ? {} : { body, headers: { 'content-type': type! } }),
+      });
       expect(answer.status, `${method} ${path}`).to.equal(404);
       expect(errorCode(answer)).to.equal('not_found');
     }
@@ -115,11 +154,17 @@ describe('exact routes (every registered route, several spellings)', () => {
   it('should answer a method a route lacks with 405 and Allow, OPTIONS and unknown methods too, with the token or without', async () => {
     for (const method of ['PUT', 'OPTIONS', 'ACL', 'PROPFIND']) {
       for (const authorization of [undefined, `Bearer ${TOKEN}`]) {
-        const answer = await rawRequest(svc.url, { method, path: '/v1/jobs', headers: authorization === undefined ? {} : { authorization } });
+        const answer = await rawRequest(svc.url, {
+          method,
+          path: '/v1/jobs',
+          headers: authorization === undefined ? {} : { authorization },
+        });
         expect(answer.status, method).to.equal(405);
         expect(errorCode(answer)).to.equal('method_not_allowed');
         expect(answer.headers['allow']).to.equal('HEAD, GET');
-        expect(JSON.parse(answer.text).error.message).to.equal(`/v1/jobs does not answer ${method}; it answers HEAD, GET.`);
+        expect(JSON.parse(answer.text).error.message).to.equal(
+          `/v1/jobs does not answer ${method}; it answers HEAD, GET.`,
+        );
       }
     }
     for (const method of ['OPTIONS', 'ACL']) {

@@ -14,13 +14,20 @@ import { startTestService, waitForJob, type TestService } from '../helpers/test-
 /** A job by key prefix: `ok/` writes its three outputs and succeeds, `fail/` fails, anything else never ends. */
 function scriptedJob({ s3, config }: { s3: TestService['service']['s3']; config: Config }) {
   return (job: Job): Observable<RunUpdate<JobProgress, JobRunResult>> => {
-    if (job.source.key.startsWith('fail/')) return throwError(() => new AppError('csv_invalid', 'Unterminated quote at line 3.'));
+    if (job.source.key.startsWith('fail/'))
+      return throwError(() => new AppError('csv_invalid', 'Unterminated quote at line 3.'));
     if (!job.source.key.startsWith('ok/')) return NEVER;
     return defer(async () => {
       const output = outputKeys(config.buckets.output, config.buckets.outputPrefix, job.source);
       await s3.send(new PutObjectCommand({ Bucket: output.bucket, Key: output.rows, Body: '{"a":"1"}\n{"a":"2"}\n' }));
       await s3.send(new PutObjectCommand({ Bucket: output.bucket, Key: output.rejects, Body: new Uint8Array(0) }));
-      await s3.send(new PutObjectCommand({ Bucket: output.bucket, Key: output.manifest, Body: JSON.stringify({ jobId: job.id, rows: 2 }) }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: output.bucket,
+          Key: output.manifest,
+          Body: JSON.stringify({ jobId: job.id, rows: 2 }),
+        }),
+      );
       return { kind: 'done' as const, result: { output } };
     });
   };
@@ -31,7 +38,11 @@ describe('jobRoutes', () => {
   const trigger = async (key: string) => (await postTrigger(svc, { key, versionId: 'v1' })).body.jobs[0] as Job;
 
   before(async () => {
-    svc = await startTestService({ env: { JOB_CONCURRENCY: '1', SHUTDOWN_TIMEOUT_MS: '50' }, embeddedS3Events: false, runJob: scriptedJob });
+    svc = await startTestService({
+      env: { JOB_CONCURRENCY: '1', SHUTDOWN_TIMEOUT_MS: '50' },
+      embeddedS3Events: false,
+      runJob: scriptedJob,
+    });
   });
   after(async () => svc.stop());
 
@@ -55,7 +66,11 @@ describe('jobRoutes', () => {
       await waitForJob(svc, ok.id);
       const failed = await trigger('fail/b.csv');
       await waitForJob(svc, failed.id);
-      for (const path of [`/v1/jobs/${ok.id}/outputs/other`, `/v1/jobs/${failed.id}/outputs/rows`, '/v1/jobs/3f1c7a52-52a4-4a5a-9b8b-8f6f0f0f0f0f/outputs/rows']) {
+      for (const path of [
+        `/v1/jobs/${ok.id}/outputs/other`,
+        `/v1/jobs/${failed.id}/outputs/rows`,
+        '/v1/jobs/3f1c7a52-52a4-4a5a-9b8b-8f6f0f0f0f0f/outputs/rows',
+      ]) {
         const response = await svc.fetch(path);
         expect(response.status, path).to.equal(404);
         expect(((await response.json()) as { error: { code: string } }).error.code).to.equal('not_found');
@@ -70,27 +85,32 @@ describe('jobRoutes', () => {
     });
 
     /** A download whose client reads the headers, then nothing. */
-    const stall = (path: string) => new Promise<http.IncomingMessage>((resolve, reject) => {
-      const request = http.get(new URL(path, svc.url), (response) => {
-        response.pause();
-        resolve(response);
+    const stall = (path: string) =>
+      new Promise<http.IncomingMessage>((resolve, reject) => {
+        const request = http.get(new URL(path, svc.url), (response) => {
+          response.pause();
+          resolve(response);
+        });
+        request.on('error', reject);
+        stalled.push(request);
       });
-      request.on('error', reject);
-      stalled.push(request);
-    });
 
     it('should cap downloads (503 server_busy with Retry-After) on sockets of their own, so triggers still HEAD and uploads still store', async () => {
       const job = await trigger('ok/big.csv');
       const done = await waitForJob(svc, job.id);
       // A rows output far bigger than socket buffers hold: a download nobody reads keeps its S3 response open.
       const { bucket, rows } = done['output'] as { bucket: string; rows: string };
-      await svc.service.s3.send(new PutObjectCommand({ Bucket: bucket, Key: rows, Body: Buffer.alloc(32 * 1024 * 1024, 'x') }));
+      await svc.service.s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: rows, Body: Buffer.alloc(32 * 1024 * 1024, 'x') }),
+      );
 
       // 20 stalled downloads, more than the 16 sockets the triggers' and uploads' client has; each answered,
       // or still waiting for a socket after 2 s.
       const answers: http.IncomingMessage[] = [];
-      for (let i = 0; i < 20; i += 1) void stall(`/v1/jobs/${job.id}/outputs/rows`).then((response) => answers.push(response));
-      for (const deadline = Date.now() + 2_000; answers.length < 20 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let i = 0; i < 20; i += 1)
+        void stall(`/v1/jobs/${job.id}/outputs/rows`).then((response) => answers.push(response));
+      for (const deadline = Date.now() + 2_000; answers.length < 20 && Date.now() < deadline;)
+        await new Promise((resolve) => setTimeout(resolve, 20));
 
       // The trigger's HEAD check still runs (a missing key is 404 at once, not accepted unchecked)...
       const missing = await postTrigger(svc, { key: 'ok/missing.csv' });
@@ -105,8 +125,14 @@ describe('jobRoutes', () => {
       expect(upload.status, await upload.clone().text()).to.equal(201);
       // ...and downloads past the cap are refused, not queued.
       const statuses = answers.map((response) => response.statusCode);
-      expect(statuses.filter((status) => status === 200), 'downloads streaming').to.have.length(8);
-      expect(statuses.filter((status) => status === 503), 'downloads refused').to.have.length(12);
+      expect(
+        statuses.filter((status) => status === 200),
+        'downloads streaming',
+      ).to.have.length(8);
+      expect(
+        statuses.filter((status) => status === 503),
+        'downloads refused',
+      ).to.have.length(12);
       const refused = answers.find((response) => response.statusCode === 503)!;
       expect(refused.headers['retry-after']).to.equal('5');
       expect((JSON.parse(await text(refused)) as { error: { code: string } }).error.code).to.equal('server_busy');
@@ -118,7 +144,11 @@ describe('jobRoutes', () => {
       const job = await trigger('fail/c.csv');
       const done = await waitForJob(svc, job.id);
       expect(done).to.include({ id: job.id, status: 'failed' });
-      expect(done['error']).to.deep.equal({ code: 'csv_invalid', message: 'Unterminated quote at line 3.', retryable: false });
+      expect(done['error']).to.deep.equal({
+        code: 'csv_invalid',
+        message: 'Unterminated quote at line 3.',
+        retryable: false,
+      });
     });
   });
 
@@ -135,7 +165,9 @@ describe('jobRoutes', () => {
       const again = await svc.fetch(`/v1/jobs/${running.id}`, { method: 'DELETE' });
       expect(again.status).to.equal(409);
       expect(((await again.json()) as { error: { code: string } }).error.code).to.equal('job_finished');
-      expect((await svc.fetch('/v1/jobs/3f1c7a52-52a4-4a5a-9b8b-8f6f0f0f0f0f', { method: 'DELETE' })).status).to.equal(404);
+      expect((await svc.fetch('/v1/jobs/3f1c7a52-52a4-4a5a-9b8b-8f6f0f0f0f0f', { method: 'DELETE' })).status).to.equal(
+        404,
+      );
     });
   });
 
@@ -146,7 +178,9 @@ describe('jobRoutes', () => {
       const first = (await (await svc.fetch('/v1/jobs?limit=2')).json()) as { jobs: Job[]; next: string | null };
       expect(first.jobs.map((job) => job.source.key)).to.deep.equal(['hang/p3.csv', 'hang/p2.csv']);
       expect(first.next).to.be.a('string');
-      const second = (await (await svc.fetch(`/v1/jobs?limit=2&cursor=${encodeURIComponent(first.next!)}`)).json()) as { jobs: Job[] };
+      const second = (await (await svc.fetch(`/v1/jobs?limit=2&cursor=${encodeURIComponent(first.next!)}`)).json()) as {
+        jobs: Job[];
+      };
       expect(second.jobs[0]!.source.key).to.equal('hang/p1.csv');
       const failed = (await (await svc.fetch('/v1/jobs?status=failed')).json()) as { jobs: Job[]; next: string | null };
       expect(failed.jobs.length).to.be.greaterThan(0);
@@ -155,7 +189,18 @@ describe('jobRoutes', () => {
       expect(all.next).to.equal(null);
     });
 
-    for (const query of ['limit=0', 'limit=1001', 'limit=abc', 'limit=1.5', 'limit=', 'status=done', 'status=queued&status=running', 'cursor=not-ours', 'cursor=', 'sort=asc']) {
+    for (const query of [
+      'limit=0',
+      'limit=1001',
+      'limit=abc',
+      'limit=1.5',
+      'limit=',
+      'status=done',
+      'status=queued&status=running',
+      'cursor=not-ours',
+      'cursor=',
+      'sort=asc',
+    ]) {
       it(`should answer ?${query} with 400 validation_failed`, async () => {
         const response = await svc.fetch(`/v1/jobs?${query}`);
         expect(response.status).to.equal(400);

@@ -17,7 +17,12 @@ describe('metricsRoutes', () => {
       expect(response.status).to.equal(200);
       expect(response.headers.get('content-type')).to.equal('text/plain; version=0.0.4; charset=utf-8');
       const text = await response.text();
-      for (const name of ['process_cpu_user_seconds_total', 'nodejs_eventloop_lag_seconds', 's3_csv_ingest_queue_depth', 's3_csv_ingest_jobs_running']) {
+      for (const name of [
+        'process_cpu_user_seconds_total',
+        'nodejs_eventloop_lag_seconds',
+        's3_csv_ingest_queue_depth',
+        's3_csv_ingest_jobs_running',
+      ]) {
         expect(text, name).to.match(new RegExp(`^# TYPE ${name} `, 'm'));
       }
     });
@@ -26,8 +31,12 @@ describe('metricsRoutes', () => {
       await fetch(new URL('/v1/jobs/3f1c7a52-52a4-4a5a-9b8b-8f6f0f0f0f0f', svc.url));
       await fetch(new URL('/no/such/thing-42', svc.url));
       const text = await scrape();
-      expect(text).to.match(/^s3_csv_ingest_http_request_duration_seconds_count\{method="GET",route="\/v1\/jobs\/:id",status="404"\} 1$/m);
-      expect(text).to.match(/^s3_csv_ingest_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} 1$/m);
+      expect(text).to.match(
+        /^s3_csv_ingest_http_request_duration_seconds_count\{method="GET",route="\/v1\/jobs\/:id",status="404"\} 1$/m,
+      );
+      expect(text).to.match(
+        /^s3_csv_ingest_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} 1$/m,
+      );
       expect(text).not.to.include('3f1c7a52');
       expect(text).not.to.include('thing-42');
     });
@@ -47,7 +56,9 @@ describe('metricsRoutes', () => {
       expect(text).to.match(/^s3_csv_ingest_jobs_accepted_total\{trigger="upload"\} 1$/m);
       expect(text).to.match(/^s3_csv_ingest_jobs_finished_total\{status="succeeded"\} 1$/m);
       expect(text).to.match(/^s3_csv_ingest_job_duration_seconds_count\{status="succeeded"\} 1$/m);
-      expect(text).to.match(/^s3_csv_ingest_http_request_duration_seconds_count\{method="POST",route="\/v1\/uploads",status="201"\} 1$/m);
+      expect(text).to.match(
+        /^s3_csv_ingest_http_request_duration_seconds_count\{method="POST",route="\/v1\/uploads",status="201"\} 1$/m,
+      );
     });
   });
 

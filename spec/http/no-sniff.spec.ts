@@ -16,7 +16,11 @@ describe('X-Content-Type-Options: nosniff', () => {
   let svc: TestService;
 
   before(async () => {
-    svc = await startTestService({ runJob: () => () => NEVER, embeddedS3Events: false, env: { API_TOKEN: TOKEN, LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '50' } });
+    svc = await startTestService({
+      runJob: () => () => NEVER,
+      embeddedS3Events: false,
+      env: { API_TOKEN: TOKEN, LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '50' },
+    });
   });
   after(async () => svc.stop());
 
@@ -39,9 +43,27 @@ describe('X-Content-Type-Options: nosniff', () => {
       { path: '/no/such/route', status: 404 },
       { method: 'PUT', path: '/v1/jobs', headers: { authorization }, status: 405 },
       { method: 'POST', path: '/v1/trigger', headers: json, body: '{"key":', status: 400 },
-      { method: 'POST', path: '/v1/trigger', headers: json, body: JSON.stringify({ key: 'a.csv', versionId: 'v' }), status: 202 },
-      { method: 'POST', path: '/v1/trigger', headers: { ...json, 'content-type': 'text/plain' }, body: '{}', status: 415 },
-      { method: 'POST', path: '/v1/trigger', headers: json, body: JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }), status: 413 },
+      {
+        method: 'POST',
+        path: '/v1/trigger',
+        headers: json,
+        body: JSON.stringify({ key: 'a.csv', versionId: 'v' }),
+        status: 202,
+      },
+      {
+        method: 'POST',
+        path: '/v1/trigger',
+        headers: { ...json, 'content-type': 'text/plain' },
+        body: '{}',
+        status: 415,
+      },
+      {
+        method: 'POST',
+        path: '/v1/trigger',
+        headers: json,
+        body: JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }),
+        status: 413,
+      },
     ];
     for (const { status, ...request } of requests) {
       const answer = await rawRequest(svc.url, request);
@@ -62,13 +84,21 @@ describe('X-Content-Type-Options: nosniff', () => {
     const store = createMemoryJobStore();
     const failing = { ...store, list: () => Promise.reject(new Error('the store fell over')) };
     const deps = {
-      logger: createLogger({ level: 'error', format: 'json', stream: new PassThrough() }), apiToken: undefined, listenHost: '127.0.0.1',
-      metricsToken: undefined, inputBucket: 'ingest', store: failing, events$: NEVER, metrics: createMetrics({ queueDepth: () => 0, defaultMetrics: false }),
+      logger: createLogger({ level: 'error', format: 'json', stream: new PassThrough() }),
+      apiToken: undefined,
+      listenHost: '127.0.0.1',
+      metricsToken: undefined,
+      inputBucket: 'ingest',
+      store: failing,
+      events$: NEVER,
+      metrics: createMetrics({ queueDepth: () => 0, defaultMetrics: false }),
     } as unknown as AppDeps; // GET /v1/jobs reads only the store
     const server = createApp(deps).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     try {
-      const answer = await rawRequest(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { path: '/v1/jobs' });
+      const answer = await rawRequest(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+        path: '/v1/jobs',
+      });
       expect(answer.status).to.equal(500);
       expect(JSON.parse(answer.text).error.code).to.equal('internal');
       expect(answer.headers['x-content-type-options']).to.equal('nosniff');

@@ -12,7 +12,23 @@ import { restTrigger } from '../../src/http/triggers/rest-trigger.ts';
 import { appRoutes } from '../helpers/app-routes.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
 
-type Document = { openapi: string; info: { version: string }; paths: Record<string, Record<string, { operationId: string; parameters?: { name: string; schema: unknown }[]; requestBody?: unknown; responses: Record<string, unknown> }>>; components: Record<string, Record<string, unknown>> };
+type Document = {
+  openapi: string;
+  info: { version: string };
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId: string;
+        parameters?: { name: string; schema: unknown }[];
+        requestBody?: unknown;
+        responses: Record<string, unknown>;
+      }
+    >
+  >;
+  components: Record<string, Record<string, unknown>>;
+};
 
 /** Every route of the app, read from its routers: `[METHOD, OpenAPI path]`. */
 function documentedRoutes(): [string, string][] {
@@ -33,7 +49,9 @@ describe('openapiRoutes', () => {
   after(async () => svc.stop());
 
   it('should serve an OpenAPI 3.1 document without auth, with the package version', async () => {
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     expect(doc.openapi).to.equal('3.1.0');
     expect(doc.info.version).to.equal(pkg.version);
   });
@@ -41,7 +59,9 @@ describe('openapiRoutes', () => {
   it('should describe every route of the app, and no route the app lacks', () => {
     const routes = documentedRoutes();
     expect(routes.length).to.be.at.least(14);
-    const documented = Object.entries(doc.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => [method.toUpperCase(), path]));
+    const documented = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => [method.toUpperCase(), path]),
+    );
     expect(documented).to.have.deep.members(routes);
   });
 
@@ -62,20 +82,29 @@ describe('openapiRoutes', () => {
         name = ref === undefined ? undefined : /^#\/components\/schemas\/(\w+)$/.exec(ref)?.[1];
       }
     }
-    const ids = Object.values(doc.paths).flatMap((operations) => Object.values(operations).map((operation) => operation.operationId));
+    const ids = Object.values(doc.paths).flatMap((operations) =>
+      Object.values(operations).map((operation) => operation.operationId),
+    );
     expect(new Set(ids).size).to.equal(ids.length);
-    for (const operations of Object.values(doc.paths)) for (const operation of Object.values(operations)) expect(Object.keys(operation.responses)).not.to.be.empty;
+    for (const operations of Object.values(doc.paths))
+      for (const operation of Object.values(operations)) expect(Object.keys(operation.responses)).not.to.be.empty;
   });
 
   it('should take request schemas from the zod schemas that validate the requests', () => {
     const expected = (schema: z.ZodType) => {
-      const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+      const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+        target: 'draft-2020-12',
+        io: 'input',
+        unrepresentable: 'any',
+      }) as Record<string, unknown>;
       return rest;
     };
     expect(doc.components['schemas']!['REST']).to.deep.equal(expected(restTrigger));
     const list = doc.paths['/v1/jobs']!['get']!.parameters!;
     expect(list.map((parameter) => parameter.name)).to.deep.equal(Object.keys(listJobsQuery.shape));
-    expect(list.find((parameter) => parameter.name === 'limit')!.schema).to.deep.equal(expected(listJobsQuery.shape.limit));
+    expect(list.find((parameter) => parameter.name === 'limit')!.schema).to.deep.equal(
+      expected(listJobsQuery.shape.limit),
+    );
   });
 
   it('should describe what the service really answers', async () => {
@@ -99,15 +128,27 @@ describe('openapiRoutes', () => {
 
     const generated = await openapiTS(structuredClone(doc) as never);
     for (const operations of Object.values(doc.paths)) {
-      for (const operation of Object.values(operations)) expect(generated, operation.operationId).to.include(`${operation.operationId}: {`);
+      for (const operation of Object.values(operations))
+        expect(generated, operation.operationId).to.include(`${operation.operationId}: {`);
     }
     const dir = await mkdtemp(path.join(os.tmpdir(), 'openapi-client-'));
     try {
       const file = path.join(dir, 'api.ts');
       // A client's own use of the generated types, so that they must resolve to real shapes.
-      await writeFile(file, `${generated}\nexport type JobId = components['schemas']['Job']['id'];\nexport type ErrorCode = components['schemas']['Error']['error']['code'];\nexport const code: ErrorCode = 'invalid_key';\n`);
-      const program = ts.createProgram([file], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, skipLibCheck: true });
-      const problems = ts.getPreEmitDiagnostics(program).map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      await writeFile(
+        file,
+        `${generated}\nexport type JobId = components['schemas']['Job']['id'];\nexport type ErrorCode = components['schemas']['Error']['error']['code'];\nexport const code: ErrorCode = 'invalid_key';\n`,
+      );
+      const program = ts.createProgram([file], {
+        strict: true,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.ESNext,
+        skipLibCheck: true,
+      });
+      const problems = ts
+        .getPreEmitDiagnostics(program)
+        .map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
       expect(problems).to.deep.equal([]);
     } finally {
       await rm(dir, { recursive: true, force: true });

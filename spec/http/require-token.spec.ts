@@ -11,7 +11,12 @@ function uploadForm(): FormData {
 }
 
 const ROUTES: { method: string; path: string; body?: () => string | FormData; type?: string }[] = [
-  { method: 'POST', path: '/v1/trigger', body: () => JSON.stringify({ key: 'a.csv', versionId: 'v' }), type: 'application/json' },
+  {
+    method: 'POST',
+    path: '/v1/trigger',
+    body: () => JSON.stringify({ key: 'a.csv', versionId: 'v' }),
+    type: 'application/json',
+  },
   { method: 'POST', path: '/v1/uploads', body: uploadForm },
   { method: 'GET', path: '/v1/jobs' },
   { method: 'GET', path: `/v1/jobs/${JOB}` },
@@ -31,13 +36,26 @@ describe('requireToken on /v1', () => {
     const headers: Record<string, string> = {};
     if (authorization !== undefined) headers['authorization'] = authorization;
     if (route.type !== undefined) headers['content-type'] = route.type;
-    return fetch(new URL(route.path, svc.url), { method: route.method, headers, ...(route.body ? { body: route.body() } : {}) });
+    return fetch(new URL(route.path, svc.url), {
+      method: route.method,
+      headers,
+      ...(route.body ? { body: route.body() } : {}),
+    });
   };
 
   for (const route of ROUTES) {
     it(`should answer ${route.method} ${route.path} with 401 without the token, with a wrong one, and not with the right one`, async () => {
       const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;
-      for (const authorization of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, 'Bearer', TOKEN, basic(`sns:${TOKEN}x`), basic(TOKEN)]) {
+      for (const authorization of [
+        undefined,
+        `Bearer ${TOKEN}x`,
+        `Bearer ${TOKEN.slice(0, -1)}`,
+        `Basic ${TOKEN}`,
+        'Bearer',
+        TOKEN,
+        basic(`sns:${TOKEN}x`),
+        basic(TOKEN),
+      ]) {
         const response = await call(route, authorization);
         expect(response.status, String(authorization)).to.equal(401);
         expect(response.headers.get('www-authenticate')).to.equal('Bearer realm="s3-csv-ingest"');
@@ -56,6 +74,7 @@ describe('requireToken on /v1', () => {
   }
 
   it('should leave /healthz and /readyz open', async () => {
-    for (const path of ['/healthz', '/readyz']) expect((await fetch(new URL(path, svc.url))).status, path).to.equal(200);
+    for (const path of ['/healthz', '/readyz'])
+      expect((await fetch(new URL(path, svc.url))).status, path).to.equal(200);
   });
 });

@@ -7,7 +7,9 @@ import { startTestService, type TestService } from '../helpers/test-service.ts';
 const SNS_TEXT = { 'content-type': 'text/plain; charset=UTF-8' };
 
 function s3Event(key: string, eTag = 'd41d8cd98f00b204e9800998ecf8427e') {
-  return { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'ingest' }, object: { key, size: 8, eTag } } }] };
+  return {
+    Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'ingest' }, object: { key, size: 8, eTag } } }],
+  };
 }
 
 describe('POST /v1/trigger with SNS deliveries', () => {
@@ -50,7 +52,9 @@ describe('POST /v1/trigger with SNS deliveries', () => {
     const url = 'https://sns.ap-southeast-2.amazonaws.com/cached.pem';
     signer.answers.set(url, { status: 200, body: signer.certificate });
     for (let i = 0; i < 3; i += 1) {
-      expect((await deliver(signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: url }))).status).to.equal(200);
+      expect((await deliver(signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: url }))).status).to.equal(
+        200,
+      );
     }
     expect(signer.fetched.filter((fetched) => fetched === url)).to.have.length(1);
   });
@@ -59,26 +63,37 @@ describe('POST /v1/trigger with SNS deliveries', () => {
     const url = 'https://sns.ap-northeast-1.amazonaws.com/query.pem';
     signer.answers.set(url, { status: 200, body: signer.certificate });
     for (const suffix of ['?x', '?y', '', '?x#frag']) {
-      expect((await deliver(signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: `${url}${suffix}` }))).status, suffix).to.equal(200);
+      expect(
+        (await deliver(signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: `${url}${suffix}` }))).status,
+        suffix,
+      ).to.equal(200);
     }
     expect(signer.fetched).to.deep.equal([url]);
   });
 
   it('should refuse a correctly signed message from 2001 (a replay) with 403 naming the Timestamp', async () => {
-    const answer = await deliver(signer.notification(s3Event('sns/a.csv', 'abab1212'), { Timestamp: '2001-09-09T01:46:40.000Z' }));
+    const answer = await deliver(
+      signer.notification(s3Event('sns/a.csv', 'abab1212'), { Timestamp: '2001-09-09T01:46:40.000Z' }),
+    );
     expect(answer.status).to.equal(403);
     expect(answer.body.error.code).to.equal('forbidden');
     expect(answer.body.error.message).to.match(/Timestamp 2001-09-09T01:46:40.000Z is more than an hour old/);
   });
 
   it('should refuse a correctly signed message dated more than 5 minutes ahead with 403', async () => {
-    const answer = await deliver(signer.notification(s3Event('sns/a.csv', 'cdcd3434'), { Timestamp: new Date(Date.now() + 10 * 60_000).toISOString() }));
+    const answer = await deliver(
+      signer.notification(s3Event('sns/a.csv', 'cdcd3434'), {
+        Timestamp: new Date(Date.now() + 10 * 60_000).toISOString(),
+      }),
+    );
     expect(answer.status).to.equal(403);
     expect(answer.body.error.message).to.match(/in the future/);
   });
 
   it('should answer an S3 test event inside a Notification with 200 and no jobs', async () => {
-    const answer = await deliver(signer.notification({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'ingest' }));
+    const answer = await deliver(
+      signer.notification({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'ingest' }),
+    );
     expect(answer.status).to.equal(200);
     expect(answer.body).to.deep.equal({ jobs: [] });
   });
@@ -130,15 +145,23 @@ describe('POST /v1/trigger with SNS deliveries', () => {
     expect(answer.status).to.equal(403);
     expect(answer.body.error.message).to.match(/could not be fetched.*ETIMEDOUT/);
     signer.answers.set(url, { status: 200, body: signer.certificate });
-    expect((await deliver(signer.notification(s3Event('sns/a.csv', 'eeee5555'), { SigningCertURL: url }))).status).to.equal(202);
+    expect(
+      (await deliver(signer.notification(s3Event('sns/a.csv', 'eeee5555'), { SigningCertURL: url }))).status,
+    ).to.equal(202);
   });
 
   it('should confirm a SubscriptionConfirmation by fetching its SubscribeURL', async () => {
     const subscribeUrl = `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(TOPIC_ARN)}&Token=abc`;
     const envelope = signer.sign({
-      Type: 'SubscriptionConfirmation', MessageId: 'm-1', TopicArn: TOPIC_ARN, Token: 'abc',
-      Message: 'You have chosen to subscribe to the topic.', SubscribeURL: subscribeUrl,
-      Timestamp: new Date().toISOString(), SignatureVersion: '2', SigningCertURL: CERT_URL,
+      Type: 'SubscriptionConfirmation',
+      MessageId: 'm-1',
+      TopicArn: TOPIC_ARN,
+      Token: 'abc',
+      Message: 'You have chosen to subscribe to the topic.',
+      SubscribeURL: subscribeUrl,
+      Timestamp: new Date().toISOString(),
+      SignatureVersion: '2',
+      SigningCertURL: CERT_URL,
     });
     const answer = await deliver(envelope);
     expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
@@ -150,8 +173,15 @@ describe('POST /v1/trigger with SNS deliveries', () => {
     const subscribeUrl = 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=down';
     signer.answers.set(subscribeUrl, new Error('socket hang up'));
     const envelope = signer.sign({
-      Type: 'SubscriptionConfirmation', MessageId: 'm-4', TopicArn: TOPIC_ARN, Token: 'down', Message: 'x',
-      SubscribeURL: subscribeUrl, Timestamp: new Date().toISOString(), SignatureVersion: '1', SigningCertURL: CERT_URL,
+      Type: 'SubscriptionConfirmation',
+      MessageId: 'm-4',
+      TopicArn: TOPIC_ARN,
+      Token: 'down',
+      Message: 'x',
+      SubscribeURL: subscribeUrl,
+      Timestamp: new Date().toISOString(),
+      SignatureVersion: '1',
+      SigningCertURL: CERT_URL,
     });
     const answer = await deliver(envelope);
     expect(answer.status).to.equal(502);
@@ -160,9 +190,15 @@ describe('POST /v1/trigger with SNS deliveries', () => {
 
   it('should refuse a SubscriptionConfirmation whose SubscribeURL is on another host, without fetching it', async () => {
     const envelope = signer.sign({
-      Type: 'SubscriptionConfirmation', MessageId: 'm-2', TopicArn: TOPIC_ARN, Token: 'abc', Message: 'x',
-      SubscribeURL: 'https://evil.example/?Action=ConfirmSubscription', Timestamp: new Date().toISOString(),
-      SignatureVersion: '2', SigningCertURL: CERT_URL,
+      Type: 'SubscriptionConfirmation',
+      MessageId: 'm-2',
+      TopicArn: TOPIC_ARN,
+      Token: 'abc',
+      Message: 'x',
+      SubscribeURL: 'https://evil.example/?Action=ConfirmSubscription',
+      Timestamp: new Date().toISOString(),
+      SignatureVersion: '2',
+      SigningCertURL: CERT_URL,
     });
     const answer = await deliver(envelope);
     expect(answer.status).to.equal(403);
@@ -171,17 +207,29 @@ describe('POST /v1/trigger with SNS deliveries', () => {
 
   it('should refuse a SubscriptionConfirmation with a forged SubscribeURL (not signed)', async () => {
     const envelope = signer.sign({
-      Type: 'SubscriptionConfirmation', MessageId: 'm-3', TopicArn: TOPIC_ARN, Token: 'abc', Message: 'x',
-      SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=abc', Timestamp: new Date().toISOString(),
-      SignatureVersion: '2', SigningCertURL: CERT_URL,
+      Type: 'SubscriptionConfirmation',
+      MessageId: 'm-3',
+      TopicArn: TOPIC_ARN,
+      Token: 'abc',
+      Message: 'x',
+      SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=abc',
+      Timestamp: new Date().toISOString(),
+      SignatureVersion: '2',
+      SigningCertURL: CERT_URL,
     });
-    const answer = await deliver({ ...envelope, SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=other' });
+    const answer = await deliver({
+      ...envelope,
+      SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=other',
+    });
     expect(answer.status).to.equal(403);
     expect(signer.fetched.filter((url) => url.includes('Token=other'))).to.deep.equal([]);
   });
 
   it('should refuse an unsigned raw-delivery body and a header that disagrees with the Type', async () => {
-    const raw = await postTrigger(svc, JSON.stringify(s3Event('sns/a.csv')), { ...SNS_TEXT, 'x-amz-sns-message-type': 'Notification' });
+    const raw = await postTrigger(svc, JSON.stringify(s3Event('sns/a.csv')), {
+      ...SNS_TEXT,
+      'x-amz-sns-message-type': 'Notification',
+    });
     expect(raw.status).to.equal(403);
     const mismatch = await deliver(signer.notification(s3Event('sns/a.csv')), 'SubscriptionConfirmation');
     expect(mismatch.status).to.equal(403);
@@ -211,11 +259,16 @@ describe('POST /v1/trigger with SNS deliveries and SNS_TOPIC_ARNS', () => {
 
   before(async () => {
     signer = createSnsTestSigner();
-    svc = await startTestService({ env: { SNS_TOPIC_ARNS: `arn:aws:sns:eu-west-1:123456789012:other, ${allowed}` }, snsFetch: (url) => signer.fetch(url), embeddedS3Events: false });
+    svc = await startTestService({
+      env: { SNS_TOPIC_ARNS: `arn:aws:sns:eu-west-1:123456789012:other, ${allowed}` },
+      snsFetch: (url) => signer.fetch(url),
+      embeddedS3Events: false,
+    });
   });
   after(async () => svc.stop());
 
-  const deliver = (envelope: { Type: string }) => postTrigger(svc, JSON.stringify(envelope), { ...SNS_TEXT, 'x-amz-sns-message-type': envelope.Type });
+  const deliver = (envelope: { Type: string }) =>
+    postTrigger(svc, JSON.stringify(envelope), { ...SNS_TEXT, 'x-amz-sns-message-type': envelope.Type });
 
   it('should refuse a correctly signed delivery from a topic not listed with 403, without fetching the certificate', async () => {
     const answer = await deliver(signer.notification(s3Event('sns/a.csv')));
@@ -227,9 +280,15 @@ describe('POST /v1/trigger with SNS deliveries and SNS_TOPIC_ARNS', () => {
 
   it('should refuse a subscription confirmation from a topic not listed, without confirming it', async () => {
     const envelope = signer.sign({
-      Type: 'SubscriptionConfirmation', MessageId: 'm-9', TopicArn: TOPIC_ARN, Token: 'abc', Message: 'x',
-      SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=abc', Timestamp: new Date().toISOString(),
-      SignatureVersion: '2', SigningCertURL: CERT_URL,
+      Type: 'SubscriptionConfirmation',
+      MessageId: 'm-9',
+      TopicArn: TOPIC_ARN,
+      Token: 'abc',
+      Message: 'x',
+      SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=abc',
+      Timestamp: new Date().toISOString(),
+      SignatureVersion: '2',
+      SigningCertURL: CERT_URL,
     });
     expect((await deliver(envelope)).status).to.equal(403);
     expect(signer.fetched).to.deep.equal([]);

@@ -14,7 +14,9 @@ describe('POST /v1/trigger (running an object again)', () => {
       const pipelines = path.join(os.tmpdir(), `trigger-force-${process.pid}.json`);
       await writeFile(pipelines, JSON.stringify({ pipelines: [{ name: 'typed', columns: { v: 'integer' } }] }));
       svc = await startTestService({ embeddedS3Events: false, env: { PIPELINES_FILE: pipelines } });
-      await svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: 'again/a.csv', Body: 'k,v\nx,1\ny,two\n' }));
+      await svc.service.s3.send(
+        new PutObjectCommand({ Bucket: 'ingest', Key: 'again/a.csv', Body: 'k,v\nx,1\ny,two\n' }),
+      );
     });
     after(async () => svc.stop());
 
@@ -36,7 +38,10 @@ describe('POST /v1/trigger (running an object again)', () => {
       expect(done['output'], 'the same output keys, written again').to.deep.equal(firstDone['output']);
 
       // The newest succeeded job is now the one a plain trigger answers with.
-      expect((await postTrigger(svc, { key: 'again/a.csv' })).body.jobs[0]).to.include({ id: second.id, duplicate: true });
+      expect((await postTrigger(svc, { key: 'again/a.csv' })).body.jobs[0]).to.include({
+        id: second.id,
+        duplicate: true,
+      });
     });
 
     it('should treat the same object under another pipeline as a new job, and a repeat of that as its duplicate', async () => {
@@ -44,7 +49,10 @@ describe('POST /v1/trigger (running an object again)', () => {
       expect(typed).to.include({ duplicate: false, pipeline: 'typed' });
       const finished = await waitForJob(svc, typed.id);
       expect(finished['progress']).to.include({ rows: 1, rejected: 1 });
-      expect((await postTrigger(svc, { key: 'again/a.csv', pipeline: 'typed' })).body.jobs[0]).to.include({ id: typed.id, duplicate: true });
+      expect((await postTrigger(svc, { key: 'again/a.csv', pipeline: 'typed' })).body.jobs[0]).to.include({
+        id: typed.id,
+        duplicate: true,
+      });
     });
 
     it('should refuse force that is not a boolean', async () => {
@@ -57,7 +65,11 @@ describe('POST /v1/trigger (running an object again)', () => {
   describe('while the job still runs', () => {
     let svc: TestService;
     before(async () => {
-      svc = await startTestService({ embeddedS3Events: false, runJob: pacedJob({ everyMs: 50, updates: Infinity }), env: { SHUTDOWN_TIMEOUT_MS: '0' } });
+      svc = await startTestService({
+        embeddedS3Events: false,
+        runJob: pacedJob({ everyMs: 50, updates: Infinity }),
+        env: { SHUTDOWN_TIMEOUT_MS: '0' },
+      });
       await svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: 'again/long.csv', Body: 'k\n1\n' }));
     });
     after(async () => svc.stop());

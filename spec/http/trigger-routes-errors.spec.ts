@@ -44,7 +44,14 @@ describe('POST /v1/trigger (errors)', () => {
   });
 
   it('should answer bodies that are not an object of any shape with 400', async () => {
-    for (const body of ['[]', 'null', '42', '"key"', '{}', '{"source":"aws.ec2","detail-type":"Object Created","detail":{}}']) {
+    for (const body of [
+      '[]',
+      'null',
+      '42',
+      '"key"',
+      '{}',
+      '{"source":"aws.ec2","detail-type":"Object Created","detail":{}}',
+    ]) {
       const answer = await postTrigger(svc, body);
       expect(answer.status, body).to.equal(400);
       expect(answer.body.error.code, body).to.equal('validation_failed');
@@ -52,7 +59,10 @@ describe('POST /v1/trigger (errors)', () => {
   });
 
   it('should answer malformed JSON, as application/json or as an SNS text/plain delivery, with 400 invalid_json', async () => {
-    const kinds: Record<string, string>[] = [{ 'content-type': 'application/json' }, { 'content-type': 'text/plain', 'x-amz-sns-message-type': 'Notification' }];
+    const kinds: Record<string, string>[] = [
+      { 'content-type': 'application/json' },
+      { 'content-type': 'text/plain', 'x-amz-sns-message-type': 'Notification' },
+    ];
     for (const headers of kinds) {
       const answer = await postTrigger(svc, '{"key": "a.csv"', headers);
       expect(answer.status, JSON.stringify(headers)).to.equal(400);
@@ -73,7 +83,9 @@ describe('POST /v1/trigger (errors)', () => {
     const over = await postTrigger(svc, JSON.stringify({ key: 'a.csv', pad: 'x'.repeat(1024 * 1024) }));
     expect(over.status).to.equal(413);
     expect(over.body.error.code).to.equal('payload_too_large');
-    expect(over.body.error.message).to.equal('The request body is larger than 1 MiB (1048576 bytes), the limit for POST /v1/trigger; nothing was read past it.');
+    expect(over.body.error.message).to.equal(
+      'The request body is larger than 1 MiB (1048576 bytes), the limit for POST /v1/trigger; nothing was read past it.',
+    );
     const base = JSON.stringify({ key: 'a.csv', versionId: 'v', pipeline: '' });
     const exact = base.replace('"pipeline":""', `"pipeline":"${'p'.repeat(1024 * 1024 - base.length)}"`);
     expect(Buffer.byteLength(exact)).to.equal(1024 * 1024);
@@ -100,11 +112,18 @@ describe('POST /v1/trigger (backpressure)', () => {
   let svc: TestService;
 
   before(async () => {
-    svc = await startTestService({ env: { QUEUE_CAPACITY: '2', JOB_CONCURRENCY: '1', SHUTDOWN_TIMEOUT_MS: '50' }, runJob: () => () => NEVER, embeddedS3Events: false });
+    svc = await startTestService({
+      env: { QUEUE_CAPACITY: '2', JOB_CONCURRENCY: '1', SHUTDOWN_TIMEOUT_MS: '50' },
+      runJob: () => () => NEVER,
+      embeddedS3Events: false,
+    });
   });
   after(async () => svc.stop());
 
-  const keys = async () => ((await (await svc.fetch('/v1/jobs')).json()) as { jobs: { source: { key: string } }[] }).jobs.map((job) => job.source.key).sort();
+  const keys = async () =>
+    ((await (await svc.fetch('/v1/jobs')).json()) as { jobs: { source: { key: string } }[] }).jobs
+      .map((job) => job.source.key)
+      .sort();
 
   it('should refuse a request past QUEUE_CAPACITY with 429, Retry-After, and accept none of it', async () => {
     const tooMany = await postTrigger(svc, records(3, 'full-a'));
@@ -132,7 +151,10 @@ describe('POST /v1/trigger (backpressure)', () => {
 
 describe('POST /v1/trigger (S3 unreachable)', () => {
   it('should accept a trigger whose object cannot be HEADed now, for the job to retry', async () => {
-    const svc = await startTestService({ env: { S3_ENDPOINT: 'http://127.0.0.1:9', SHUTDOWN_TIMEOUT_MS: '50' }, runJob: () => () => NEVER });
+    const svc = await startTestService({
+      env: { S3_ENDPOINT: 'http://127.0.0.1:9', SHUTDOWN_TIMEOUT_MS: '50' },
+      runJob: () => () => NEVER,
+    });
     try {
       const answer = await postTrigger(svc, { key: 'later.csv' });
       expect(answer.status, JSON.stringify(answer.body)).to.equal(202);

@@ -36,22 +36,34 @@ describe('POST /v1/uploads', () => {
   let svc: TestService;
 
   before(async () => {
-    svc = await startTestService({ env: { UPLOAD_MAX_BYTES: String(6 * MiB), S3_PART_SIZE: String(5 * MiB), S3_QUEUE_SIZE: '2' } });
+    svc = await startTestService({
+      env: { UPLOAD_MAX_BYTES: String(6 * MiB), S3_PART_SIZE: String(5 * MiB), S3_QUEUE_SIZE: '2' },
+    });
   });
   after(async () => svc.stop());
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const upload = async (body: FormData | string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> => {
+  const upload = async (
+    body: FormData | string,
+    headers: Record<string, string> = {},
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ): Promise<{ status: number; body: any; headers: Headers }> => {
     const response = await svc.fetch('/v1/uploads', { method: 'POST', body, headers });
     return { status: response.status, body: await response.json(), headers: response.headers };
   };
   /** Unfinished multipart uploads s3rver keeps on disk. */
-  const unfinishedUploads = async () => readdir(path.join(svc.dataDir, 's3', 'ingest', '._S3rver_uploads')).catch(() => []);
-  const exists = async (key: string) => svc.service.s3.send(new HeadObjectCommand({ Bucket: 'ingest', Key: key })).then(() => true, () => false);
+  const unfinishedUploads = async () =>
+    readdir(path.join(svc.dataDir, 's3', 'ingest', '._S3rver_uploads')).catch(() => []);
+  const exists = async (key: string) =>
+    svc.service.s3.send(new HeadObjectCommand({ Bucket: 'ingest', Key: key })).then(
+      () => true,
+      () => false,
+    );
 
   it('should store the file under a default dated key, answer 201 and queue a job (trigger upload, no HEAD needed)', async () => {
     const content = 'id,name\n1,Ada\n2,Grace\n';
-    const answer = await upload(form([{ name: 'file', value: new Blob([content], { type: 'text/csv' }), filename: 'My Data (1).csv' }]));
+    const answer = await upload(
+      form([{ name: 'file', value: new Blob([content], { type: 'text/csv' }), filename: 'My Data (1).csv' }]),
+    );
     expect(answer.status, JSON.stringify(answer.body)).to.equal(201);
     const today = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
     expect(answer.body.upload.key).to.match(new RegExp(`^uploads/${today}/[0-9a-f-]{36}-My-Data-1-\\.csv$`));
@@ -60,11 +72,23 @@ describe('POST /v1/uploads', () => {
     expect(answer.body.upload.etag).to.equal(head.ETag);
     expect(head.ContentType).to.equal('text/csv');
     expect(answer.body.job).to.include({ trigger: 'upload', status: 'queued' });
-    expect(answer.body.job.source).to.deep.equal({ bucket: 'ingest', key: answer.body.upload.key, versionId: null, etag: head.ETag, size: content.length });
+    expect(answer.body.job.source).to.deep.equal({
+      bucket: 'ingest',
+      key: answer.body.upload.key,
+      versionId: null,
+      etag: head.ETag,
+      size: content.length,
+    });
   });
 
   it('should take the key and process fields before the file; process=false stores without a job', async () => {
-    const answer = await upload(form([{ name: 'key', value: 'manual/ünï côdé.csv' }, { name: 'process', value: 'false' }, { name: 'file', value: new Blob(['a\n1\n']) }]));
+    const answer = await upload(
+      form([
+        { name: 'key', value: 'manual/ünï côdé.csv' },
+        { name: 'process', value: 'false' },
+        { name: 'file', value: new Blob(['a\n1\n']) },
+      ]),
+    );
     expect(answer.status, JSON.stringify(answer.body)).to.equal(201);
     expect(answer.body.upload.key).to.equal('manual/ünï côdé.csv');
     expect(answer.body.job).to.equal(null);
@@ -73,16 +97,29 @@ describe('POST /v1/uploads', () => {
 
   it('should stream a file larger than a part as a multipart upload, byte for byte', async () => {
     const content = bytes(6 * MiB, 7);
-    const answer = await upload(form([{ name: 'key', value: 'big/six.bin' }, { name: 'process', value: '0' }, { name: 'file', value: new Blob([content]) }]));
+    const answer = await upload(
+      form([
+        { name: 'key', value: 'big/six.bin' },
+        { name: 'process', value: '0' },
+        { name: 'file', value: new Blob([content]) },
+      ]),
+    );
     expect(answer.status, JSON.stringify(answer.body)).to.equal(201);
     expect(answer.body.upload.size).to.equal(6 * MiB); // exactly UPLOAD_MAX_BYTES is allowed
     const object = await svc.service.s3.send(new GetObjectCommand({ Bucket: 'ingest', Key: 'big/six.bin' }));
     const stored = Buffer.from(await object.Body!.transformToByteArray());
-    expect(createHash('sha256').update(stored).digest('hex')).to.equal(createHash('sha256').update(content).digest('hex'));
+    expect(createHash('sha256').update(stored).digest('hex')).to.equal(
+      createHash('sha256').update(content).digest('hex'),
+    );
   });
 
   it('should answer a file over UPLOAD_MAX_BYTES with 413, abort the multipart upload and store nothing', async () => {
-    const answer = await upload(form([{ name: 'key', value: 'big/too-big.bin' }, { name: 'file', value: new Blob([bytes(6 * MiB + 1)]) }]));
+    const answer = await upload(
+      form([
+        { name: 'key', value: 'big/too-big.bin' },
+        { name: 'file', value: new Blob([bytes(6 * MiB + 1)]) },
+      ]),
+    );
     expect(answer.status).to.equal(413);
     expect(answer.body.error.code).to.equal('payload_too_large');
     expect(await exists('big/too-big.bin')).to.equal(false);
@@ -116,7 +153,12 @@ describe('POST /v1/uploads', () => {
     ['an empty key', '', /it is empty/],
   ] as const) {
     it(`should answer a key field with ${label} with 400 invalid_key and store nothing`, async () => {
-      const answer = await upload(form([{ name: 'key', value: key }, { name: 'file', value: new Blob(['x\n']), filename: 'reject-me.csv' }]));
+      const answer = await upload(
+        form([
+          { name: 'key', value: key },
+          { name: 'file', value: new Blob(['x\n']), filename: 'reject-me.csv' },
+        ]),
+      );
       expect(answer.status, JSON.stringify(answer.body)).to.equal(400);
       expect(answer.body.error.code).to.equal('invalid_key');
       expect(answer.body.error.message).to.match(pattern);
@@ -133,7 +175,9 @@ describe('POST /v1/uploads', () => {
   ] as const) {
     it(`should answer ${label} with 400 and store nothing`, async () => {
       const fileName = label === 'a file part with another name' ? 'data' : 'file';
-      const answer = await upload(form([...parts, { name: fileName, value: new Blob(['x\n']), filename: 'reject-me.csv' }]));
+      const answer = await upload(
+        form([...parts, { name: fileName, value: new Blob(['x\n']), filename: 'reject-me.csv' }]),
+      );
       expect(answer.status, JSON.stringify(answer.body)).to.equal(400);
       expect(answer.body.error.code).to.equal('validation_failed');
       expect(answer.body.error.message).to.match(pattern);
@@ -141,7 +185,12 @@ describe('POST /v1/uploads', () => {
   }
 
   it('should answer a field after the file with 400 and remove what was stored', async () => {
-    const answer = await upload(form([{ name: 'file', value: new Blob(['x\n']) }, { name: 'key', value: 'late/field.csv' }]));
+    const answer = await upload(
+      form([
+        { name: 'file', value: new Blob(['x\n']) },
+        { name: 'key', value: 'late/field.csv' },
+      ]),
+    );
     expect(answer.status).to.equal(400);
     expect(answer.body.error.message).to.match(/came after the file part/);
     const listed = await svc.service.s3.send(new ListObjectsV2Command({ Bucket: 'ingest', Prefix: 'uploads/' }));
@@ -150,7 +199,11 @@ describe('POST /v1/uploads', () => {
   });
 
   it('should answer two file parts with 400', async () => {
-    const data = form([{ name: 'key', value: 'two/files.csv' }, { name: 'file', value: new Blob(['a\n']) }, { name: 'file', value: new Blob(['b\n']) }]);
+    const data = form([
+      { name: 'key', value: 'two/files.csv' },
+      { name: 'file', value: new Blob(['a\n']) },
+      { name: 'file', value: new Blob(['b\n']) },
+    ]);
     const answer = await upload(data);
     expect(answer.status).to.equal(400);
     expect(await exists('two/files.csv')).to.equal(false);
@@ -161,9 +214,13 @@ describe('POST /v1/uploads', () => {
     const url = new URL(svc.url);
     const socket = net.connect(Number(url.port), url.hostname);
     await once(socket, 'connect');
-    socket.write(`POST /v1/uploads HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${100 * MiB}\r\n\r\n`);
+    socket.write(
+      `POST /v1/uploads HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${100 * MiB}\r\n\r\n`,
+    );
     socket.write(`--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\nabort/gone.bin\r\n`);
-    socket.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="gone.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    socket.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="gone.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
     for (let i = 0; i < 11; i += 1) {
       if (!socket.write(bytes(MiB / 2, i))) await once(socket, 'drain');
     }
@@ -174,8 +231,15 @@ describe('POST /v1/uploads', () => {
   });
 });
 
-/** An upload over a raw socket: the head, the key field, the file part's head and `bytes` of the file; the rest is up to the caller. */
-async function openUpload(svc: TestService, key: string, bytes: number): Promise<{ socket: net.Socket; answer: Promise<string> }> {
+/**
+ * An upload over a raw socket: the head, the key field, the file part's head and `bytes` of the file; the rest is up to
+ * the caller.
+ */
+async function openUpload(
+  svc: TestService,
+  key: string,
+  bytes: number,
+): Promise<{ socket: net.Socket; answer: Promise<string> }> {
   const boundary = 'limits-boundary-0123456789';
   const url = new URL(svc.url);
   const socket = net.connect(Number(url.port), url.hostname);
@@ -184,10 +248,14 @@ async function openUpload(svc: TestService, key: string, bytes: number): Promise
   socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
   const answer = once(socket, 'close').then(() => text);
   await once(socket, 'connect');
-  socket.write(`POST /v1/uploads HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${100 * MiB}\r\n\r\n`);
+  socket.write(
+    `POST /v1/uploads HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${100 * MiB}\r\n\r\n`,
+  );
   if (bytes > 0) {
     socket.write(`--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\n${key}\r\n`);
-    socket.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    socket.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
     for (let sent = 0; sent < bytes; sent += MiB / 2) {
       if (!socket.write(Buffer.alloc(Math.min(MiB / 2, bytes - sent), 'x'))) await once(socket, 'drain');
     }
@@ -197,14 +265,21 @@ async function openUpload(svc: TestService, key: string, bytes: number): Promise
 
 describe('POST /v1/uploads (limits)', () => {
   let svc: TestService;
-  const unfinishedUploads = async () => readdir(path.join(svc.dataDir, 's3', 'ingest', '._S3rver_uploads')).catch(() => []);
-  const exists = async (key: string) => svc.service.s3.send(new HeadObjectCommand({ Bucket: 'ingest', Key: key })).then(() => true, () => false);
+  const unfinishedUploads = async () =>
+    readdir(path.join(svc.dataDir, 's3', 'ingest', '._S3rver_uploads')).catch(() => []);
+  const exists = async (key: string) =>
+    svc.service.s3.send(new HeadObjectCommand({ Bucket: 'ingest', Key: key })).then(
+      () => true,
+      () => false,
+    );
 
   afterEach(async () => svc.stop());
 
   it('should answer an upload past UPLOAD_CONCURRENCY with 503 server_busy and Retry-After before reading its body, and take uploads again once one ends', async function () {
     this.timeout(30_000);
-    svc = await startTestService({ env: { UPLOAD_CONCURRENCY: '2', S3_PART_SIZE: String(5 * MiB), S3_QUEUE_SIZE: '1' } });
+    svc = await startTestService({
+      env: { UPLOAD_CONCURRENCY: '2', S3_PART_SIZE: String(5 * MiB), S3_QUEUE_SIZE: '1' },
+    });
     const streaming = [await openUpload(svc, 'busy/1.bin', 6 * MiB), await openUpload(svc, 'busy/2.bin', 6 * MiB)];
     await until(async () => (await unfinishedUploads()).length === 2, 'both uploads to stream into S3');
     // Only the head is sent: the answer cannot wait for the body.
@@ -228,7 +303,9 @@ describe('POST /v1/uploads (limits)', () => {
 
   it('should cut an upload still trickling after UPLOAD_TIMEOUT_MS: 408 upload_timeout, no object, no unfinished multipart upload', async function () {
     this.timeout(30_000);
-    svc = await startTestService({ env: { UPLOAD_TIMEOUT_MS: '3000', S3_PART_SIZE: String(5 * MiB), S3_QUEUE_SIZE: '1' } });
+    svc = await startTestService({
+      env: { UPLOAD_TIMEOUT_MS: '3000', S3_PART_SIZE: String(5 * MiB), S3_QUEUE_SIZE: '1' },
+    });
     const started = performance.now();
     const { socket, answer } = await openUpload(svc, 'slow/trickle.bin', 6 * MiB);
     await until(async () => (await unfinishedUploads()).length === 1, 'the multipart upload to start', 3000);

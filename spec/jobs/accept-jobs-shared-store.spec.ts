@@ -10,7 +10,9 @@ describe('createAcceptJobs (two instances on one PostgreSQL store)', function ()
   let postgres: TestPostgres;
   const stores: PostgresJobStore[] = [];
 
-  before(async () => { postgres = await startTestPostgres(); });
+  before(async () => {
+    postgres = await startTestPostgres();
+  });
   after(async () => {
     for (const store of stores.splice(0)) await store.close();
     await postgres.close();

@@ -10,9 +10,18 @@ import { headSourceObject } from '../../src/storage/head-source-object.ts';
 import { startSlowDownProxy, type ProxiedRequest, type SlowDownProxy } from '../helpers/slow-down-proxy.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
-/** The most requests that were in flight at one moment (an answer ending in the same ms as another starts does not overlap it). */
+/**
+ * The most requests that were in flight at one moment (an answer ending in the same ms as another starts does not
+ * overlap it).
+ */
 function mostAtOnce(requests: readonly ProxiedRequest[]): number {
-  const edges = requests.flatMap((request) => [[request.at, 1], [request.finishedAt ?? Infinity, -1]] as const);
+  const edges = requests.flatMap(
+    (request) =>
+      [
+        [request.at, 1],
+        [request.finishedAt ?? Infinity, -1],
+      ] as const,
+  );
   edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let now = 0;
   let most = 0;
@@ -36,16 +45,27 @@ describe('createAcceptJobs', () => {
     this.timeout(60_000);
     s3 = await startTestS3({ buckets: ['ingest', 'other', 'secret'] });
     for (let first = 0; first < 1000; first += 50) {
-      await Promise.all(Array.from({ length: 50 }, async (_, i) => {
-        const key = `many/${first + i}.csv`;
-        const put = await s3.client.send(new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: `a\n${first + i}\n` }));
-        etags.set(key, put.ETag!);
-      }));
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const key = `many/${first + i}.csv`;
+          const put = await s3.client.send(
+            new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: `a\n${first + i}\n` }),
+          );
+          etags.set(key, put.ETag!);
+        }),
+      );
     }
     proxy = await startSlowDownProxy(s3.endpoint);
     // Each HEAD takes a few ms more, so that HEADs sent together are seen together.
     proxy.rule((request) => (request.method === 'HEAD' ? { delayMs: 5 } : undefined));
-    client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials, maxSockets: 256 });
+    client = createS3Client({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      checksums: 'WHEN_REQUIRED',
+      credentials: s3.server.credentials,
+      maxSockets: 256,
+    });
   });
   after(async () => {
     client.destroy();
@@ -85,7 +105,16 @@ describe('createAcceptJobs', () => {
   });
 
   it('should refuse a bucket outside the allow-list with bucket_not_allowed, before any S3 call, and accept nothing of the trigger', async () => {
-    const refused = await acceptJobs([{ bucket: 'ingest', key: 'many/1.csv' }, { bucket: 'secret', key: 'payroll.csv' }], 'rest').then(() => undefined, (error: unknown) => error);
+    const refused = await acceptJobs(
+      [
+        { bucket: 'ingest', key: 'many/1.csv' },
+        { bucket: 'secret', key: 'payroll.csv' },
+      ],
+      'rest',
+    ).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(refused).to.include({ code: 'bucket_not_allowed', status: 403 });
     expect((refused as Error).message).to.contain('"secret"');
     expect(proxy.requests).to.deep.equal([]);
@@ -99,9 +128,14 @@ describe('createAcceptJobs', () => {
       { bucket: 'ingest', key: 'a/../../etc/passwd', etag: '"e"' },
       { bucket: 'ingest', key: 'many/3.csv' },
     ];
-    const refused = await acceptJobs(requests, 's3-event').then(() => undefined, (error: unknown) => error);
+    const refused = await acceptJobs(requests, 's3-event').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(refused).to.include({ code: 'invalid_key', status: 400 });
-    expect((refused as Error).message).to.equal('The key "a/../../etc/passwd" is not valid: its segment 2 is ".."; empty, "." and ".." segments are not allowed.');
+    expect((refused as Error).message).to.equal(
+      'The key "a/../../etc/passwd" is not valid: its segment 2 is ".."; empty, "." and ".." segments are not allowed.',
+    );
     expect(proxy.requests).to.deep.equal([]);
     expect(await listed()).to.deep.equal([]);
   });
@@ -114,9 +148,15 @@ describe('createAcceptJobs', () => {
   });
 
   it('should refuse an allowed bucket that does not exist with no_such_bucket, and a missing key with no_such_key', async () => {
-    const bucket = await acceptJobs([{ bucket: 'ghost-bucket', key: 'a.csv' }], 'rest').then(() => undefined, (error: unknown) => error);
+    const bucket = await acceptJobs([{ bucket: 'ghost-bucket', key: 'a.csv' }], 'rest').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(bucket).to.include({ code: 'no_such_bucket', status: 404 });
-    const key = await acceptJobs([{ bucket: 'ingest', key: 'many/none.csv' }], 'rest').then(() => undefined, (error: unknown) => error);
+    const key = await acceptJobs([{ bucket: 'ingest', key: 'many/none.csv' }], 'rest').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(key).to.include({ code: 'no_such_key', status: 404 });
     expect(await listed()).to.deep.equal([]);
   });

@@ -5,7 +5,15 @@ import { createCsvJobRunner } from '../../src/jobs/create-csv-job-runner.ts';
 import type { CsvJobResult } from '../../src/jobs/csv-job-result.ts';
 import type { JobProgress } from '../../src/jobs/job.ts';
 import type { RunUpdate } from '../../src/pipeline/job-event.ts';
-import { OUTPUT_BASE, depsFor, generateCsv, jobFor, listKeys, putObject, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
+import {
+  OUTPUT_BASE,
+  depsFor,
+  generateCsv,
+  jobFor,
+  listKeys,
+  putObject,
+  unfinishedUploads,
+} from '../helpers/csv-job-fixture.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
 describe('createCsvJobRunner', () => {
@@ -15,17 +23,23 @@ describe('createCsvJobRunner', () => {
     s3 = await startTestS3();
     await putObject(s3.client, 'runner/big.csv', generateCsv(rows));
   });
-  after(async () => { await s3.close(); });
+  after(async () => {
+    await s3.close();
+  });
 
   it('should emit sampled progress, then one done with the outputs and the manifest', async () => {
     const runJob = createCsvJobRunner({ ...depsFor(s3.client), progressIntervalMs: 20 });
     const updates = await lastValueFrom(runJob(jobFor('runner/big.csv'), { attempt: 1 }).pipe(toArray()));
 
-    const progress = updates.filter((u): u is Extract<RunUpdate<JobProgress, CsvJobResult>, { kind: 'progress' }> => u.kind === 'progress').map((u) => u.progress);
+    const progress = updates
+      .filter((u): u is Extract<RunUpdate<JobProgress, CsvJobResult>, { kind: 'progress' }> => u.kind === 'progress')
+      .map((u) => u.progress);
     const last = updates.at(-1);
     expect(updates.filter((u) => u.kind === 'done')).to.have.length(1);
     expect(last?.kind).to.equal('done');
-    expect(progress.length).to.be.greaterThan(1).and.lessThan(rows / 100);
+    expect(progress.length)
+      .to.be.greaterThan(1)
+      .and.lessThan(rows / 100);
     for (let i = 1; i < progress.length; i += 1) {
       expect(progress[i]?.bytesRead).to.be.at.least(progress[i - 1]?.bytesRead ?? 0);
       expect(progress[i]?.rows).to.be.at.least(progress[i - 1]?.rows ?? 0);

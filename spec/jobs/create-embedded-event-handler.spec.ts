@@ -35,7 +35,8 @@ describe('createEmbeddedEventHandler', () => {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     };
-    const put = (key: string, body = 'a,b\n1,2\n') => svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: body }));
+    const put = (key: string, body = 'a,b\n1,2\n') =>
+      svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: body }));
     /** Events are handled in order: once a later object has its job, an earlier one's event has been handled. */
     const settle = async (tag: string) => {
       await put(`sentinel/${tag}.csv`);
@@ -65,7 +66,10 @@ describe('createEmbeddedEventHandler', () => {
     });
 
     it('should start no job for an upload with process=false, and only the upload job for process=true', async () => {
-      for (const [key, process] of [['up/quiet.csv', 'false'], ['up/loud.csv', 'true']] as const) {
+      for (const [key, process] of [
+        ['up/quiet.csv', 'false'],
+        ['up/loud.csv', 'true'],
+      ] as const) {
         const data = new FormData();
         data.append('key', key);
         data.append('process', process);
@@ -80,10 +84,15 @@ describe('createEmbeddedEventHandler', () => {
 
   describe('in the service, with the queue full', () => {
     it('should keep an event refused for a full queue and start its job once there is room, losing none', async () => {
-      const svc = await startTestService({ env: { QUEUE_CAPACITY: '1', JOB_CONCURRENCY: '1' }, runJob: pacedJob({ everyMs: 20, updates: 10 }) });
+      const svc = await startTestService({
+        env: { QUEUE_CAPACITY: '1', JOB_CONCURRENCY: '1' },
+        runJob: pacedJob({ everyMs: 20, updates: 10 }),
+      });
       try {
         const keys = ['burst/1.csv', 'burst/2.csv', 'burst/3.csv', 'burst/4.csv', 'burst/5.csv'];
-        await Promise.all(keys.map((key) => svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: 'a\n1\n' }))));
+        await Promise.all(
+          keys.map((key) => svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: 'a\n1\n' }))),
+        );
         const deadline = Date.now() + 15_000;
         let jobs: ListedJob[] = [];
         while (jobs.length < keys.length && Date.now() < deadline) {
@@ -101,7 +110,10 @@ describe('createEmbeddedEventHandler', () => {
   });
 
   describe('alone', () => {
-    const record = (key: string, bucket = 'ingest', eventName = 'ObjectCreated:Put') => ({ eventName, s3: { bucket: { name: bucket }, object: { key, eTag: 'abc', size: 1 } } });
+    const record = (key: string, bucket = 'ingest', eventName = 'ObjectCreated:Put') => ({
+      eventName,
+      s3: { bucket: { name: bucket }, object: { key, eTag: 'abc', size: 1 } },
+    });
     const handlerWith = (outputPrefix: string, outputBucket = 'ingest') => {
       const asked: JobRequest[] = [];
       const ownWrites = createOwnWrites();
@@ -129,7 +141,8 @@ describe('createEmbeddedEventHandler', () => {
 
     it('should tell outputs by their names when OUTPUT_PREFIX is empty, so outputs never start jobs', async () => {
       const { asked, handle } = handlerWith('');
-      for (const key of ['a.csv/rows.ndjson', 'a.csv/rejects.ndjson', 'a.csv/manifest.json', 'a.csv']) handle(record(key));
+      for (const key of ['a.csv/rows.ndjson', 'a.csv/rejects.ndjson', 'a.csv/manifest.json', 'a.csv'])
+        handle(record(key));
       await Promise.resolve();
       expect(asked.map((request) => request.key)).to.deep.equal(['a.csv']);
     });

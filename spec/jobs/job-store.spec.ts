@@ -15,7 +15,12 @@ import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.t
 // Started once for this file, only when the PostgreSQL cases run; each test gets its own database.
 let postgres: TestPostgres | undefined;
 
-const stores: { name: string; before?: () => Promise<void>; after?: () => Promise<void>; open: (dir: string) => JobStore | Promise<JobStore> }[] = [
+const stores: {
+  name: string;
+  before?: () => Promise<void>;
+  after?: () => Promise<void>;
+  open: (dir: string) => JobStore | Promise<JobStore>;
+}[] = [
   { name: 'createMemoryJobStore', open: () => createMemoryJobStore() },
   { name: 'createSqliteJobStore', open: (dir) => createSqliteJobStore({ dataDir: dir }) },
   {
@@ -26,7 +31,13 @@ const stores: { name: string; before?: () => Promise<void>; after?: () => Promis
     after: async () => {
       await postgres?.close();
     },
-    open: async () => createPostgresJobStore({ url: await postgres!.createDatabase(), onPoolError: (error) => { throw error; } }),
+    open: async () =>
+      createPostgresJobStore({
+        url: await postgres!.createDatabase(),
+        onPoolError: (error) => {
+          throw error;
+        },
+      }),
   },
 ];
 
@@ -76,7 +87,9 @@ for (const { name, open, before: setUp, after: tearDown } of stores) {
     });
 
     it('should list newest first in pages with an opaque cursor, filtered by status', async () => {
-      const jobs = Array.from({ length: 5 }, (_, i) => job({ status: (i % 2 === 0 ? 'queued' : 'failed') as JobStatus }));
+      const jobs = Array.from({ length: 5 }, (_, i) =>
+        job({ status: (i % 2 === 0 ? 'queued' : 'failed') as JobStatus }),
+      );
       await store.insert(jobs);
       const first = await store.list({ limit: 2 });
       expect(first.jobs.map((j) => j.id)).to.deep.equal([jobs[4]!.id, jobs[3]!.id]);
@@ -107,7 +120,10 @@ for (const { name, open, before: setUp, after: tearDown } of stores) {
       expect((await store.findActive(identity))?.id).to.equal(a.id);
       await store.update(a.id, { status: 'succeeded' });
       expect((await store.findActive(identity))?.id).to.equal(a.id);
-      expect(await store.findActive(jobIdentity({ ...a, pipeline: 'other' })!), 'another pipeline on the same object').to.equal(undefined);
+      expect(
+        await store.findActive(jobIdentity({ ...a, pipeline: 'other' })!),
+        'another pipeline on the same object',
+      ).to.equal(undefined);
       await store.update(a.id, { status: 'failed' });
       expect(await store.findActive(identity)).to.equal(undefined);
       expect(await store.findActive(jobIdentity({ ...a, source: { ...a.source, etag: '"e2"' } })!)).to.equal(undefined);
@@ -178,8 +194,15 @@ describe('createSqliteJobStore durability', () => {
       CREATE INDEX jobs_by_status ON jobs (status, seq);
       CREATE INDEX jobs_by_identity ON jobs (identity) WHERE identity IS NOT NULL;
       CREATE INDEX jobs_by_finish ON jobs (finished_at) WHERE finished_at IS NOT NULL;`);
-    old.prepare('INSERT INTO jobs (id, status, identity, finished_at, data) VALUES (?, ?, ?, ?, ?)')
-      .run(a.id, 'succeeded', JSON.stringify([a.source.bucket, a.source.key, a.source.etag]), null, JSON.stringify({ ...withoutRunner, status: 'succeeded' }));
+    old
+      .prepare('INSERT INTO jobs (id, status, identity, finished_at, data) VALUES (?, ?, ?, ?, ?)')
+      .run(
+        a.id,
+        'succeeded',
+        JSON.stringify([a.source.bucket, a.source.key, a.source.etag]),
+        null,
+        JSON.stringify({ ...withoutRunner, status: 'succeeded' }),
+      );
     old.pragma('user_version = 1');
     old.close();
     const store = createSqliteJobStore({ dataDir: dir });

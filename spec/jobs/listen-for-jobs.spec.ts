@@ -36,12 +36,19 @@ describe('listenForJobs', function () {
   it('should wake on connecting and on each notification, and listen again after its connection is cut', async () => {
     let wakes = 0;
     const errors: Error[] = [];
-    listener = listenForJobs({ url, onWake: () => (wakes += 1), onError: (error) => errors.push(error), reconnectMs: 100 });
+    listener = listenForJobs({
+      url,
+      onWake: () => (wakes += 1),
+      onError: (error) => errors.push(error),
+      reconnectMs: 100,
+    });
     await until(() => wakes === 1, 'the wake-up on connecting');
     await run(`NOTIFY ${JOBS_CHANNEL}`);
     await until(() => wakes === 2, 'a notification');
 
-    const cut = await run(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`);
+    const cut = await run(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
+    );
     expect(cut).to.have.length(1);
     await until(() => errors.length > 0 && wakes === 3, 'the wake-up on reconnecting');
     await run(`NOTIFY ${JOBS_CHANNEL}`);

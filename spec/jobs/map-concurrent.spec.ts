@@ -25,7 +25,10 @@ describe('mapConcurrent', () => {
       await tick();
       if (item === 1) throw new Error('item 1 failed');
       return item;
-    }).then(() => undefined, (error: Error) => error.message);
+    }).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
     expect(failure).to.equal('item 1 failed');
     expect(started).to.deep.equal([0, 1, 2]);
   });

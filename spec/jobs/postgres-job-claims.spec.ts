@@ -21,8 +21,12 @@ describe('createPostgresJobClaims', function () {
   it('should hand each queued job to one claimer, oldest first, even when claimers race', async () => {
     const jobs = Array.from({ length: 40 }, job);
     await store.insert(jobs);
-    const claimers = ['a', 'b', 'c', 'd'].map((runner) => createPostgresJobClaims(store.pool, { runner, leaseMs: 30_000 }));
-    const batches = await Promise.all(claimers.flatMap((claimer) => [claimer.claim(3), claimer.claim(3), claimer.claim(3)]));
+    const claimers = ['a', 'b', 'c', 'd'].map((runner) =>
+      createPostgresJobClaims(store.pool, { runner, leaseMs: 30_000 }),
+    );
+    const batches = await Promise.all(
+      claimers.flatMap((claimer) => [claimer.claim(3), claimer.claim(3), claimer.claim(3)]),
+    );
     const claimed = batches.flat().map((one) => one.id);
     expect(claimed).to.have.length(36);
     expect(new Set(claimed).size, 'no job twice').to.equal(36);
@@ -31,7 +35,12 @@ describe('createPostgresJobClaims', function () {
       expect(order, 'a batch is oldest first').to.deep.equal([...order].sort((x, y) => x - y));
     }
     const left = await claimers[0]!.claim(10);
-    expect(left.map((one) => one.id).sort(), 'the rest').to.deep.equal(jobs.map((j) => j.id).filter((id) => !claimed.includes(id)).sort());
+    expect(left.map((one) => one.id).sort(), 'the rest').to.deep.equal(
+      jobs
+        .map((j) => j.id)
+        .filter((id) => !claimed.includes(id))
+        .sort(),
+    );
     expect(left[0]).to.include({ status: 'running', runner: 'a' });
     expect(await store.get(left[0]!.id)).to.include({ status: 'running', runner: 'a' });
   });
@@ -60,7 +69,10 @@ describe('createPostgresJobClaims', function () {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await other.claim(1), 'the renewal extended it').to.deep.equal([]);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect((await other.claim(1)).map((one) => one.id), 'expired').to.deep.equal([a.id]);
+    expect(
+      (await other.claim(1)).map((one) => one.id),
+      'expired',
+    ).to.deep.equal([a.id]);
     expect([...(await dying.renew([a.id]))], 'the old holder lost it').to.deep.equal([]);
   });
 });

@@ -53,7 +53,9 @@ describe('createPostgresJobStore', function () {
 
   it('should migrate once when several instances start at the same moment', async () => {
     const stores = await Promise.all(Array.from({ length: 5 }, () => openStore()));
-    expect(await query(url, 'SELECT version FROM job_store_schema')).to.deep.equal([{ version: POSTGRES_SCHEMA_VERSION }]);
+    expect(await query(url, 'SELECT version FROM job_store_schema')).to.deep.equal([
+      { version: POSTGRES_SCHEMA_VERSION },
+    ]);
     const a = queuedJob();
     await stores[0]!.insert([a]);
     expect((await stores[4]!.get(a.id))?.id, 'one table for all').to.equal(a.id);
@@ -95,7 +97,11 @@ describe('createPostgresJobStore', function () {
     const store = await openStore();
     await Promise.all([store.ping(), store.ping(), store.ping()]);
     const database = new URL(url).pathname.slice(1);
-    const cut = await query<{ cut: boolean }>(postgres.adminUrl, 'SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+    const cut = await query<{ cut: boolean }>(
+      postgres.adminUrl,
+      'SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [database],
+    );
     expect(cut.length).to.be.greaterThan(0);
     const deadline = Date.now() + 5_000;
     while (poolErrors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -3,7 +3,14 @@ import { expect } from 'chai';
 import { runCsvJob } from '../../src/jobs/run-csv-job.ts';
 import { createS3Client } from '../../src/storage/create-s3-client.ts';
 import {
-  PREFIX, depsFor, generateCsv, jobFor, listKeys, putObject, readOutputs, unfinishedUploads,
+  PREFIX,
+  depsFor,
+  generateCsv,
+  jobFor,
+  listKeys,
+  putObject,
+  readOutputs,
+  unfinishedUploads,
 } from '../helpers/csv-job-fixture.ts';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../helpers/fault-proxy.ts';
 import { startSlowDownProxy } from '../helpers/slow-down-proxy.ts';
@@ -18,7 +25,13 @@ describe('runCsvJob (faults, cancellation, re-runs)', () => {
   beforeEach(async () => {
     s3 = await startTestS3();
     proxy = await startFaultProxy({ port: s3.server.port });
-    client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
+    client = createS3Client({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      checksums: 'WHEN_REQUIRED',
+      credentials: s3.server.credentials,
+    });
   });
   afterEach(async () => {
     client.destroy();
@@ -32,7 +45,8 @@ describe('runCsvJob (faults, cancellation, re-runs)', () => {
     await runCsvJob(jobFor('faults/a.csv'), depsFor(s3.client), { signal: signal() });
     const unbroken = await readOutputs(s3.client, 'faults/a.csv');
 
-    const isSourceGet = (request: ProxiedRequest) => request.method === 'GET' && request.path.startsWith('/ingest/faults/a.csv?');
+    const isSourceGet = (request: ProxiedRequest) =>
+      request.method === 'GET' && request.path.startsWith('/ingest/faults/a.csv?');
     proxy.cutGet(100_000, { match: isSourceGet });
     const result = await runCsvJob(jobFor('faults/a.csv'), depsFor(client), { signal: signal() });
     const resumed = await readOutputs(s3.client, 'faults/a.csv');
@@ -41,7 +55,10 @@ describe('runCsvJob (faults, cancellation, re-runs)', () => {
     expect(resumed.rows).to.have.length(5000);
     expect(resumed.rejects).to.have.length(1);
     expect(result.progress).to.include({ bytesRead: csv.length, rows: 5000, rejected: 1 });
-    expect(proxy.requests.filter(isSourceGet).map((request) => request.range)).to.deep.equal([undefined, 'bytes=100000-']);
+    expect(proxy.requests.filter(isSourceGet).map((request) => request.range)).to.deep.equal([
+      undefined,
+      'bytes=100000-',
+    ]);
   });
 
   it('should leave no output and no unfinished multipart upload when cancelled mid-job', async () => {
@@ -50,13 +67,22 @@ describe('runCsvJob (faults, cancellation, re-runs)', () => {
     await putObject(s3.client, 'faults/big.csv', generateCsv(200_000));
     const controller = new AbortController();
     let partSeen!: () => void;
-    const partUnderWay = new Promise<void>((resolve) => { partSeen = resolve; });
+    const partUnderWay = new Promise<void>((resolve) => {
+      partSeen = resolve;
+    });
     let release!: () => void;
-    const released = new Promise<void>((resolve) => { release = resolve; });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const isPart = (request: ProxiedRequest) => request.method === 'PUT' && request.path.includes('partNumber=');
-    proxy.hold(isPart, () => { partSeen(); return released; });
+    proxy.hold(isPart, () => {
+      partSeen();
+      return released;
+    });
 
-    const running = runCsvJob(jobFor('faults/big.csv'), depsFor(client), { signal: controller.signal }).catch((e: unknown) => e);
+    const running = runCsvJob(jobFor('faults/big.csv'), depsFor(client), { signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
     await partUnderWay;
     controller.abort();
     release();
@@ -93,26 +119,40 @@ describe('runCsvJob (faults, cancellation, re-runs)', () => {
     await runCsvJob(jobFor('faults/later-bad.csv'), depsFor(client), { signal: signal() });
     expect(await listKeys(s3.client, PREFIX)).to.have.length(3);
     await putObject(s3.client, 'faults/later-bad.csv', 'a,b\n1,"2\n');
-    const error = await runCsvJob(jobFor('faults/later-bad.csv'), depsFor(client), { signal: signal() }).catch((e: unknown) => e);
+    const error = await runCsvJob(jobFor('faults/later-bad.csv'), depsFor(client), { signal: signal() }).catch(
+      (e: unknown) => e,
+    );
     expect(error).to.include({ code: 'csv_invalid' });
     expect(await listKeys(s3.client, PREFIX)).to.deep.equal([]);
   });
 
-  it('should not settle a failed attempt while its clean-up deletes are still in flight, so they cannot remove the next attempt\'s outputs', async () => {
+  it("should not settle a failed attempt while its clean-up deletes are still in flight, so they cannot remove the next attempt's outputs", async () => {
     // The manifest delete is refused at once and the rows delete answered late: a failed
     // attempt that settled on the first refusal would leave the rows delete running, and it
     // would land after a retry had written new rows.
     await putObject(s3.client, 'faults/cleanup.csv', 'a,b\n1,"2\n');
     const slow = await startSlowDownProxy(s3.server.endpoint);
-    const slowClient = createS3Client({ endpoint: slow.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
+    const slowClient = createS3Client({
+      endpoint: slow.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      checksums: 'WHEN_REQUIRED',
+      credentials: s3.server.credentials,
+    });
     try {
-      const isDelete = (request: { method: string; url: string }, name: string) => request.method === 'DELETE' && request.url.startsWith(`/ingest/processed/ingest/faults/cleanup.csv/${name}`);
+      const isDelete = (request: { method: string; url: string }, name: string) =>
+        request.method === 'DELETE' && request.url.startsWith(`/ingest/processed/ingest/faults/cleanup.csv/${name}`);
       slow.rule((request) => (isDelete(request, 'manifest.json') ? { status: 403, code: 'AccessDenied' } : undefined));
       slow.rule((request) => (isDelete(request, 'rows.ndjson') ? { delayMs: 400 } : undefined));
 
-      const error = await runCsvJob(jobFor('faults/cleanup.csv'), depsFor(slowClient), { signal: signal() }).catch((e: unknown) => e);
+      const error = await runCsvJob(jobFor('faults/cleanup.csv'), depsFor(slowClient), { signal: signal() }).catch(
+        (e: unknown) => e,
+      );
       expect(error).to.include({ code: 'access_denied' });
-      expect(slow.requests.filter((request) => request.finishedAt === undefined), 'requests still in flight').to.deep.equal([]);
+      expect(
+        slow.requests.filter((request) => request.finishedAt === undefined),
+        'requests still in flight',
+      ).to.deep.equal([]);
 
       // What the next attempt writes stays.
       await putObject(s3.client, 'processed/ingest/faults/cleanup.csv/rows.ndjson', '{"a":"1"}\n');

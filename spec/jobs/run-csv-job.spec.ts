@@ -7,33 +7,50 @@ import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 describe('runCsvJob (CSV handling, default pipeline)', () => {
   let s3: TestS3;
   let counter = 0;
-  before(async () => { s3 = await startTestS3(); });
-  after(async () => { await s3.close(); });
+  before(async () => {
+    s3 = await startTestS3();
+  });
+  after(async () => {
+    await s3.close();
+  });
 
   /** Puts `body` under a fresh key, runs the job on it, returns what it wrote. */
-  async function ingest(body: string | Buffer, options: { suffix?: string; pipelines?: unknown[]; pipeline?: string; contentEncoding?: string } = {}): Promise<JobOutputs> {
+  async function ingest(
+    body: string | Buffer,
+    options: { suffix?: string; pipelines?: unknown[]; pipeline?: string; contentEncoding?: string } = {},
+  ): Promise<JobOutputs> {
     counter += 1;
     const key = `cases/${counter}.csv${options.suffix ?? ''}`;
     await putObject(s3.client, key, body, options.contentEncoding ? { ContentEncoding: options.contentEncoding } : {});
-    await runCsvJob(jobFor(key, { pipeline: options.pipeline ?? 'default' }), depsFor(s3.client, options.pipelines), { signal: new AbortController().signal });
+    await runCsvJob(jobFor(key, { pipeline: options.pipeline ?? 'default' }), depsFor(s3.client, options.pipelines), {
+      signal: new AbortController().signal,
+    });
     return readOutputs(s3.client, key);
   }
 
   it('should drop a UTF-8 BOM', async () => {
     const { rows, manifest } = await ingest('\ufeffid,name\n1,Zoë\n');
     expect(rows).to.deep.equal([{ id: '1', name: 'Zoë' }]);
-    expect(manifest?.['columns']).to.deep.equal([{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }]);
+    expect(manifest?.['columns']).to.deep.equal([
+      { name: 'id', type: 'string' },
+      { name: 'name', type: 'string' },
+    ]);
   });
 
   it('should read CRLF, LF and both mixed', async () => {
-    const expected = [{ a: '1', b: '2' }, { a: '3', b: '4' }];
+    const expected = [
+      { a: '1', b: '2' },
+      { a: '3', b: '4' },
+    ];
     expect((await ingest('a,b\r\n1,2\r\n3,4\r\n')).rows).to.deep.equal(expected);
     expect((await ingest('a,b\n1,2\n3,4\n')).rows).to.deep.equal(expected);
     expect((await ingest('a,b\r\n1,2\n3,4\r\n')).rows).to.deep.equal(expected);
   });
 
   it('should read quoted fields with delimiters, doubled quotes and line breaks', async () => {
-    const { rows, rejects } = await ingest('id,text\n1,"a,b"\n2,"say ""hi"""\n3,"line 1\nline 2"\n4,"crlf\r\ninside"\r\n5,12" pipe\n');
+    const { rows, rejects } = await ingest(
+      'id,text\n1,"a,b"\n2,"say ""hi"""\n3,"line 1\nline 2"\n4,"crlf\r\ninside"\r\n5,12" pipe\n',
+    );
     expect(rows).to.deep.equal([
       { id: '1', text: 'a,b' },
       { id: '2', text: 'say "hi"' },
@@ -45,19 +62,27 @@ describe('runCsvJob (CSV handling, default pipeline)', () => {
   });
 
   it('should read a last record without a final newline', async () => {
-    expect((await ingest('a,b\n1,2\n3,4')).rows).to.deep.equal([{ a: '1', b: '2' }, { a: '3', b: '4' }]);
+    expect((await ingest('a,b\n1,2\n3,4')).rows).to.deep.equal([
+      { a: '1', b: '2' },
+      { a: '3', b: '4' },
+    ]);
     expect((await ingest('a,b\r\n1,"x\ny"')).rows).to.deep.equal([{ a: '1', b: 'x\ny' }]);
   });
 
   it('should skip empty lines, counting them as lines', async () => {
     const { rows, rejects } = await ingest('\na,b\n\n1,2\n\r\n\n3\n\n');
     expect(rows).to.deep.equal([{ a: '1', b: '2' }]);
-    expect(rejects).to.deep.equal([{ line: 7, record: 2, reason: 'expected 2 fields as in the header, found 1', raw: '3' }]);
+    expect(rejects).to.deep.equal([
+      { line: 7, record: 2, reason: 'expected 2 fields as in the header, found 1', raw: '3' },
+    ]);
   });
 
   it('should reject records with too few or too many fields, and go on', async () => {
     const { rows, rejects, manifest } = await ingest('a,b,c\n1,2\n1,2,3,4\n5,6,7\n,,\n');
-    expect(rows).to.deep.equal([{ a: '5', b: '6', c: '7' }, { a: null, b: null, c: null }]);
+    expect(rows).to.deep.equal([
+      { a: '5', b: '6', c: '7' },
+      { a: null, b: null, c: null },
+    ]);
     expect(rejects).to.deep.equal([
       { line: 2, record: 1, reason: 'expected 3 fields as in the header, found 2', raw: '1,2' },
       { line: 3, record: 2, reason: 'expected 3 fields as in the header, found 4', raw: '1,2,3,4' },
@@ -67,7 +92,11 @@ describe('runCsvJob (CSV handling, default pipeline)', () => {
 
   it('should give the physical line where a record starts, not its record number', async () => {
     const { rows, rejects } = await ingest('a,b\n1,"x\ny\nz"\n2\n3,"p\r\nq"\r\n4,5,6\n7,8\n');
-    expect(rows).to.deep.equal([{ a: '1', b: 'x\ny\nz' }, { a: '3', b: 'p\r\nq' }, { a: '7', b: '8' }]);
+    expect(rows).to.deep.equal([
+      { a: '1', b: 'x\ny\nz' },
+      { a: '3', b: 'p\r\nq' },
+      { a: '7', b: '8' },
+    ]);
     expect(rejects).to.deep.equal([
       { line: 5, record: 2, reason: 'expected 2 fields as in the header, found 1', raw: '2' },
       { line: 8, record: 4, reason: 'expected 2 fields as in the header, found 3', raw: '4,5,6' },
@@ -100,7 +129,10 @@ describe('runCsvJob (CSV handling, default pipeline)', () => {
 
   it('should gunzip a .gz key and a gzip Content-Encoding while streaming', async () => {
     const csv = 'a;b\n1;2\n3;4\n';
-    const expected = [{ a: '1', b: '2' }, { a: '3', b: '4' }];
+    const expected = [
+      { a: '1', b: '2' },
+      { a: '3', b: '4' },
+    ];
     const byKey = await ingest(gzipSync(csv), { suffix: '.gz' });
     expect(byKey.rows).to.deep.equal(expected);
     expect(byKey.manifest?.['bytesRead']).to.equal(gzipSync(csv).length);
@@ -114,9 +146,16 @@ describe('runCsvJob (CSV handling, default pipeline)', () => {
     ];
     const skipped = await ingest('exported by X\nat noon\nid;name\n1;a\n2\n', { pipelines, pipeline: 'preamble' });
     expect(skipped.rows).to.deep.equal([{ id: '1', name: 'a' }]);
-    expect(skipped.rejects).to.deep.equal([{ line: 5, record: 2, reason: 'expected 2 fields as in the header, found 1', raw: '2' }]);
+    expect(skipped.rejects).to.deep.equal([
+      { line: 5, record: 2, reason: 'expected 2 fields as in the header, found 1', raw: '2' },
+    ]);
     const bare = await ingest('1,a\n2,b\nx,c\n', { pipelines, pipeline: 'bare' });
-    expect(bare.rows).to.deep.equal([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]);
-    expect(bare.rejects).to.deep.equal([{ line: 3, record: 3, reason: 'column "id": expected an integer, found "x"', raw: 'x,c' }]);
+    expect(bare.rows).to.deep.equal([
+      { id: 1, name: 'a' },
+      { id: 2, name: 'b' },
+    ]);
+    expect(bare.rejects).to.deep.equal([
+      { line: 3, record: 3, reason: 'column "id": expected an integer, found "x"', raw: 'x,c' },
+    ]);
   });
 });

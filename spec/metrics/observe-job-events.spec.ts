@@ -7,21 +7,38 @@ import { observeJobEvents } from '../../src/metrics/observe-job-events.ts';
 
 function job(id: string, startedAt: string | null = null): Job {
   return {
-    id, status: 'queued', trigger: 'upload', pipeline: 'default', attempts: 0,
+    id,
+    status: 'queued',
+    trigger: 'upload',
+    pipeline: 'default',
+    attempts: 0,
     source: { bucket: 'ingest', key: `${id}.csv`, versionId: null, etag: '"e"', size: 10 },
-    createdAt: new Date(1_000).toISOString(), startedAt, finishedAt: null,
-    progress: EMPTY_PROGRESS, output: null, error: null, runner: null,
+    createdAt: new Date(1_000).toISOString(),
+    startedAt,
+    finishedAt: null,
+    progress: EMPTY_PROGRESS,
+    output: null,
+    error: null,
+    runner: null,
   };
 }
 
 const output = { bucket: 'ingest', rows: 'r', rejects: 'j', manifest: 'm' };
-const progress = (rows: number, rejected = 0, bytesRead = rows * 10) => ({ bytesRead, totalBytes: null, rows, rejected });
+const progress = (rows: number, rejected = 0, bytesRead = rows * 10) => ({
+  bytesRead,
+  totalBytes: null,
+  rows,
+  rejected,
+});
 
 async function value(metrics: Metrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
   const metric = metrics.registry.getSingleMetric(`s3_csv_ingest_${name}`);
   const data = await metric!.get();
-  const found = data.values.find((entry) => Object.entries(labels).every(([key, wanted]) => entry.labels[key] === wanted)
-    && (Object.keys(labels).length > 0 || !('le' in entry.labels)));
+  const found = data.values.find(
+    (entry) =>
+      Object.entries(labels).every(([key, wanted]) => entry.labels[key] === wanted) &&
+      (Object.keys(labels).length > 0 || !('le' in entry.labels)),
+  );
   return found?.value;
 }
 
@@ -50,7 +67,13 @@ describe('observeJobEvents', () => {
     events.next({ type: 'progress', job: a, attempt: 1, progress: progress(25, 2) });
     expect(await value(metrics, 'rows_processed_total')).to.equal(25);
     expect(await value(metrics, 'jobs_running')).to.equal(1);
-    events.next({ type: 'attempt_failed', job: a, attempt: 1, error: new AppError('s3_unavailable', 'x'), retryInMs: 10 });
+    events.next({
+      type: 'attempt_failed',
+      job: a,
+      attempt: 1,
+      error: new AppError('s3_unavailable', 'x'),
+      retryInMs: 10,
+    });
     events.next({ type: 'started', job: a, attempt: 2 });
     events.next({ type: 'progress', job: a, attempt: 2, progress: progress(5) });
     clock += 1_500;
@@ -70,7 +93,12 @@ describe('observeJobEvents', () => {
 
   it('should count failures by code and cancellations, with their durations', async () => {
     events.next({ type: 'started', job: job('a'), attempt: 1 });
-    events.next({ type: 'failed', job: job('a'), attempt: 1, error: new AppError('csv_invalid', 'bad quote on line 3') });
+    events.next({
+      type: 'failed',
+      job: job('a'),
+      attempt: 1,
+      error: new AppError('csv_invalid', 'bad quote on line 3'),
+    });
     events.next({ type: 'failed', job: job('b'), attempt: 1, error: new Error('surprise') });
     events.next({ type: 'cancelled', job: job('c'), attempt: 0 });
     expect(await value(metrics, 'jobs_finished_total', { status: 'failed' })).to.equal(2);

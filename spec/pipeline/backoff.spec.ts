@@ -40,14 +40,16 @@ describe('backoff', () => {
   });
 
   it('should stay between half and all of the ceiling for any jitter', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 64 }),
-      fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
-      (retry, jitter) => {
-        const delay = backoff({ baseMs, maxMs, random: () => jitter })(retry);
-        return delay >= ceiling(retry) / 2 && delay <= ceiling(retry);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (retry, jitter) => {
+          const delay = backoff({ baseMs, maxMs, random: () => jitter })(retry);
+          return delay >= ceiling(retry) / 2 && delay <= ceiling(retry);
+        },
+      ),
+    );
   });
 
   it('should use Math.random by default, within the same bounds', () => {

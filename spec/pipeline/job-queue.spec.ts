@@ -4,7 +4,9 @@ import { AppError } from '../../src/errors.ts';
 import type { JobEvent } from '../../src/pipeline/job-event.ts';
 import { createJobQueue, type JobQueue } from '../../src/pipeline/job-queue.ts';
 
-interface Job { readonly id: string }
+interface Job {
+  readonly id: string;
+}
 
 const a: Job = { id: 'a' };
 const b: Job = { id: 'b' };
@@ -135,7 +137,9 @@ describe('createJobQueue', () => {
     queue.hold();
 
     expect(queue.claim(a)).to.equal('held');
-    expect(() => queue.enqueue([b])).to.throw().with.property('code', 'shutting_down');
+    expect(() => queue.enqueue([b]))
+      .to.throw()
+      .with.property('code', 'shutting_down');
   });
 
   it('should pass on the cancel of a running job, answering false', () => {

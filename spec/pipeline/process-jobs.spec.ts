@@ -7,7 +7,9 @@ import type { JobEvent, RunJob, RunUpdate } from '../../src/pipeline/job-event.t
 import { createJobQueue, type JobSource } from '../../src/pipeline/job-queue.ts';
 import { processJobs, type ProcessJobsConfig } from '../../src/pipeline/process-jobs.ts';
 
-interface Job { readonly id: string }
+interface Job {
+  readonly id: string;
+}
 type Update = RunUpdate<number, string>;
 type Event = JobEvent<Job, number, string>;
 
@@ -28,9 +30,19 @@ const config: ProcessJobsConfig<Job> = {
 const started = (id: string, attempt = 1): Event => ({ type: 'started', job: { id }, attempt });
 const progress = (id: string, attempt = 1): Event => ({ type: 'progress', job: { id }, attempt, progress: 50 });
 const succeeded = (id: string, attempt = 1): Event => ({ type: 'succeeded', job: { id }, attempt, result: 'ok' });
-const attemptFailed = (id: string, attempt: number, error: unknown, retryInMs: number): Event =>
-  ({ type: 'attempt_failed', job: { id }, attempt, error, retryInMs });
-const failed = (id: string, attempt: number, error: unknown): Event => ({ type: 'failed', job: { id }, attempt, error });
+const attemptFailed = (id: string, attempt: number, error: unknown, retryInMs: number): Event => ({
+  type: 'attempt_failed',
+  job: { id },
+  attempt,
+  error,
+  retryInMs,
+});
+const failed = (id: string, attempt: number, error: unknown): Event => ({
+  type: 'failed',
+  job: { id },
+  attempt,
+  error,
+});
 const cancelled = (id: string, attempt: number): Event => ({ type: 'cancelled', job: { id }, attempt });
 
 /** A source over marbles: a job may start unless its id was seen on `cancels$` first. */
@@ -70,7 +82,12 @@ describe('processJobs', () => {
       const expected = '    a-b---(sc)t-u';
 
       expectObservable(processJobs(fakeSource(jobs$), runFrom({ a: runA, b: runB, c: runC }), config)).toBe(expected, {
-        a: started('a'), b: started('b'), s: succeeded('a'), c: started('c'), t: succeeded('c'), u: succeeded('b'),
+        a: started('a'),
+        b: started('b'),
+        s: succeeded('a'),
+        c: started('c'),
+        t: succeeded('c'),
+        u: succeeded('b'),
       });
       expectSubscriptions(runA.subscriptions).toBe(runASubs);
       expectSubscriptions(runB.subscriptions).toBe(runBSubs);
@@ -83,8 +100,7 @@ describe('processJobs', () => {
       const jobs$ = hot('      a                   ', jobs);
       const jobsSubs = '       ^                   ';
       const failing = cold('   --#                 ', updates, unavailable);
-      const failingSubs = ['   ^-!                 ',
-        '                      102ms ^-!           '];
+      const failingSubs = ['   ^-!                 ', '                      102ms ^-!           '];
       const succeeding = cold('--d                 ', updates);
       const succeedingSubs = ' 304ms ^-!           ';
       const expected = '       a-x 99ms b-y 199ms c-s';
@@ -92,9 +108,12 @@ describe('processJobs', () => {
       const runJob: RunJob<Job, number, string> = (_job, { attempt }) => (attempt < 3 ? failing : succeeding);
 
       expectObservable(processJobs(fakeSource(jobs$), runJob, config)).toBe(expected, {
-        a: started('a', 1), x: attemptFailed('a', 1, unavailable, 100),
-        b: started('a', 2), y: attemptFailed('a', 2, unavailable, 200),
-        c: started('a', 3), s: succeeded('a', 3),
+        a: started('a', 1),
+        x: attemptFailed('a', 1, unavailable, 100),
+        b: started('a', 2),
+        y: attemptFailed('a', 2, unavailable, 200),
+        c: started('a', 3),
+        s: succeeded('a', 3),
       });
       expectSubscriptions(failing.subscriptions).toBe(failingSubs);
       expectSubscriptions(succeeding.subscriptions).toBe(succeedingSubs);
@@ -112,7 +131,10 @@ describe('processJobs', () => {
       const expected = '    a-f--b-s';
 
       expectObservable(processJobs(fakeSource(jobs$), runFrom({ a: runA, b: runB }), config)).toBe(expected, {
-        a: started('a'), f: failed('a', 1, noSuchKey), b: started('b'), s: succeeded('b'),
+        a: started('a'),
+        f: failed('a', 1, noSuchKey),
+        b: started('b'),
+        s: succeeded('b'),
       });
       expectSubscriptions(runA.subscriptions).toBe(runASubs);
       expectSubscriptions(jobs$.subscriptions).toBe(jobsSubs);
@@ -125,8 +147,7 @@ describe('processJobs', () => {
       const jobs$ = hot('   a 399ms b                        ', jobs);
       const jobsSubs = '    ^                                ';
       const flaky = cold('  --#                              ', updates, unavailable);
-      const flakySubs = ['  ^-!                              ',
-        '                   102ms ^-!                        '];
+      const flakySubs = ['  ^-!                              ', '                   102ms ^-!                        '];
       const lastTry = cold('--#                              ', updates, lastError);
       const lastTrySubs = ' 304ms ^-!                        ';
       const runB = cold('   --d                              ', updates);
@@ -137,10 +158,14 @@ describe('processJobs', () => {
         job.id === 'b' ? runB : attempt < 3 ? flaky : lastTry;
 
       expectObservable(processJobs(fakeSource(jobs$), runJob, config)).toBe(expected, {
-        a: started('a', 1), x: attemptFailed('a', 1, unavailable, 100),
-        b: started('a', 2), y: attemptFailed('a', 2, unavailable, 200),
-        c: started('a', 3), f: failed('a', 3, lastError),
-        d: started('b'), s: succeeded('b'),
+        a: started('a', 1),
+        x: attemptFailed('a', 1, unavailable, 100),
+        b: started('a', 2),
+        y: attemptFailed('a', 2, unavailable, 200),
+        c: started('a', 3),
+        f: failed('a', 3, lastError),
+        d: started('b'),
+        s: succeeded('b'),
       });
       expectSubscriptions(flaky.subscriptions).toBe(flakySubs);
       expectSubscriptions(lastTry.subscriptions).toBe(lastTrySubs);
@@ -163,7 +188,10 @@ describe('processJobs', () => {
       };
 
       expectObservable(processJobs(fakeSource(jobs$), runJob, config)).toBe(expected, {
-        a: started('a'), f: failed('a', 1, boom), b: started('b'), s: succeeded('b'),
+        a: started('a'),
+        f: failed('a', 1, boom),
+        b: started('b'),
+        s: succeeded('b'),
       });
       expectSubscriptions(jobs$.subscriptions).toBe(jobsSubs);
     });
@@ -178,7 +206,10 @@ describe('processJobs', () => {
       const expected = '    a-b--s---(t|)';
 
       expectObservable(processJobs(fakeSource(jobs$), runFrom({ a: runA, b: runB }), config)).toBe(expected, {
-        a: started('a'), b: started('b'), s: succeeded('a'), t: succeeded('b'),
+        a: started('a'),
+        b: started('b'),
+        s: succeeded('a'),
+        t: succeeded('b'),
       });
       expectSubscriptions(jobs$.subscriptions).toBe(jobsSubs);
     });
@@ -194,8 +225,10 @@ describe('processJobs', () => {
       const expected = '     a---(sx)c-t';
 
       const source = fakeSource(jobs$, cancels$);
-      expectObservable(processJobs(source, runFrom({ a: runA, b: runB, c: runC }), { ...config, concurrency: 1 }))
-        .toBe(expected, { a: started('a'), s: succeeded('a'), x: cancelled('b', 0), c: started('c'), t: succeeded('c') });
+      expectObservable(processJobs(source, runFrom({ a: runA, b: runB, c: runC }), { ...config, concurrency: 1 })).toBe(
+        expected,
+        { a: started('a'), s: succeeded('a'), x: cancelled('b', 0), c: started('c'), t: succeeded('c') },
+      );
       expectSubscriptions(runB.subscriptions).toBe([]);
     });
   });
@@ -211,7 +244,11 @@ describe('processJobs', () => {
       const expected = '     ap-x---b-s';
 
       expectObservable(processJobs(fakeSource(jobs$, cancels$), runFrom({ a: runA, b: runB }), config)).toBe(expected, {
-        a: started('a'), p: progress('a'), x: cancelled('a', 1), b: started('b'), s: succeeded('b'),
+        a: started('a'),
+        p: progress('a'),
+        x: cancelled('a', 1),
+        b: started('b'),
+        s: succeeded('b'),
       });
       expectSubscriptions(runA.subscriptions).toBe(runASubs);
       expectSubscriptions(jobs$.subscriptions).toBe(jobsSubs);
@@ -227,7 +264,9 @@ describe('processJobs', () => {
       const expected = '     a-x 47ms c';
 
       expectObservable(processJobs(fakeSource(jobs$, cancels$), runFrom({ a: runA }), config)).toBe(expected, {
-        a: started('a'), x: attemptFailed('a', 1, unavailable, 100), c: cancelled('a', 1),
+        a: started('a'),
+        x: attemptFailed('a', 1, unavailable, 100),
+        c: cancelled('a', 1),
       });
       expectSubscriptions(runA.subscriptions).toBe(runASubs);
     });
@@ -239,15 +278,20 @@ describe('processJobs', () => {
     testScheduler.run(({ hot, cold, expectObservable }) => {
       const actions = hot('  e-x------c', {
         e: () => queue.enqueue([jobs.a, jobs.b]),
-        x: () => { cancelledWhileWaiting = queue.cancel('b'); },
+        x: () => {
+          cancelledWhileWaiting = queue.cancel('b');
+        },
         c: () => queue.close(),
       });
       const runA = cold('    ----d     ', updates);
       const expected = '     a-x-s----|';
 
       actions.subscribe((act) => act());
-      expectObservable(processJobs(queue, runFrom({ a: runA }), { ...config, concurrency: 1 }))
-        .toBe(expected, { a: started('a'), s: succeeded('a'), x: cancelled('b', 0) });
+      expectObservable(processJobs(queue, runFrom({ a: runA }), { ...config, concurrency: 1 })).toBe(expected, {
+        a: started('a'),
+        s: succeeded('a'),
+        x: cancelled('b', 0),
+      });
     });
     expect(cancelledWhileWaiting).to.equal(true);
     expect(queue.size()).to.equal(0);
@@ -266,8 +310,10 @@ describe('processJobs', () => {
       const expected = '     a---s----|';
 
       actions.subscribe((act) => act());
-      expectObservable(processJobs(queue, runFrom({ a: runA, b: runB }), { ...config, concurrency: 1 }))
-        .toBe(expected, { a: started('a'), s: succeeded('a') });
+      expectObservable(processJobs(queue, runFrom({ a: runA, b: runB }), { ...config, concurrency: 1 })).toBe(
+        expected,
+        { a: started('a'), s: succeeded('a') },
+      );
       expectSubscriptions(runB.subscriptions).toBe([]);
     });
   });
@@ -282,10 +328,19 @@ describe('processJobs', () => {
       const expected = '    apf-b-s';
 
       // The error is made inside the pipeline: compare its code.
-      const codes = map((event: Event) => ('error' in event ? { ...event, error: (event.error as AppError).code } : event));
-      expectObservable(processJobs(fakeSource(jobs$), runFrom({ a: runA, b: runB }), config).pipe(codes)).toBe(expected, {
-        a: started('a'), p: progress('a'), f: { ...failed('a', 1, null), error: 'internal' }, b: started('b'), s: succeeded('b'),
-      });
+      const codes = map((event: Event) =>
+        'error' in event ? { ...event, error: (event.error as AppError).code } : event,
+      );
+      expectObservable(processJobs(fakeSource(jobs$), runFrom({ a: runA, b: runB }), config).pipe(codes)).toBe(
+        expected,
+        {
+          a: started('a'),
+          p: progress('a'),
+          f: { ...failed('a', 1, null), error: 'internal' },
+          b: started('b'),
+          s: succeeded('b'),
+        },
+      );
       expectSubscriptions(runA.subscriptions).toBe(runASubs);
       expectSubscriptions(jobs$.subscriptions).toBe(jobsSubs);
     });
@@ -309,7 +364,10 @@ describe('processJobs', () => {
       const priorAttempts = (job: Job) => (job.id === 'a' ? 2 : 0);
 
       expectObservable(processJobs(fakeSource(jobs$), runJob, { ...config, priorAttempts })).toBe(expected, {
-        a: started('a', 3), f: failed('a', 3, unavailable), b: started('b', 1), s: succeeded('b', 1),
+        a: started('a', 3),
+        f: failed('a', 3, unavailable),
+        b: started('b', 1),
+        s: succeeded('b', 1),
       });
       expectSubscriptions(runA.subscriptions).toBe(runASubs);
       expectSubscriptions(jobs$.subscriptions).toBe(jobsSubs);
@@ -329,7 +387,10 @@ describe('processJobs', () => {
       const runJob: RunJob<Job, number, string> = (_job, { attempt }) => (attempt < 3 ? failing : succeeding);
 
       expectObservable(processJobs(fakeSource(jobs$), runJob, { ...config, priorAttempts: () => 1 })).toBe(expected, {
-        a: started('a', 2), x: attemptFailed('a', 2, unavailable, 100), b: started('a', 3), s: succeeded('a', 3),
+        a: started('a', 2),
+        x: attemptFailed('a', 2, unavailable, 100),
+        b: started('a', 3),
+        s: succeeded('a', 3),
       });
       expectSubscriptions(failing.subscriptions).toBe(failingSubs);
       expectSubscriptions(succeeding.subscriptions).toBe(succeedingSubs);

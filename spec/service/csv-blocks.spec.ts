@@ -3,7 +3,9 @@ import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
 import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
 
-/** About 600 KB: quoted delimiters, doubled quotes, quoted line breaks that look like records, CRLF and LF, ragged rows. */
+/**
+ * About 600 KB: quoted delimiters, doubled quotes, quoted line breaks that look like records, CRLF and LF, ragged rows.
+ */
 function object(): Buffer {
   const lines = ['\uFEFFid;name;note\r\n'];
   for (let i = 0; i < 12_000; i += 1) {
@@ -25,12 +27,25 @@ async function read(svc: TestService, key: string): Promise<string> {
 /** Runs `key` on `svc` and returns the job's outputs and manifest (timings and attempt-specific fields dropped). */
 async function run(svc: TestService, key: string, body: Buffer) {
   await svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: body }));
-  const response = await svc.fetch('/v1/trigger', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
+  const response = await svc.fetch('/v1/trigger', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key }),
+  });
   const id = ((await response.json()) as { jobs: { id: string }[] }).jobs[0]!.id;
   const job = await waitForJob(svc, id, undefined, 60_000);
   const base = `processed/ingest/${key}/`;
-  const { timings: _timings, jobId: _jobId, ...manifest } = JSON.parse(await read(svc, `${base}manifest.json`)) as Record<string, unknown>;
-  return { status: job['status'], rows: await read(svc, `${base}rows.ndjson`), rejects: await read(svc, `${base}rejects.ndjson`), manifest };
+  const {
+    timings: _timings,
+    jobId: _jobId,
+    ...manifest
+  } = JSON.parse(await read(svc, `${base}manifest.json`)) as Record<string, unknown>;
+  return {
+    status: job['status'],
+    rows: await read(svc, `${base}rows.ndjson`),
+    rejects: await read(svc, `${base}rejects.ndjson`),
+    manifest,
+  };
 }
 
 describe('one object in blocks (whole service)', function () {
@@ -50,7 +65,10 @@ describe('one object in blocks (whole service)', function () {
 
   it('should write the same rows, rejects and manifest at CSV_BLOCK_BYTES=65536 as at 0, plain and gzip', async () => {
     const body = object();
-    for (const [key, bytes] of [['blocks/data.csv', body], ['blocks/data.csv.gz', gzipSync(body)]] as const) {
+    for (const [key, bytes] of [
+      ['blocks/data.csv', body],
+      ['blocks/data.csv.gz', gzipSync(body)],
+    ] as const) {
       const split = await run(blocks, key, bytes);
       const whole = await run(sequential, key, bytes);
       expect(whole.manifest['blocks'], key).to.equal(1);

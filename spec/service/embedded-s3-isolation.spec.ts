@@ -12,8 +12,13 @@ import { DICER_CRASH, send, sendSigned } from '../helpers/raw-s3-request.ts';
 
 /** The processes whose parent is `pid`. */
 async function childrenOf(pid: number): Promise<number[]> {
-  const { stdout } = await promisify(execFile)('ps', ['-o', 'pid=', '--ppid', String(pid)]).catch(() => ({ stdout: '' }));
-  return stdout.split('\n').map((line) => Number(line.trim())).filter((child) => child > 0);
+  const { stdout } = await promisify(execFile)('ps', ['-o', 'pid=', '--ppid', String(pid)]).catch(() => ({
+    stdout: '',
+  }));
+  return stdout
+    .split('\n')
+    .map((line) => Number(line.trim()))
+    .filter((child) => child > 0);
 }
 
 function alive(pid: number): boolean {
@@ -56,17 +61,30 @@ describe('npm start with the embedded S3 server, under hostile S3 requests', fun
     expect(service.process.exitCode).to.equal(null);
   }
 
-  it('should answer each request that killed the service with S3\'s error, and keep serving', async () => {
+  it("should answer each request that killed the service with S3's error, and keep serving", async () => {
     const name = `escape-${Date.now()}`;
-    const hostile: [method: string, rawPath: string, headers: Record<string, string>, body: string, status: number, code: string][] = [
+    const hostile: [
+      method: string,
+      rawPath: string,
+      headers: Record<string, string>,
+      body: string,
+      status: number,
+      code: string,
+    ][] = [
       ['PUT', `/ingest/${'x'.repeat(241)}`, {}, 'x', 400, 'KeyTooLongError'],
       ['PUT', '/ingest/x._S3rver_object/y', {}, 'y', 400, 'InvalidArgument'],
       ['PUT', `/ingest/../../../..${os.tmpdir()}/${name}`, {}, 'x', 400, 'InvalidArgument'],
       ['POST', '/ingest', DICER_CRASH.headers, DICER_CRASH.body, 405, 'MethodNotAllowed'],
     ];
     for (const [method, rawPath, headers, body, status, code] of hostile) {
-      expect(await send(endpoint, method, rawPath, headers, body), `unsigned ${method} ${rawPath.slice(0, 40)}`).to.include({ status: 403, code: 'AccessDenied' });
-      expect(await sendSigned(endpoint, method, rawPath, headers, body), `${method} ${rawPath.slice(0, 40)}`).to.include({ status, code });
+      expect(
+        await send(endpoint, method, rawPath, headers, body),
+        `unsigned ${method} ${rawPath.slice(0, 40)}`,
+      ).to.include({ status: 403, code: 'AccessDenied' });
+      expect(
+        await sendSigned(endpoint, method, rawPath, headers, body),
+        `${method} ${rawPath.slice(0, 40)}`,
+      ).to.include({ status, code });
       await healthy();
     }
     expect(await sendSigned(endpoint, 'PUT', '/ingest/x', {}, 'x')).to.include({ status: 200 });
@@ -74,12 +92,22 @@ describe('npm start with the embedded S3 server, under hostile S3 requests', fun
 
   it('should start the S3 server again when its process is killed, log a warning, and stop it with the service', async () => {
     const [s3Pid] = await childrenOf(service.process.pid!);
-    expect(s3Pid, 'the embedded S3 server\'s process').to.be.a('number');
+    expect(s3Pid, "the embedded S3 server's process").to.be.a('number');
     process.kill(s3Pid!, 'SIGKILL');
-    await service.waitForLine((line) => line['level'] === 'warn' && line['signal'] === 'SIGKILL' && line['restarts'] === 1);
-    const client = createS3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: EMBEDDED_S3_CREDENTIALS });
+    await service.waitForLine(
+      (line) => line['level'] === 'warn' && line['signal'] === 'SIGKILL' && line['restarts'] === 1,
+    );
+    const client = createS3Client({
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      checksums: 'WHEN_REQUIRED',
+      credentials: EMBEDDED_S3_CREDENTIALS,
+    });
     try {
-      await eventually(() => client.send(new PutObjectCommand({ Bucket: 'ingest', Key: 'notes/after-restart.txt', Body: 'back' })));
+      await eventually(() =>
+        client.send(new PutObjectCommand({ Bucket: 'ingest', Key: 'notes/after-restart.txt', Body: 'back' })),
+      );
     } finally {
       client.destroy();
     }

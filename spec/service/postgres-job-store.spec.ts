@@ -11,7 +11,15 @@ describe('startService with DATABASE_URL', function () {
   let s3: TestS3;
   const services: TestService[] = [];
   const start = async (url: string, instanceId: string) => {
-    const svc = await startTestService({ env: { DATABASE_URL: url, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', INSTANCE_ID: instanceId, JOB_CONCURRENCY: '2' } });
+    const svc = await startTestService({
+      env: {
+        DATABASE_URL: url,
+        S3_ENDPOINT: s3.endpoint,
+        S3_FORCE_PATH_STYLE: 'true',
+        INSTANCE_ID: instanceId,
+        JOB_CONCURRENCY: '2',
+      },
+    });
     services.push(svc);
     return svc;
   };
@@ -39,13 +47,19 @@ describe('startService with DATABASE_URL', function () {
 
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const { rows } = await client.query<{ status: string; runner: string }>("SELECT status, data->>'runner' AS runner FROM jobs WHERE id = $1", [accepted.id]);
+    const { rows } = await client.query<{ status: string; runner: string }>(
+      "SELECT status, data->>'runner' AS runner FROM jobs WHERE id = $1",
+      [accepted.id],
+    );
     await client.end();
     expect(rows).to.deep.equal([{ status: 'succeeded', runner: 'spec-a' }]);
 
     // Another instance on the same database answers for the job, and knows it as a duplicate.
     const b = await start(url, 'spec-b');
     expect(await (await b.fetch(`/v1/jobs/${accepted.id}`)).json()).to.deep.equal(done);
-    expect((await postTrigger(b, { key: 'shared/a.csv' })).body.jobs[0]).to.include({ id: accepted.id, duplicate: true });
+    expect((await postTrigger(b, { key: 'shared/a.csv' })).body.jobs[0]).to.include({
+      id: accepted.id,
+      duplicate: true,
+    });
   });
 });

@@ -13,7 +13,11 @@ const KEY = 'incoming/big.csv';
 
 /** The requests that create an object: PutObject and CreateMultipartUpload (not the parts, not the completion). */
 function objectWrites(requests: readonly ProxiedRequest[]): ProxiedRequest[] {
-  return requests.filter((request) => (request.method === 'PUT' && !request.path.includes('partNumber=')) || (request.method === 'POST' && /\?uploads\b/.test(request.path)));
+  return requests.filter(
+    (request) =>
+      (request.method === 'PUT' && !request.path.includes('partNumber=')) ||
+      (request.method === 'POST' && /\?uploads\b/.test(request.path)),
+  );
 }
 
 function keyOf(request: ProxiedRequest): string {
@@ -48,7 +52,14 @@ describe('the service writing to S3', function () {
 
   async function uploadAndProcess(env: Record<string, string>): Promise<Record<string, unknown>> {
     svc = await startTestService({
-      env: { S3_ENDPOINT: proxy.endpoint, S3_FORCE_PATH_STYLE: 'true', S3_PART_SIZE: String(5 * MIB), S3_QUEUE_SIZE: '2', JOB_CONCURRENCY: '1', ...env },
+      env: {
+        S3_ENDPOINT: proxy.endpoint,
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_PART_SIZE: String(5 * MIB),
+        S3_QUEUE_SIZE: '2',
+        JOB_CONCURRENCY: '1',
+        ...env,
+      },
     });
     const body = new FormData();
     body.append('key', KEY);
@@ -72,8 +83,13 @@ describe('the service writing to S3', function () {
       `PUT processed/ingest/${KEY}/rejects.ndjson`,
     ]);
     for (const request of writes) {
-      expect([request.headers['x-amz-server-side-encryption'], request.headers['x-amz-server-side-encryption-aws-kms-key-id']], keyOf(request))
-        .to.deep.equal(['aws:kms', 'alias/ingest']);
+      expect(
+        [
+          request.headers['x-amz-server-side-encryption'],
+          request.headers['x-amz-server-side-encryption-aws-kms-key-id'],
+        ],
+        keyOf(request),
+      ).to.deep.equal(['aws:kms', 'alias/ingest']);
     }
     const stored = await s3.client.send(new GetObjectCommand({ Bucket: 'ingest', Key: KEY }));
     expect(sha256(await stored.Body!.transformToByteArray())).to.equal(sha256(CSV));
@@ -90,12 +106,19 @@ describe('the service writing to S3', function () {
       expect(job['status'], JSON.stringify(job['error'])).to.equal('succeeded');
 
       const creates = proxy.requests.filter((request) => request.method === 'POST' && /\?uploads\b/.test(request.path));
-      const parts = proxy.requests.filter((request) => request.method === 'PUT' && request.path.includes('partNumber='));
+      const parts = proxy.requests.filter(
+        (request) => request.method === 'PUT' && request.path.includes('partNumber='),
+      );
       expect(creates.map(keyOf).sort()).to.deep.equal([KEY, `processed/ingest/${KEY}/rows.ndjson`]);
       expect(parts.length).to.be.at.least(4);
       const named = mode === 'WHEN_SUPPORTED' ? 'CRC32' : undefined;
       expect(creates.map((request) => request.headers['x-amz-checksum-algorithm'])).to.deep.equal([named, named]);
-      expect(parts.filter((request) => (request.headers['x-amz-checksum-crc32'] !== undefined) !== (mode === 'WHEN_SUPPORTED')), 'parts with or without a CRC32 as the mode says').to.deep.equal([]);
+      expect(
+        parts.filter(
+          (request) => (request.headers['x-amz-checksum-crc32'] !== undefined) !== (mode === 'WHEN_SUPPORTED'),
+        ),
+        'parts with or without a CRC32 as the mode says',
+      ).to.deep.equal([]);
 
       const stored = await s3.client.send(new GetObjectCommand({ Bucket: 'ingest', Key: KEY }));
       expect(sha256(await stored.Body!.transformToByteArray())).to.equal(sha256(CSV));

@@ -17,7 +17,14 @@ describe('several instances on one PostgreSQL', function () {
   const start = async (url: string, instanceId: string, env: Record<string, string> = {}) => {
     const svc = await startTestService({
       runJob: pacedJob({ everyMs: 50, updates: 4 }),
-      env: { DATABASE_URL: url, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', INSTANCE_ID: instanceId, JOB_CONCURRENCY: '2', ...env },
+      env: {
+        DATABASE_URL: url,
+        S3_ENDPOINT: s3.endpoint,
+        S3_FORCE_PATH_STYLE: 'true',
+        INSTANCE_ID: instanceId,
+        JOB_CONCURRENCY: '2',
+        ...env,
+      },
     });
     services.push(svc);
     return svc;
@@ -64,7 +71,9 @@ describe('several instances on one PostgreSQL', function () {
     expect(startedIds.slice().sort(), 'each job started once, on one instance').to.deep.equal(ids.slice().sort());
     for (const [index, name] of ['spec-a', 'spec-b', 'spec-c'].entries()) {
       const ranHere = done.filter((job) => job['runner'] === name).map((job) => job['id']);
-      expect(started[index]!.map((event) => event.job.id).sort(), `${name} started what it ran`).to.deep.equal(ranHere.sort());
+      expect(started[index]!.map((event) => event.job.id).sort(), `${name} started what it ran`).to.deep.equal(
+        ranHere.sort(),
+      );
     }
   });
 
@@ -76,12 +85,24 @@ describe('several instances on one PostgreSQL', function () {
       id: '0b9f6f51-8a7e-4d0c-9a3e-5f2c1d0e9b71',
       status: 'queued',
       source: { bucket: 'ingest', key: 'spread/0.csv', versionId: null, etag: '"e0"', size: 8 },
-      trigger: 'rest', pipeline: 'default', attempts: 0,
-      createdAt: new Date().toISOString(), startedAt: null, finishedAt: null,
-      progress: EMPTY_PROGRESS, output: null, error: null, runner: null, duplicate: false,
+      trigger: 'rest',
+      pipeline: 'default',
+      attempts: 0,
+      createdAt: new Date().toISOString(),
+      startedAt: null,
+      finishedAt: null,
+      progress: EMPTY_PROGRESS,
+      output: null,
+      error: null,
+      runner: null,
+      duplicate: false,
     };
     await store.insert([job]);
-    expect((await createPostgresJobClaims(store.pool, { runner: 'spec-dead', leaseMs: 1_500 }).claim(5)).map((claimed) => claimed.id)).to.deep.equal([job.id]);
+    expect(
+      (await createPostgresJobClaims(store.pool, { runner: 'spec-dead', leaseMs: 1_500 }).claim(5)).map(
+        (claimed) => claimed.id,
+      ),
+    ).to.deep.equal([job.id]);
     await store.update(job.id, { attempts: 1, startedAt: new Date().toISOString(), runner: 'spec-dead' });
     const claimedAt = Date.now();
 

@@ -8,10 +8,19 @@ describe('Service.stop', function () {
   this.timeout(30_000);
 
   it('should turn /readyz 503 and refuse triggers and uploads with 503 while running jobs get their grace period', async () => {
-    const svc = await startTestService({ env: { SHUTDOWN_TIMEOUT_MS: '1500' }, embeddedS3Events: false, runJob: () => () => NEVER });
+    const svc = await startTestService({
+      env: { SHUTDOWN_TIMEOUT_MS: '1500' },
+      embeddedS3Events: false,
+      runJob: () => () => NEVER,
+    });
     await svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: 'stop/a.csv', Body: 'a\n1\n' }));
     const started = firstValueFrom(svc.service.events$.pipe(filter((e) => e.type === 'started')));
-    const trigger = () => svc.fetch('/v1/trigger', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: 'stop/a.csv', versionId: 'v1' }) });
+    const trigger = () =>
+      svc.fetch('/v1/trigger', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ key: 'stop/a.csv', versionId: 'v1' }),
+      });
     expect((await trigger()).status).to.equal(202);
     await started;
 
@@ -21,7 +30,11 @@ describe('Service.stop', function () {
     expect(ready.status).to.equal(503);
     expect(await ready.json()).to.deep.equal({ status: 'not_ready', problems: ['The service is shutting down.'] });
 
-    const refused = await svc.fetch('/v1/trigger', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: 'stop/a.csv', versionId: 'v2' }) });
+    const refused = await svc.fetch('/v1/trigger', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: 'stop/a.csv', versionId: 'v2' }),
+    });
     expect(refused.status).to.equal(503);
     expect(refused.headers.get('retry-after')).to.equal('5');
     expect(((await refused.json()) as { error: { code: string } }).error.code).to.equal('shutting_down');
@@ -34,7 +47,14 @@ describe('Service.stop', function () {
 
     await stopping;
     expect(Date.now() - stoppedAt, 'waited for the grace period, not longer than needed').to.be.within(1400, 6000);
-    expect(svc.logs().some((line) => line['message'] === 'jobs still running at the end of the grace period were stopped and left queued')).to.equal(true);
+    expect(
+      svc
+        .logs()
+        .some(
+          (line) =>
+            line['message'] === 'jobs still running at the end of the grace period were stopped and left queued',
+        ),
+    ).to.equal(true);
     await rm(svc.dataDir, { recursive: true, force: true });
   });
 });

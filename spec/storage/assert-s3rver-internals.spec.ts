@@ -16,7 +16,9 @@ describe('assertS3rverInternals', () => {
   });
 
   it('should refuse another version, naming it', () => {
-    expect(() => assertS3rverInternals(server(), '3.8.0', S3Error)).to.throw(/^The embedded S3 server's patches of s3rver .*the installed version is 3\.8\.0, the patches are written for 3\.7/);
+    expect(() => assertS3rverInternals(server(), '3.8.0', S3Error)).to.throw(
+      /^The embedded S3 server's patches of s3rver .*the installed version is 3\.8\.0, the patches are written for 3\.7/,
+    );
   });
 
   it('should name every internal that is missing or changed', () => {

@@ -26,10 +26,15 @@ describe('createOutputDownloads', () => {
 
   const start = (options: { maxOpen?: number; idleTimeoutMs?: number }) =>
     (downloads = createOutputDownloads({
-      s3: { endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials },
+      s3: {
+        endpoint: s3.endpoint,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        checksums: 'WHEN_REQUIRED',
+        credentials: s3.server.credentials,
+      },
       ...options,
     }));
-
 
   it('should stream an output with its type and length', async () => {
     const opened = await start({}).open('ingest', 'out/small.json', 'application/json');
@@ -51,12 +56,18 @@ describe('createOutputDownloads', () => {
     const third = await outputs.open('ingest', 'out/small.json', 'application/json');
     await buffer(second.body); // read to the end
     await buffer(third.body);
-    await Promise.all([1, 2].map(() => outputs.open('ingest', 'out/small.json', 'application/json').then((opened) => buffer(opened.body))));
+    await Promise.all(
+      [1, 2].map(() =>
+        outputs.open('ingest', 'out/small.json', 'application/json').then((opened) => buffer(opened.body)),
+      ),
+    );
   });
 
   it('should not count a missing output', async () => {
     const outputs = start({ maxOpen: 1 });
-    expect((await rejectionOf(outputs.open('ingest', 'out/missing.ndjson', 'application/x-ndjson'))).code).to.equal('not_found');
+    expect((await rejectionOf(outputs.open('ingest', 'out/missing.ndjson', 'application/x-ndjson'))).code).to.equal(
+      'not_found',
+    );
     await buffer((await outputs.open('ingest', 'out/small.json', 'application/json')).body);
   });
 

@@ -5,7 +5,6 @@ import { headSourceObject } from '../../src/storage/head-source-object.ts';
 import { rejectionOf } from '../helpers/rejection-of.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
-
 describe('headSourceObject', () => {
   let s3: TestS3;
   before(async () => {
@@ -31,7 +30,13 @@ describe('headSourceObject', () => {
   });
 
   it('should fail with access_denied when S3 refuses the credentials', async () => {
-    const stranger = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'wrong-secret' } });
+    const stranger = createS3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      checksums: 'WHEN_REQUIRED',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'wrong-secret' },
+    });
     try {
       const error = await rejectionOf(headSourceObject(stranger, 'ingest', 'here.csv', undefined));
       expect(error).to.include({ code: 'access_denied', retryable: false });
@@ -41,7 +46,14 @@ describe('headSourceObject', () => {
   });
 
   it('should fail retryable when S3 cannot be reached', async () => {
-    const nowhere = createS3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+    const nowhere = createS3Client({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      checksums: 'WHEN_REQUIRED',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      maxAttempts: 1,
+    });
     try {
       const error = await rejectionOf(headSourceObject(nowhere, 'ingest', 'here.csv', undefined));
       expect(error).to.include({ code: 's3_unavailable', retryable: true });

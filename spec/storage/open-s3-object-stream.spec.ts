@@ -11,12 +11,19 @@ describe('openS3ObjectStream', () => {
   let proxy: FaultProxy;
   let client: S3Client;
   const data = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `line ${i}\n`).join(''));
-  const isGetOfData = (request: { method: string; path: string }) => request.method === 'GET' && request.path.startsWith('/ingest/data.txt');
+  const isGetOfData = (request: { method: string; path: string }) =>
+    request.method === 'GET' && request.path.startsWith('/ingest/data.txt');
 
   beforeEach(async () => {
     s3 = await startTestS3();
     proxy = await startFaultProxy({ port: s3.server.port });
-    client = createS3Client({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: s3.server.credentials });
+    client = createS3Client({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      checksums: 'WHEN_REQUIRED',
+      credentials: s3.server.credentials,
+    });
     await s3.client.send(new PutObjectCommand({ Bucket: 'ingest', Key: 'data.txt', Body: data }));
   });
   afterEach(async () => {
@@ -27,7 +34,15 @@ describe('openS3ObjectStream', () => {
 
   it('should stream the object and report its metadata and bytes', async () => {
     let counted = 0;
-    const opened = await openS3ObjectStream(client, { bucket: 'ingest', key: 'data.txt' }, { onBytes: (n) => { counted += n; } });
+    const opened = await openS3ObjectStream(
+      client,
+      { bucket: 'ingest', key: 'data.txt' },
+      {
+        onBytes: (n) => {
+          counted += n;
+        },
+      },
+    );
     expect(opened.size).to.equal(data.length);
     expect(opened.etag).to.match(/^"[0-9a-f]{32}"$/);
     expect((await buffer(opened.stream)).equals(data)).to.equal(true);
@@ -45,13 +60,21 @@ describe('openS3ObjectStream', () => {
 
   it('should resume a read whose connection stalls', async () => {
     proxy.cutGet(40_000, { match: isGetOfData, stall: true });
-    const opened = await openS3ObjectStream(client, { bucket: 'ingest', key: 'data.txt' }, { resumeDelayMs: 5, idleTimeoutMs: 150 });
+    const opened = await openS3ObjectStream(
+      client,
+      { bucket: 'ingest', key: 'data.txt' },
+      { resumeDelayMs: 5, idleTimeoutMs: 150 },
+    );
     expect((await buffer(opened.stream)).equals(data)).to.equal(true);
     expect(proxy.requests.filter(isGetOfData).map((r) => r.range)).to.deep.equal([undefined, 'bytes=40000-']);
   });
 
   it('should not take a consumer that holds the stream back for a stalled connection', async () => {
-    const opened = await openS3ObjectStream(client, { bucket: 'ingest', key: 'data.txt' }, { idleTimeoutMs: 50, highWaterMark: 1024 });
+    const opened = await openS3ObjectStream(
+      client,
+      { bucket: 'ingest', key: 'data.txt' },
+      { idleTimeoutMs: 50, highWaterMark: 1024 },
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await buffer(opened.stream)).equals(data)).to.equal(true);
     expect(proxy.requests.filter(isGetOfData)).to.have.length(1);
@@ -59,15 +82,28 @@ describe('openS3ObjectStream', () => {
 
   it('should resume as often as reads break, as long as each makes progress', async () => {
     proxy.cutGet(30_000, { match: isGetOfData, times: 3 });
-    const opened = await openS3ObjectStream(client, { bucket: 'ingest', key: 'data.txt' }, { resumeDelayMs: 5, maxResumes: 1 });
+    const opened = await openS3ObjectStream(
+      client,
+      { bucket: 'ingest', key: 'data.txt' },
+      { resumeDelayMs: 5, maxResumes: 1 },
+    );
     expect((await buffer(opened.stream)).equals(data)).to.equal(true);
-    expect(proxy.requests.filter(isGetOfData).map((r) => r.range)).to.deep.equal([undefined, 'bytes=30000-', 'bytes=60000-', 'bytes=90000-']);
+    expect(proxy.requests.filter(isGetOfData).map((r) => r.range)).to.deep.equal([
+      undefined,
+      'bytes=30000-',
+      'bytes=60000-',
+      'bytes=90000-',
+    ]);
   });
 
   it('should fail as retryable after too many broken reads in a row', async () => {
     proxy.cutGet(10_000, { match: isGetOfData });
     proxy.cutGet(0, { match: isGetOfData, times: 10 });
-    const opened = await openS3ObjectStream(client, { bucket: 'ingest', key: 'data.txt' }, { resumeDelayMs: 5, maxResumes: 2 });
+    const opened = await openS3ObjectStream(
+      client,
+      { bucket: 'ingest', key: 'data.txt' },
+      { resumeDelayMs: 5, maxResumes: 2 },
+    );
     const error = await buffer(opened.stream).catch((e: unknown) => e);
     expect(error).to.include({ code: 's3_unavailable', retryable: true });
     expect((error as Error).message).to.include('broke 3 times in a row at byte 10000');
@@ -76,7 +112,8 @@ describe('openS3ObjectStream', () => {
 
   it('should fail with source_changed when the object changed before the re-read', async () => {
     proxy.cutGet(10_000, { match: isGetOfData });
-    const overwrite = () => s3.client.send(new PutObjectCommand({ Bucket: 'ingest', Key: 'data.txt', Body: Buffer.concat([data, data]) }));
+    const overwrite = () =>
+      s3.client.send(new PutObjectCommand({ Bucket: 'ingest', Key: 'data.txt', Body: Buffer.concat([data, data]) }));
     proxy.hold((request) => isGetOfData(request) && request.range !== undefined, overwrite);
     const opened = await openS3ObjectStream(client, { bucket: 'ingest', key: 'data.txt' }, { resumeDelayMs: 5 });
     const error = await buffer(opened.stream).catch((e: unknown) => e);
@@ -92,7 +129,11 @@ describe('openS3ObjectStream', () => {
 
   it('should stop reading and fail with cancelled when aborted', async () => {
     const controller = new AbortController();
-    const opened = await openS3ObjectStream(client, { bucket: 'ingest', key: 'data.txt' }, { signal: controller.signal, highWaterMark: 1024 });
+    const opened = await openS3ObjectStream(
+      client,
+      { bucket: 'ingest', key: 'data.txt' },
+      { signal: controller.signal, highWaterMark: 1024 },
+    );
     const reading = buffer(opened.stream).catch((e: unknown) => e);
     controller.abort();
     expect(await reading).to.include({ code: 'cancelled' });

@@ -17,10 +17,22 @@ describe('supportAbortMultipartUpload', () => {
 
   before(async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 's3rver-abort-'));
-    server = new S3rver({ port: 0, address: '127.0.0.1', directory, silent: true, configureBuckets: [{ name: 'ingest', configs: [] }] });
+    server = new S3rver({
+      port: 0,
+      address: '127.0.0.1',
+      directory,
+      silent: true,
+      configureBuckets: [{ name: 'ingest', configs: [] }],
+    });
     supportAbortMultipartUpload(server, directory);
     const { port } = (await server.run()) as AddressInfo;
-    client = createS3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', credentials: EMBEDDED_S3_CREDENTIALS });
+    client = createS3Client({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      checksums: 'WHEN_REQUIRED',
+      credentials: EMBEDDED_S3_CREDENTIALS,
+    });
   });
   after(async () => {
     client.destroy();
@@ -30,14 +42,18 @@ describe('supportAbortMultipartUpload', () => {
 
   it('should remove the parts of an aborted multipart upload', async () => {
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'ingest', Key: 'a/b.ndjson' }));
-    await client.send(new UploadPartCommand({ Bucket: 'ingest', Key: 'a/b.ndjson', UploadId, PartNumber: 1, Body: 'part' }));
+    await client.send(
+      new UploadPartCommand({ Bucket: 'ingest', Key: 'a/b.ndjson', UploadId, PartNumber: 1, Body: 'part' }),
+    );
     expect(await unfinishedUploads(directory)).to.deep.equal([UploadId]);
     await client.send(new AbortMultipartUploadCommand({ Bucket: 'ingest', Key: 'a/b.ndjson', UploadId }));
     expect(await unfinishedUploads(directory)).to.deep.equal([]);
   });
 
   it('should answer NoSuchUpload for an unknown upload id', async () => {
-    const error = await client.send(new AbortMultipartUploadCommand({ Bucket: 'ingest', Key: 'a/b.ndjson', UploadId: 'deadbeefdeadbeef' })).catch((e: unknown) => e);
+    const error = await client
+      .send(new AbortMultipartUploadCommand({ Bucket: 'ingest', Key: 'a/b.ndjson', UploadId: 'deadbeefdeadbeef' }))
+      .catch((e: unknown) => e);
     expect(error).to.have.property('name', 'NoSuchUpload');
   });
 });

@@ -4,7 +4,12 @@ import { AppError } from '../../src/errors.ts';
 import { translateS3Error } from '../../src/storage/translate-s3-error.ts';
 
 function s3Error(name: string, status: number): S3ServiceException {
-  return new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: `${name} happened` });
+  return new S3ServiceException({
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+    message: `${name} happened`,
+  });
 }
 
 function networkError(code: string): Error {

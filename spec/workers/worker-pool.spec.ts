@@ -75,15 +75,22 @@ describe('createWorkerPool', () => {
   it('should reject a task cancelled before it started without running it', async () => {
     const controller = new AbortController();
     controller.abort();
-    expect((await rejection(pool.run({ kind: 'echo', value: 'x' }, { signal: controller.signal }))).code).to.equal('cancelled');
+    expect((await rejection(pool.run({ kind: 'echo', value: 'x' }, { signal: controller.signal }))).code).to.equal(
+      'cancelled',
+    );
     expect(pool.threads()).to.equal(0);
   });
 
-  it('should serve a task\'s request on the main thread, moving the buffers', async () => {
+  it("should serve a task's request on the main thread, moving the buffers", async () => {
     const asking = createWorkerPool<Payload, number, string>({
-      size: 1, entry,
+      size: 1,
+      entry,
       onRequest: async (payload) => {
-        const reply = Buffer.from(Buffer.from(payload as Uint8Array).toString().toUpperCase());
+        const reply = Buffer.from(
+          Buffer.from(payload as Uint8Array)
+            .toString()
+            .toUpperCase(),
+        );
         return { result: reply, transfer: [reply.buffer as ArrayBuffer] };
       },
     });
@@ -96,7 +103,10 @@ describe('createWorkerPool', () => {
 
   it('should start the waiting task of the group with the fewest tasks running, not the oldest', async () => {
     const first = new AbortController();
-    const held = [pool.run({ kind: 'wait' }, { group: 'a', signal: first.signal }), pool.run({ kind: 'wait' }, { group: 'a' })];
+    const held = [
+      pool.run({ kind: 'wait' }, { group: 'a', signal: first.signal }),
+      pool.run({ kind: 'wait' }, { group: 'a' }),
+    ];
     held.forEach((task) => task.catch(() => undefined));
     const finished: string[] = [];
     const later = pool.run({ kind: 'echo', value: 'a3' }, { group: 'a' }).then((value) => finished.push(value));

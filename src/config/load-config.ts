@@ -46,7 +46,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       embeddedPort: e.EMBEDDED_S3_PORT,
       forcePathStyle: e.S3_FORCE_PATH_STYLE ?? (e.S3_ENDPOINT === undefined ? true : undefined),
       region: e.AWS_REGION,
-      checksums: e.S3_CHECKSUMS ?? (e.S3_ENDPOINT === undefined || !/amazonaws\.com/.test(e.S3_ENDPOINT) ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED'),
+      checksums:
+        e.S3_CHECKSUMS ??
+        (e.S3_ENDPOINT === undefined || !/amazonaws\.com/.test(e.S3_ENDPOINT) ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED'),
       partSize: e.S3_PART_SIZE,
       queueSize: e.S3_QUEUE_SIZE,
       sse: e.S3_SSE === undefined ? undefined : { algorithm: e.S3_SSE, kmsKeyId: e.S3_SSE_KMS_KEY_ID },

@@ -7,9 +7,16 @@ import type { Pipeline } from './pipeline-schema.ts';
  * passes the pipeline's `maxRejected`. One place for the sequential parser and
  * the join of parallel blocks, so both name the same record the same way.
  */
-export function checkRejectLimit(pipeline: Pick<Pipeline, 'name' | 'maxRejected'>, rejected: number, reject: Pick<Reject, 'line' | 'reason'>): void {
+export function checkRejectLimit(
+  pipeline: Pick<Pipeline, 'name' | 'maxRejected'>,
+  rejected: number,
+  reject: Pick<Reject, 'line' | 'reason'>,
+): void {
   const { maxRejected } = pipeline;
   if (maxRejected !== null && rejected > maxRejected) {
-    throw new AppError('too_many_rejects', `More than ${maxRejected} records were rejected (pipeline "${pipeline.name}"); the last at line ${reject.line}: ${reject.reason}.`);
+    throw new AppError(
+      'too_many_rejects',
+      `More than ${maxRejected} records were rejected (pipeline "${pipeline.name}"); the last at line ${reject.line}: ${reject.reason}.`,
+    );
   }
 }

@@ -48,7 +48,10 @@ function isCanonicalDecimal(field: string): boolean {
   return digits <= 15;
 }
 
-/** Whether a field is its own canonical JSON integer text: no sign but minus, no leading zero, at most 15 digits, not `-0`. */
+/**
+ * Whether a field is its own canonical JSON integer text: no sign but minus, no leading zero, at most 15 digits, not
+ * `-0`.
+ */
 function isCanonicalInteger(field: string): boolean {
   const length = field.length;
   const start = field.charCodeAt(0) === MINUS ? 1 : 0;

@@ -28,10 +28,15 @@ const MAX_VALUE_IN_REASON = 100;
  * type are strings. Throws `missing_column` when the header lacks a required
  * column, `csv_invalid` when it repeats a name.
  */
-export function compileRecordConverter(names: readonly string[], pipeline: Pipeline, headerLine: number): RecordConverter {
+export function compileRecordConverter(
+  names: readonly string[],
+  pipeline: Pipeline,
+  headerLine: number,
+): RecordConverter {
   const seen = new Set<string>();
   for (const name of names) {
-    if (seen.has(name)) throw new AppError('csv_invalid', `The header on line ${headerLine} repeats the column "${name}".`);
+    if (seen.has(name))
+      throw new AppError('csv_invalid', `The header on line ${headerLine} repeats the column "${name}".`);
     seen.add(name);
   }
   const missing = Object.entries(pipeline.columns)
@@ -45,8 +50,13 @@ export function compileRecordConverter(names: readonly string[], pipeline: Pipel
   }
 
   const count = names.length;
-  const columns = names.map((name): ColumnInfo => ({ name, type: Object.hasOwn(pipeline.columns, name) ? (pipeline.columns[name]?.type ?? 'string') : 'string' }));
-  const required = names.map((name) => Object.hasOwn(pipeline.columns, name) && pipeline.columns[name]?.required === true);
+  const columns = names.map((name): ColumnInfo => ({
+    name,
+    type: Object.hasOwn(pipeline.columns, name) ? (pipeline.columns[name]?.type ?? 'string') : 'string',
+  }));
+  const required = names.map(
+    (name) => Object.hasOwn(pipeline.columns, name) && pipeline.columns[name]?.required === true,
+  );
   const converters: ColumnConverter[] = columns.map(({ type }) => COLUMN_CONVERTERS[type]);
   // `{"name":` for the first column, `,"name":` after.
   const keys = names.map((name, index) => `${index === 0 ? '{' : ','}${JSON.stringify(name)}:`);

@@ -57,7 +57,9 @@ export function createBlockJoin(options: BlockJoinOptions): BlockJoin {
       stats.rejectsBytes += Buffer.byteLength(text);
       const { error } = result;
       if (error !== undefined) {
-        throw 'failure' in error ? parseFailureError(error.failure, error.line + lines, maxRecordBytes) : new AppError(error.code, error.message);
+        throw 'failure' in error
+          ? parseFailureError(error.failure, error.line + lines, maxRecordBytes)
+          : new AppError(error.code, error.message);
       }
       stats.rows += result.rows;
       stats.rowsBytes += result.ndjson.length;

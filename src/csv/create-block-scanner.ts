@@ -202,7 +202,8 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
     pendingBytes = 0;
     const from = held.subarray(0, UTF8_BOM.length).equals(UTF8_BOM) ? UTF8_BOM.length : 0;
     // csv-parse decodes the whole object in the encoding its BOM names: the later blocks could not know.
-    if (held.subarray(0, UTF16LE_BOM.length).equals(UTF16LE_BOM) || (from > 0 && dialect.encoding !== 'utf8')) splitting = false;
+    if (held.subarray(0, UTF16LE_BOM.length).equals(UTF16LE_BOM) || (from > 0 && dialect.encoding !== 'utf8'))
+      splitting = false;
     // The BOM stays in block 0 (csv-parse drops it there and counts it in its byte offsets).
     if (from > 0) {
       parts.push(held.subarray(0, from));

@@ -112,7 +112,10 @@ class NdjsonParser extends Parser implements ParsePosition {
     this.#line = start?.line ?? pipeline.csv.skipLines + 1;
     this.#record = start?.record ?? 0;
     this.#byteOffset = start?.byteOffset ?? 0;
-    this.#utf8 = pipeline.csv.encoding === 'utf8' && pipeline.csv.invalidUtf8 === 'reject' ? createInvalidUtf8Tracker() : undefined;
+    this.#utf8 =
+      pipeline.csv.encoding === 'utf8' && pipeline.csv.invalidUtf8 === 'reject'
+        ? createInvalidUtf8Tracker()
+        : undefined;
     const names = start?.names ?? (pipeline.csv.header ? undefined : Object.keys(pipeline.columns));
     if (names !== undefined) this.#compile(names);
   }
@@ -160,7 +163,12 @@ class NdjsonParser extends Parser implements ParsePosition {
     this.#utf8?.end();
     super._flush((error?: Error | null) => {
       this.#parsing = false;
-      if (!error && this.#failure === undefined && this.#converter === undefined && this.#options.endsObject !== false) {
+      if (
+        !error &&
+        this.#failure === undefined &&
+        this.#converter === undefined &&
+        this.#options.endsObject !== false
+      ) {
         // No header at all (an empty object): fail only if the pipeline requires columns.
         try {
           this.#compile([]);
@@ -204,14 +212,19 @@ class NdjsonParser extends Parser implements ParsePosition {
     // An empty line: a physical line, not a record.
     if (fields.length === 1 && fields[0] === '') return;
     if (this.#converter === undefined) {
-      this.#compile(fields.map((name) => name.trim()), start);
+      this.#compile(
+        fields.map((name) => name.trim()),
+        start,
+      );
       return;
     }
     this.#record += 1;
     const result =
       invalidAt === undefined
         ? this.#converter.convert(fields)
-        : { reason: `the record is not valid UTF-8: byte offset ${this.#byteOffset + invalidAt} of the object holds an invalid sequence` };
+        : {
+            reason: `the record is not valid UTF-8: byte offset ${this.#byteOffset + invalidAt} of the object holds an invalid sequence`,
+          };
     if (typeof result === 'string') {
       stats.rows += 1;
       this.#text += result;
@@ -219,7 +232,12 @@ class NdjsonParser extends Parser implements ParsePosition {
       return;
     }
     stats.rejected += 1;
-    const reject = { line: start, record: this.#record, reason: result.reason, raw: encodeCsvRecord(fields, this.#options.delimiter, pipeline.csv.quote) };
+    const reject = {
+      line: start,
+      record: this.#record,
+      reason: result.reason,
+      raw: encodeCsvRecord(fields, this.#options.delimiter, pipeline.csv.quote),
+    };
     if (!this.#options.rejects.write(reject)) this.#wait = true;
   }
 }

@@ -21,7 +21,11 @@ export interface RejectCounters {
  * `maxRejected` applied as each one arrives. `counters.rejected` already
  * counts the reject handed over.
  */
-export function createRejectWriter(stream: Writable, pipeline: Pick<Pipeline, 'name' | 'maxRejected'>, counters: RejectCounters): RejectSink {
+export function createRejectWriter(
+  stream: Writable,
+  pipeline: Pick<Pipeline, 'name' | 'maxRejected'>,
+  counters: RejectCounters,
+): RejectSink {
   return {
     write(reject) {
       checkRejectLimit(pipeline, counters.rejected, reject);

@@ -7,6 +7,9 @@ import type { CsvDialect } from './pipeline-schema.ts';
  */
 export function headerLine(head: Buffer, dialect: Pick<CsvDialect, 'encoding' | 'skipLines'>): string {
   const text = head.toString(dialect.encoding).replace(/^\ufeff/, '');
-  const lines = text.split('\n').slice(dialect.skipLines).map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  const lines = text
+    .split('\n')
+    .slice(dialect.skipLines)
+    .map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
   return lines.find((line) => line !== '') ?? lines.at(-1) ?? '';
 }

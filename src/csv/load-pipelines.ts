@@ -14,13 +14,17 @@ export async function loadPipelines(file: string | undefined): Promise<readonly 
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new AppError('config_invalid', `Invalid PIPELINES_FILE — cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    throw new AppError('config_invalid', `Invalid PIPELINES_FILE — cannot read ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new AppError('config_invalid', `Invalid PIPELINES_FILE — ${file} is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new AppError('config_invalid', `Invalid PIPELINES_FILE — ${file} is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return parsePipelines(json, `PIPELINES_FILE (${file})`);
 }

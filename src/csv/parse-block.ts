@@ -34,8 +34,7 @@ export type BlockReject = Reject;
  * or an error that already names its absolute place (the header, in block 0).
  */
 export type BlockError =
-  | { readonly line: number; readonly failure: ParseFailure }
-  | { readonly code: ErrorCode; readonly message: string };
+  { readonly line: number; readonly failure: ParseFailure } | { readonly code: ErrorCode; readonly message: string };
 
 export interface BlockResult {
   /** The rows' NDJSON (its own memory, so it can be moved back from a worker thread). */
@@ -118,7 +117,9 @@ export async function parseBlock(bytes: Buffer, context: BlockContext): Promise<
 /** A parse error as plain data: csv-parse's (translated with a cause) by where it stopped, others as they are. */
 function blockError(error: unknown, line: number): BlockError {
   if (error instanceof AppError) {
-    return error.cause instanceof Error ? { line, failure: describeParseError(error.cause) } : { code: error.code, message: error.message };
+    return error.cause instanceof Error
+      ? { line, failure: describeParseError(error.cause) }
+      : { code: error.code, message: error.message };
   }
   return { line, failure: describeParseError(error instanceof Error ? error : new Error(String(error))) };
 }

@@ -47,14 +47,31 @@ export interface CsvInBlocksOptions {
  * rejects with the job's error (the first in source order).
  */
 export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: CsvInBlocksOptions): Promise<number> {
-  const { pipeline: definition, delimiter, maxRecordBytes, blockBytes, maxBlockBytes, maxInFlight, parse, rows, rejects, stats, signal } = options;
+  const {
+    pipeline: definition,
+    delimiter,
+    maxRecordBytes,
+    blockBytes,
+    maxBlockBytes,
+    maxInFlight,
+    parse,
+    rows,
+    rejects,
+    stats,
+    signal,
+  } = options;
   const iterator = input[Symbol.asyncIterator]();
 
   /** Parses the rest of the input in one pass, from `leading` on. */
   const parseRest = async (leading: readonly Buffer[], start: ParseStart | undefined): Promise<void> => {
     const parser = createNdjsonParser({
-      pipeline: definition, csv: csvParseOptions(definition.csv, delimiter, maxRecordBytes), delimiter, maxRecordBytes,
-      rejects: createRejectWriter(rejects, definition, stats), stats, start,
+      pipeline: definition,
+      csv: csvParseOptions(definition.csv, delimiter, maxRecordBytes),
+      delimiter,
+      maxRecordBytes,
+      rejects: createRejectWriter(rejects, definition, stats),
+      stats,
+      start,
     });
     async function* rest(): AsyncGenerator<Buffer> {
       yield* leading;
@@ -68,7 +85,12 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     return 1;
   }
 
-  const scanner = createBlockScanner({ dialect: definition.csv, delimiter, blockBytes, firstBlockBytes: options.firstBlockBytes });
+  const scanner = createBlockScanner({
+    dialect: definition.csv,
+    delimiter,
+    blockBytes,
+    firstBlockBytes: options.firstBlockBytes,
+  });
   const join = createBlockJoin({ pipeline: definition, maxRecordBytes, stats });
   /** The header's names, once block 0 is joined. */
   let names: readonly string[] | undefined;
@@ -84,7 +106,15 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     await write(rejects, joined.rejects, signal);
   };
   const handle = async (block: CsvBlock, last: boolean): Promise<void> => {
-    const context: BlockContext = { pipeline: definition, delimiter, maxRecordBytes, index: block.index, offset: block.offset, last, ...(names === undefined ? {} : { names }) };
+    const context: BlockContext = {
+      pipeline: definition,
+      delimiter,
+      maxRecordBytes,
+      index: block.index,
+      offset: block.offset,
+      last,
+      ...(names === undefined ? {} : { names }),
+    };
     if (names !== undefined) {
       const parsed = parse(block, context);
       parsed.catch(() => undefined);

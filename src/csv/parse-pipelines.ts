@@ -11,7 +11,10 @@ export function parsePipelines(json: unknown, origin = 'PIPELINES_FILE'): readon
   const parsed = pipelinesFileSchema.safeParse(json);
   if (parsed.success) return Object.freeze(parsed.data.pipelines.map((pipeline) => Object.freeze(pipeline)));
   const problems = parsed.error.issues.map((issue) => describeIssue(json, issue));
-  throw new AppError('config_invalid', `Invalid ${origin} — ${problems.join('; ')}`, { details: problems, cause: parsed.error });
+  throw new AppError('config_invalid', `Invalid ${origin} — ${problems.join('; ')}`, {
+    details: problems,
+    cause: parsed.error,
+  });
 }
 
 function describeIssue(json: unknown, issue: z.core.$ZodIssue): string {

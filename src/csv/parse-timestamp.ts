@@ -1,5 +1,6 @@
 // YYYY-MM-DD, then optionally T or a space and hh:mm[:ss[.fraction]], then optionally Z or ±hh[:mm].
-const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
  * An ISO-8601 date or date-time as an ISO-8601 UTC string
@@ -20,7 +21,8 @@ export function parseTimestamp(text: string): string | undefined {
   const minute = Number(mi);
   const second = Number(s);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  if (hour > 24 || minute > 59 || second > 59 || (hour === 24 && (minute > 0 || second > 0 || /[1-9]/.test(fraction)))) return undefined;
+  if (hour > 24 || minute > 59 || second > 59 || (hour === 24 && (minute > 0 || second > 0 || /[1-9]/.test(fraction))))
+    return undefined;
   const millis = Number(fraction.slice(0, 3).padEnd(3, '0'));
   const offsetMinutes = zoneOffsetMinutes(zone);
   if (offsetMinutes === undefined) return undefined;
@@ -39,8 +41,20 @@ export function parseTimestamp(text: string): string | undefined {
 function canonicalUtc(text: string): string | undefined {
   const length = text.length;
   if (length !== 20 && length !== 24) return undefined;
-  if (text.charCodeAt(4) !== DASH || text.charCodeAt(7) !== DASH || text.charCodeAt(10) !== T || text.charCodeAt(13) !== COLON || text.charCodeAt(16) !== COLON || text.charCodeAt(length - 1) !== Z) return undefined;
-  if (length === 24 && (text.charCodeAt(19) !== DOT || digit(text, 20) < 0 || digit(text, 21) < 0 || digit(text, 22) < 0)) return undefined;
+  if (
+    text.charCodeAt(4) !== DASH ||
+    text.charCodeAt(7) !== DASH ||
+    text.charCodeAt(10) !== T ||
+    text.charCodeAt(13) !== COLON ||
+    text.charCodeAt(16) !== COLON ||
+    text.charCodeAt(length - 1) !== Z
+  )
+    return undefined;
+  if (
+    length === 24 &&
+    (text.charCodeAt(19) !== DOT || digit(text, 20) < 0 || digit(text, 21) < 0 || digit(text, 22) < 0)
+  )
+    return undefined;
   const year = number(text, 0, 4);
   const month = number(text, 5, 2);
   const day = number(text, 8, 2);

@@ -55,7 +55,11 @@ export const pipelineSchema = z
   })
   .superRefine((pipeline, context) => {
     if (!pipeline.csv.header && Object.keys(pipeline.columns).length === 0) {
-      context.addIssue({ code: 'custom', path: ['columns'], message: 'required when csv.header is false (it names the fields in order)' });
+      context.addIssue({
+        code: 'custom',
+        path: ['columns'],
+        message: 'required when csv.header is false (it names the fields in order)',
+      });
     }
     if (pipeline.csv.delimiter !== undefined && pipeline.csv.delimiter === pipeline.csv.quote) {
       context.addIssue({ code: 'custom', path: ['csv', 'quote'], message: 'must differ from csv.delimiter' });
@@ -69,7 +73,11 @@ export const pipelinesFileSchema = z
     const seen = new Set<string>();
     file.pipelines.forEach((pipeline, index) => {
       if (seen.has(pipeline.name)) {
-        context.addIssue({ code: 'custom', path: ['pipelines', index, 'name'], message: `duplicate pipeline name "${pipeline.name}"` });
+        context.addIssue({
+          code: 'custom',
+          path: ['pipelines', index, 'name'],
+          message: `duplicate pipeline name "${pipeline.name}"`,
+        });
       }
       seen.add(pipeline.name);
     });

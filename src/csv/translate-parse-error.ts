@@ -31,15 +31,32 @@ export function describeParseError(error: Error): ParseFailure {
   }
 }
 
-export function parseFailureError(failure: ParseFailure, line: number, maxRecordBytes: number, cause?: Error): AppError {
+export function parseFailureError(
+  failure: ParseFailure,
+  line: number,
+  maxRecordBytes: number,
+  cause?: Error,
+): AppError {
   const options = cause === undefined ? undefined : { cause };
   switch (failure.kind) {
     case 'quote_not_closed':
-      return new AppError('csv_invalid', `Unterminated quoted field: the record starting at line ${line} opens a quote that is never closed.`, options);
+      return new AppError(
+        'csv_invalid',
+        `Unterminated quoted field: the record starting at line ${line} opens a quote that is never closed.`,
+        options,
+      );
     case 'max_record_size':
-      return new AppError('csv_invalid', `The record starting at line ${line} is longer than CSV_MAX_RECORD_BYTES (${maxRecordBytes} bytes).`, options);
+      return new AppError(
+        'csv_invalid',
+        `The record starting at line ${line} is longer than CSV_MAX_RECORD_BYTES (${maxRecordBytes} bytes).`,
+        options,
+      );
     case 'malformed':
-      return new AppError('csv_invalid', `Malformed CSV in the record starting at line ${line}: ${failure.detail}`, options);
+      return new AppError(
+        'csv_invalid',
+        `Malformed CSV in the record starting at line ${line}: ${failure.detail}`,
+        options,
+      );
     default:
       return new AppError('csv_invalid', `The CSV cannot be read from line ${line}: ${failure.detail}`, options);
   }

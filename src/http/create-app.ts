@@ -40,8 +40,14 @@ export function createApp(deps: AppDeps): Koa {
   }
 
   for (const router of [
-    healthRoutes(deps), metricsRoutes(deps), openapiRoutes(), dashboardRoutes(deps),
-    triggerRoutes(deps), uploadRoutes(deps), jobRoutes(deps), eventRoutes(deps),
+    healthRoutes(deps),
+    metricsRoutes(deps),
+    openapiRoutes(),
+    dashboardRoutes(deps),
+    triggerRoutes(deps),
+    uploadRoutes(deps),
+    jobRoutes(deps),
+    eventRoutes(deps),
   ]) {
     app.use(router.routes());
     // Not thrown: the status and Allow stay for the error middleware, which answers in the contract's shape.

@@ -40,7 +40,10 @@ export interface AcceptJobsDeps {
   /** OUTPUT_PREFIX: keys under it are `invalid_key`, as are keys breaking the other key rules. */
   readonly reservedPrefix: string;
   readonly queue: Pick<JobQueue<Job>, 'enqueue' | 'free'>;
-  /** HEADs an object: undefined when it does not exist; throws `no_such_bucket`, `access_denied`, or retryable errors when S3 cannot be reached. */
+  /**
+   * HEADs an object: undefined when it does not exist; throws `no_such_bucket`, `access_denied`, or retryable errors
+   * when S3 cannot be reached.
+   */
   readonly headObject: (bucket: string, key: string, versionId: string | undefined) => Promise<ObjectHead | undefined>;
   /** The pipeline name for a key, or the one asked for; throws `unknown_pipeline`. */
   readonly resolvePipeline: (key: string, name: string | undefined) => string;
@@ -60,12 +63,25 @@ export type AcceptJobs = (requests: readonly JobRequest[], trigger: JobTrigger) 
  * The one way jobs come in (triggers, uploads, embedded S3 events): checks every
  * request's bucket and key before any S3 call, resolves each request's pipeline
  * and object identity (HEADs, a few at once), answers duplicates with the
- * existing job (`duplicate: true`; with `force`, a succeeded one is run again), and stores then enqueues the new ones. All or
- * nothing: one request refused (a bucket, a key, a pipeline, a missing object) or
- * the queue's capacity reached (`queue_full`) refuses them all.
+ * existing job (`duplicate: true`; with `force`, a succeeded one is run again), and
+ * stores then enqueues the new ones. All or nothing: one request refused (a
+ * bucket, a key, a pipeline, a missing object) or the queue's capacity reached
+ * (`queue_full`) refuses them all.
  */
 export function createAcceptJobs(deps: AcceptJobsDeps): AcceptJobs {
-  const { store, queue, headObject, resolvePipeline, accepting, allowedBuckets, reservedPrefix, now = () => new Date(), newId = randomUUID, retryAfterSeconds = 5, headConcurrency = HEAD_CONCURRENCY } = deps;
+  const {
+    store,
+    queue,
+    headObject,
+    resolvePipeline,
+    accepting,
+    allowedBuckets,
+    reservedPrefix,
+    now = () => new Date(),
+    newId = randomUUID,
+    retryAfterSeconds = 5,
+    headConcurrency = HEAD_CONCURRENCY,
+  } = deps;
   // Serialises the check-then-insert section, so two deliveries of one event make one job.
   let turn: Promise<unknown> = Promise.resolve();
 
@@ -76,14 +92,22 @@ export function createAcceptJobs(deps: AcceptJobsDeps): AcceptJobs {
       checkObjectKey(request.key, reservedPrefix);
     }
     const pipelines = requests.map((request) => resolvePipeline(request.key, request.pipeline));
-    const prepared = await mapConcurrent(requests, headConcurrency, async (request, index) => ({ request: await identify(request), pipeline: pipelines[index]! }));
+    const prepared = await mapConcurrent(requests, headConcurrency, async (request, index) => ({
+      request: await identify(request),
+      pipeline: pipelines[index]!,
+    }));
     const run = turn.then(() => admitOnce(prepared, trigger));
     turn = run.catch(() => undefined);
     return run;
   };
 
   function refuseWhenClosed(): void {
-    if (!accepting()) throw new AppError('shutting_down', 'The service is shutting down and accepts no new jobs; retry against another instance or after restart.', { headers: { 'Retry-After': String(retryAfterSeconds) } });
+    if (!accepting())
+      throw new AppError(
+        'shutting_down',
+        'The service is shutting down and accepts no new jobs; retry against another instance or after restart.',
+        { headers: { 'Retry-After': String(retryAfterSeconds) } },
+      );
   }
 
   async function identify(request: JobRequest): Promise<JobRequest> {
@@ -106,7 +130,10 @@ export function createAcceptJobs(deps: AcceptJobsDeps): AcceptJobs {
    * Admits the requests; when another instance stored a job for one of them in
    * between (a shared store), admits them again, which answers that job as the duplicate.
    */
-  async function admitOnce(prepared: readonly { request: JobRequest; pipeline: string }[], trigger: JobTrigger): Promise<Job[]> {
+  async function admitOnce(
+    prepared: readonly { request: JobRequest; pipeline: string }[],
+    trigger: JobTrigger,
+  ): Promise<Job[]> {
     try {
       return await admit(prepared, trigger);
     } catch (error) {
@@ -115,7 +142,10 @@ export function createAcceptJobs(deps: AcceptJobsDeps): AcceptJobs {
     }
   }
 
-  async function admit(prepared: readonly { request: JobRequest; pipeline: string }[], trigger: JobTrigger): Promise<Job[]> {
+  async function admit(
+    prepared: readonly { request: JobRequest; pipeline: string }[],
+    trigger: JobTrigger,
+  ): Promise<Job[]> {
     refuseWhenClosed();
     const answer: Job[] = [];
     const fresh: Job[] = [];
@@ -133,9 +163,13 @@ export function createAcceptJobs(deps: AcceptJobsDeps): AcceptJobs {
       answer.push(job);
     }
     if (fresh.length > queue.free()) {
-      throw new AppError('queue_full', `The job queue is full: ${fresh.length} job(s) asked for, room for ${queue.free()}. Nothing of this request was accepted.`, {
-        headers: { 'Retry-After': String(retryAfterSeconds) },
-      });
+      throw new AppError(
+        'queue_full',
+        `The job queue is full: ${fresh.length} job(s) asked for, room for ${queue.free()}. Nothing of this request was accepted.`,
+        {
+          headers: { 'Retry-After': String(retryAfterSeconds) },
+        },
+      );
     }
     await store.insert(fresh);
     queue.enqueue(fresh);

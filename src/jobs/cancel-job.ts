@@ -22,7 +22,10 @@ export function createCancelJob(deps: CancelJobDeps): CancelJob {
     const job = await store.get(id);
     if (job === undefined) throw new AppError('not_found', `There is no job ${id}.`);
     if (isFinished(job.status)) {
-      throw new AppError('job_finished', `The job ${id} has already finished (${job.status}); only queued or running jobs can be cancelled.`);
+      throw new AppError(
+        'job_finished',
+        `The job ${id} has already finished (${job.status}); only queued or running jobs can be cancelled.`,
+      );
     }
     const updated = await store.update(id, { status: 'cancelled', finishedAt: now().toISOString() });
     queue.cancel(id);

@@ -7,5 +7,8 @@ import { AppError } from '../errors.ts';
  */
 export function checkBucketAllowed(bucket: string, allowed: readonly string[]): void {
   if (allowed.includes(bucket)) return;
-  throw new AppError('bucket_not_allowed', `The bucket ${JSON.stringify(bucket)} is not in ALLOWED_BUCKETS (${allowed.join(', ')}); triggers and uploads may name no other bucket.`);
+  throw new AppError(
+    'bucket_not_allowed',
+    `The bucket ${JSON.stringify(bucket)} is not in ALLOWED_BUCKETS (${allowed.join(', ')}); triggers and uploads may name no other bucket.`,
+  );
 }

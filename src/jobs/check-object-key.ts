@@ -26,12 +26,15 @@ export function objectKeyProblem(key: string, reservedPrefix: string): string | 
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes > MAX_KEY_BYTES) return `it is ${bytes} bytes of UTF-8; a key is at most ${MAX_KEY_BYTES}`;
   const control = CONTROL.exec(key);
-  if (control !== null) return `it contains the control character ${codePoint(control[0])}; control characters (C0, DEL, C1) are not allowed`;
+  if (control !== null)
+    return `it contains the control character ${codePoint(control[0])}; control characters (C0, DEL, C1) are not allowed`;
   if (key.startsWith('/')) return 'it starts with "/"';
   const segments = key.split('/');
   const bad = segments.findIndex((segment) => segment === '' || segment === '.' || segment === '..');
-  if (bad >= 0) return `its segment ${bad + 1} is ${segments[bad] === '' ? 'empty' : `"${segments[bad]}"`}; empty, "." and ".." segments are not allowed`;
-  if (reservedPrefix !== '' && key.startsWith(reservedPrefix)) return `it is under OUTPUT_PREFIX (${quote(reservedPrefix)}), where job outputs are written`;
+  if (bad >= 0)
+    return `its segment ${bad + 1} is ${segments[bad] === '' ? 'empty' : `"${segments[bad]}"`}; empty, "." and ".." segments are not allowed`;
+  if (reservedPrefix !== '' && key.startsWith(reservedPrefix))
+    return `it is under OUTPUT_PREFIX (${quote(reservedPrefix)}), where job outputs are written`;
   return undefined;
 }
 
@@ -49,7 +52,10 @@ export function checkObjectKey(key: string, reservedPrefix: string): void {
 function quote(key: string): string {
   const characters = Array.from(key);
   const shown = characters.length > SHOWN_CHARACTERS ? `${characters.slice(0, SHOWN_CHARACTERS).join('')}…` : key;
-  return JSON.stringify(shown).replace(/[\u007f-\u009f\u2028\u2029]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(shown).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function codePoint(character: string): string {

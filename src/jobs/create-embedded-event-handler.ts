@@ -34,7 +34,16 @@ const OUTPUT_NAME = /\/(rows\.ndjson|rejects\.ndjson|manifest\.json)$/;
  * burst of objects loses none of them; the waiting list is bounded.
  */
 export function createEmbeddedEventHandler(deps: EmbeddedEventHandlerDeps): EmbeddedEventHandler {
-  const { acceptJobs, logger, inputBucket, outputBucket, outputPrefix, ownWrites, retryMs = 1000, maxDeferred = 10_000 } = deps;
+  const {
+    acceptJobs,
+    logger,
+    inputBucket,
+    outputBucket,
+    outputPrefix,
+    ownWrites,
+    retryMs = 1000,
+    maxDeferred = 10_000,
+  } = deps;
   // Refused for a full queue, oldest first.
   const deferred: JobRequest[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -75,15 +84,28 @@ export function createEmbeddedEventHandler(deps: EmbeddedEventHandlerDeps): Embe
 
   function defer(request: JobRequest): void {
     if (closed) {
-      logger.warn('embedded S3 event not accepted', { bucket: request.bucket, key: request.key, code: 'shutting_down' });
+      logger.warn('embedded S3 event not accepted', {
+        bucket: request.bucket,
+        key: request.key,
+        code: 'shutting_down',
+      });
       return;
     }
     if (deferred.length >= maxDeferred) {
-      logger.error('embedded S3 event dropped: too many events wait for room in the queue', { bucket: request.bucket, key: request.key, waiting: deferred.length });
+      logger.error('embedded S3 event dropped: too many events wait for room in the queue', {
+        bucket: request.bucket,
+        key: request.key,
+        waiting: deferred.length,
+      });
       return;
     }
     deferred.push(request);
-    logger.warn('embedded S3 event deferred: the job queue is full; it is offered again shortly', { bucket: request.bucket, key: request.key, waiting: deferred.length, retryMs });
+    logger.warn('embedded S3 event deferred: the job queue is full; it is offered again shortly', {
+      bucket: request.bucket,
+      key: request.key,
+      waiting: deferred.length,
+      retryMs,
+    });
     schedule();
   }
 
@@ -112,7 +134,10 @@ export function createEmbeddedEventHandler(deps: EmbeddedEventHandlerDeps): Embe
       closed = true;
       clearTimeout(timer);
       if (deferred.length > 0) {
-        logger.warn('embedded S3 events still waiting at shutdown are not accepted; trigger them again after the restart', { keys: deferred.map((request) => request.key) });
+        logger.warn(
+          'embedded S3 events still waiting at shutdown are not accepted; trigger them again after the restart',
+          { keys: deferred.map((request) => request.key) },
+        );
       }
       deferred.length = 0;
     },

@@ -10,6 +10,8 @@ export type ThreadedJobRunner<R> = AttemptRunner<R>;
  * shutdown) cancels the worker's task: its streams are destroyed and its uploads
  * aborted there. A crashed worker fails the attempt as retryable `worker_crashed`.
  */
-export function createThreadedJobRunner<R>(pool: WorkerPool<{ job: Job; attempt: number }, JobProgress, R>): ThreadedJobRunner<R> {
+export function createThreadedJobRunner<R>(
+  pool: WorkerPool<{ job: Job; attempt: number }, JobProgress, R>,
+): ThreadedJobRunner<R> {
   return observeAttempts((job, { signal, attempt, onProgress }) => pool.run({ job, attempt }, { signal, onProgress }));
 }

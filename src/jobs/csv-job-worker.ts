@@ -38,13 +38,17 @@ const deps: CsvJobDeps = {
 };
 
 serveTasks<CsvJobTask, JobProgress, CsvJobResult>((task, { signal, progress, request }) =>
-  runCsvJob(task.job, { ...deps, blocks: { ...data.blocks, parse: parseOnPool(request) } }, { signal, attempt: task.attempt, onProgress: progress, progressIntervalMs: data.progressIntervalMs }),
+  runCsvJob(
+    task.job,
+    { ...deps, blocks: { ...data.blocks, parse: parseOnPool(request) } },
+    { signal, attempt: task.attempt, onProgress: progress, progressIntervalMs: data.progressIntervalMs },
+  ),
 );
 
 /** Blocks go to the shared parse pool through the main thread, moved both ways. */
 function parseOnPool(request: TaskContext<JobProgress>['request']): NonNullable<CsvJobDeps['blocks']>['parse'] {
   return async (block, context) => {
-    const result = await request({ bytes: block.bytes, context }, [block.bytes.buffer as ArrayBuffer]) as BlockResult;
+    const result = (await request({ bytes: block.bytes, context }, [block.bytes.buffer as ArrayBuffer])) as BlockResult;
     const { ndjson } = result;
     return { ...result, ndjson: Buffer.from(ndjson.buffer, ndjson.byteOffset, ndjson.byteLength) };
   };

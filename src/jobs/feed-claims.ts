@@ -71,7 +71,8 @@ export function feedClaims(deps: FeedClaimsDeps): ClaimFeed {
         const jobs = await claims.claim(room);
         if (stopped) {
           // Claimed as the instance stopped: they run elsewhere once their leases expire.
-          if (jobs.length > 0) logger.warn('jobs claimed while stopping are left to their leases', { jobIds: jobs.map((job) => job.id) });
+          if (jobs.length > 0)
+            logger.warn('jobs claimed while stopping are left to their leases', { jobIds: jobs.map((job) => job.id) });
           break;
         }
         for (const job of jobs) held.add(job.id);

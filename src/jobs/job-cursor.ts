@@ -8,6 +8,10 @@ export function encodeCursor(seq: number): string {
 export function decodeCursor(cursor: string): number {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = /^s(\d{1,15})$/.exec(text);
-  if (match === null) throw new AppError('validation_failed', 'The cursor is not one this service issued; use the `next` value of a previous page.');
+  if (match === null)
+    throw new AppError(
+      'validation_failed',
+      'The cursor is not one this service issued; use the `next` value of a previous page.',
+    );
   return Number(match[1]);
 }

@@ -1,7 +1,9 @@
 import type { Job, JobStatus } from './job.ts';
 
 /** Fields that change as a job moves through its life. */
-export type JobPatch = Partial<Pick<Job, 'status' | 'attempts' | 'startedAt' | 'finishedAt' | 'progress' | 'output' | 'error' | 'runner'>>;
+export type JobPatch = Partial<
+  Pick<Job, 'status' | 'attempts' | 'startedAt' | 'finishedAt' | 'progress' | 'output' | 'error' | 'runner'>
+>;
 
 export interface JobQuery {
   readonly status?: JobStatus;
@@ -46,5 +48,7 @@ export interface JobStore {
 export function jobIdentity(job: Pick<Job, 'source' | 'pipeline'>): string | undefined {
   const { source, pipeline } = job;
   const version = source.versionId ?? source.etag;
-  return version === null || version === undefined ? undefined : JSON.stringify([source.bucket, source.key, version, pipeline]);
+  return version === null || version === undefined
+    ? undefined
+    : JSON.stringify([source.bucket, source.key, version, pipeline]);
 }

@@ -3,7 +3,11 @@
  * once. Results keep the order of `items`. The first rejection rejects the
  * whole, and no further call is started after it.
  */
-export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapConcurrent<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   // The next item to start.
   let next = 0;

@@ -40,10 +40,15 @@ export async function migratePostgres(pool: pg.Pool): Promise<{ from: number; to
     const { rows } = await client.query<{ version: number }>('SELECT version FROM job_store_schema');
     const current = rows[0]?.version ?? 0;
     if (current > POSTGRES_SCHEMA_VERSION) {
-      throw new AppError('config_invalid', `The job store in DATABASE_URL was written by a newer version (schema ${current}; this one knows ${POSTGRES_SCHEMA_VERSION}).`);
+      throw new AppError(
+        'config_invalid',
+        `The job store in DATABASE_URL was written by a newer version (schema ${current}; this one knows ${POSTGRES_SCHEMA_VERSION}).`,
+      );
     }
-    for (let version = current; version < POSTGRES_SCHEMA_VERSION; version += 1) await client.query(POSTGRES_MIGRATIONS[version]!);
-    if (rows.length === 0) await client.query('INSERT INTO job_store_schema (version) VALUES ($1)', [POSTGRES_SCHEMA_VERSION]);
+    for (let version = current; version < POSTGRES_SCHEMA_VERSION; version += 1)
+      await client.query(POSTGRES_MIGRATIONS[version]!);
+    if (rows.length === 0)
+      await client.query('INSERT INTO job_store_schema (version) VALUES ($1)', [POSTGRES_SCHEMA_VERSION]);
     else await client.query('UPDATE job_store_schema SET version = $1', [POSTGRES_SCHEMA_VERSION]);
     await client.query('COMMIT');
     return { from: current, to: POSTGRES_SCHEMA_VERSION };

@@ -6,7 +6,11 @@ import type { Job, JobProgress } from './job.ts';
 /** One attempt of a job as a promise: aborting `signal` stops it. */
 export type AttemptRun<R> = (
   job: Job,
-  options: { readonly signal: AbortSignal; readonly attempt: number; readonly onProgress: (progress: JobProgress) => void },
+  options: {
+    readonly signal: AbortSignal;
+    readonly attempt: number;
+    readonly onProgress: (progress: JobProgress) => void;
+  },
 ) => Promise<R>;
 
 /** `runJob` for the pipeline, plus a way to wait for torn-down attempts (shutdown, specs). */
@@ -31,13 +35,15 @@ export function observeAttempts<R>(run: AttemptRun<R>): AttemptRunner<R> {
         signal: controller.signal,
         attempt,
         onProgress: (progress) => subscriber.next({ kind: 'progress', progress }),
-      }).then(
-        (result) => {
-          subscriber.next({ kind: 'done', result });
-          subscriber.complete();
-        },
-        (error: unknown) => subscriber.error(toAppError(error)),
-      ).finally(() => running.delete(settled));
+      })
+        .then(
+          (result) => {
+            subscriber.next({ kind: 'done', result });
+            subscriber.complete();
+          },
+          (error: unknown) => subscriber.error(toAppError(error)),
+        )
+        .finally(() => running.delete(settled));
       running.add(settled);
       return () => controller.abort(new AppError('cancelled', `The job ${job.id} was cancelled.`));
     });

@@ -49,14 +49,22 @@ const ACTIVE_IDENTITY_INDEX = 'jobs_one_active_per_identity';
  * still answers with the newest succeeded one when nothing is queued or running.
  */
 export async function createPostgresJobStore(config: PostgresJobStoreConfig): Promise<PostgresJobStore> {
-  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolSize ?? 10,
+    connectionTimeoutMillis: 10_000,
+  });
   pool.on('error', config.onPoolError);
   try {
     await migratePostgres(pool);
   } catch (error) {
     await pool.end();
     if (error instanceof AppError) throw error;
-    throw new AppError('internal', `The job store in DATABASE_URL could not be reached or migrated: ${(error as Error).message}`, { cause: error });
+    throw new AppError(
+      'internal',
+      `The job store in DATABASE_URL could not be reached or migrated: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   let closed = false;
   // The pending wake-up notification.
@@ -66,7 +74,7 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
     notifying ??= setTimeout(() => {
       notifying = undefined;
       // A lost hint costs at most one poll interval.
-      if (!closed) pool.query('SELECT pg_notify($1, \'\')', [JOBS_CHANNEL]).catch(() => undefined);
+      if (!closed) pool.query("SELECT pg_notify($1, '')", [JOBS_CHANNEL]).catch(() => undefined);
     }, NOTIFY_DEBOUNCE_MS);
   }
 
@@ -93,9 +101,17 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
         const { code, constraint } = error as { code?: string; constraint?: string };
         if (code === UNIQUE_VIOLATION && constraint === ACTIVE_IDENTITY_INDEX) {
           // Another instance stored a job for the same object in between: acceptJobs answers with it.
-          throw new AppError('duplicate_job', `Another instance stored a queued job for one of these ${jobs.length} object(s) at the same moment.`, { cause: error });
+          throw new AppError(
+            'duplicate_job',
+            `Another instance stored a queued job for one of these ${jobs.length} object(s) at the same moment.`,
+            { cause: error },
+          );
         }
-        throw new AppError('internal', `The job store could not save ${jobs.length} job(s): ${(error as Error).message}`, { cause: error });
+        throw new AppError(
+          'internal',
+          `The job store could not save ${jobs.length} job(s): ${(error as Error).message}`,
+          { cause: error },
+        );
       }
     },
     get(id) {
@@ -116,9 +132,16 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
     },
     async list(query) {
       const before = query.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(query.cursor);
-      const { rows } = query.status === undefined
-        ? await pool.query<DataRow>('SELECT seq, data FROM jobs WHERE seq < $1 ORDER BY seq DESC LIMIT $2', [before, query.limit + 1])
-        : await pool.query<DataRow>('SELECT seq, data FROM jobs WHERE seq < $1 AND status = $2 ORDER BY seq DESC LIMIT $3', [before, query.status, query.limit + 1]);
+      const { rows } =
+        query.status === undefined
+          ? await pool.query<DataRow>('SELECT seq, data FROM jobs WHERE seq < $1 ORDER BY seq DESC LIMIT $2', [
+              before,
+              query.limit + 1,
+            ])
+          : await pool.query<DataRow>(
+              'SELECT seq, data FROM jobs WHERE seq < $1 AND status = $2 ORDER BY seq DESC LIMIT $3',
+              [before, query.status, query.limit + 1],
+            );
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];
       return {
@@ -135,7 +158,9 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
       );
     },
     async unfinished() {
-      const { rows } = await pool.query<DataRow>("SELECT seq, data FROM jobs WHERE status IN ('queued', 'running') ORDER BY seq");
+      const { rows } = await pool.query<DataRow>(
+        "SELECT seq, data FROM jobs WHERE status IN ('queued', 'running') ORDER BY seq",
+      );
       return rows.map((row) => row.data);
     },
     async prune(before) {

@@ -33,7 +33,13 @@ export function recordJobEvents(events$: Observable<JobLifecycleEvent>, deps: Re
   function patchFor(event: JobLifecycleEvent): JobPatch | undefined {
     switch (event.type) {
       case 'started':
-        return { status: 'running', attempts: event.attempt, startedAt: event.job.startedAt ?? now().toISOString(), error: null, runner };
+        return {
+          status: 'running',
+          attempts: event.attempt,
+          startedAt: event.job.startedAt ?? now().toISOString(),
+          error: null,
+          runner,
+        };
       case 'progress':
         return { progress: event.progress };
       case 'succeeded':

@@ -7,7 +7,10 @@ import type { JobStore } from './job-store.ts';
  * go back to `queued` — the attempt they used counts — and every queued job is
  * enqueued again, oldest first, even past the queue's capacity (they were accepted).
  */
-export async function recoverJobs(store: JobStore, queue: Pick<JobQueue<Job>, 'enqueue'>): Promise<{ requeued: number; interrupted: number }> {
+export async function recoverJobs(
+  store: JobStore,
+  queue: Pick<JobQueue<Job>, 'enqueue'>,
+): Promise<{ requeued: number; interrupted: number }> {
   const unfinished = await store.unfinished();
   const jobs: Job[] = [];
   let interrupted = 0;

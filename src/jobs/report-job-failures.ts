@@ -40,8 +40,15 @@ export function reportJobFailures(events$: Observable<JobLifecycleEvent>, deps: 
         jobLogger.error('job failed', fields);
         return from(
           store
-            .update(event.job.id, { status: 'failed', attempts: event.attempt, finishedAt: now().toISOString(), error: error.toJSON() })
-            .catch((writeError: unknown) => jobLogger.error('could not record a job failure', { error: String(writeError) })),
+            .update(event.job.id, {
+              status: 'failed',
+              attempts: event.attempt,
+              finishedAt: now().toISOString(),
+              error: error.toJSON(),
+            })
+            .catch((writeError: unknown) =>
+              jobLogger.error('could not record a job failure', { error: String(writeError) }),
+            ),
         );
       }),
     )

@@ -31,7 +31,10 @@ export interface CsvJobDeps {
    * (the shared parse pool; unset: in place, on this thread). Unset: one pass.
    */
   readonly blocks?: { readonly blockBytes: number; readonly maxInFlight: number; readonly parse?: BlockParser };
-  /** Resumed reads: broken reads in a row tolerated (default 3), first back-off (default 200 ms), silence that counts as broken (default 30 s). */
+  /**
+   * Resumed reads: broken reads in a row tolerated (default 3), first back-off (default 200 ms), silence that counts as
+   * broken (default 30 s).
+   */
   readonly read?: { readonly maxResumes?: number; readonly resumeDelayMs?: number; readonly idleTimeoutMs?: number };
 }
 
@@ -67,18 +70,29 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
 
   try {
     const pipeline = deps.pipelines.byName(job.pipeline);
-    if (pipeline === undefined) throw new AppError('unknown_pipeline', `The job names the pipeline "${job.pipeline}", which is not defined.`);
+    if (pipeline === undefined)
+      throw new AppError('unknown_pipeline', `The job names the pipeline "${job.pipeline}", which is not defined.`);
     signal.throwIfAborted();
     await removeObjects(client, output.bucket, [output.manifest, output.rows, output.rejects], signal);
     const source = await openS3ObjectStream(client, job.source, {
       signal,
-      onBytes: (bytes) => { bytesRead += bytes; },
+      onBytes: (bytes) => {
+        bytesRead += bytes;
+      },
       ...deps.read,
     });
     totalBytes = source.size ?? totalBytes;
     const { blocks } = await streamCsvObject({
-      client, source, sourceKey: job.source.key, pipeline, output, upload: deps.upload,
-      maxRecordBytes: deps.csvMaxRecordBytes, stats, signal, blocks: deps.blocks ?? { blockBytes: 0, maxInFlight: 1 },
+      client,
+      source,
+      sourceKey: job.source.key,
+      pipeline,
+      output,
+      upload: deps.upload,
+      maxRecordBytes: deps.csvMaxRecordBytes,
+      stats,
+      signal,
+      blocks: deps.blocks ?? { blockBytes: 0, maxInFlight: 1 },
     });
     const finishedAt = new Date();
     const manifest: CsvJobManifest = {
@@ -97,7 +111,11 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
       columns: stats.columns,
       blocks,
       bytesRead,
-      timings: { startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: finishedAt.getTime() - startedAt.getTime() },
+      timings: {
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        durationMs: finishedAt.getTime() - startedAt.getTime(),
+      },
       outputs: {
         bucket: output.bucket,
         rows: { key: output.rows, size: stats.rowsBytes },
@@ -106,9 +124,16 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
     };
     try {
       const body = `${JSON.stringify(manifest, null, 2)}\n`;
-      await client.send(new PutObjectCommand({
-        Bucket: output.bucket, Key: output.manifest, Body: body, ContentType: 'application/json', ...encryptionParams(deps.upload.sse),
-      }), { abortSignal: signal });
+      await client.send(
+        new PutObjectCommand({
+          Bucket: output.bucket,
+          Key: output.manifest,
+          Body: body,
+          ContentType: 'application/json',
+          ...encryptionParams(deps.upload.sse),
+        }),
+        { abortSignal: signal },
+      );
     } catch (error) {
       throw translateS3Error(error, `writing s3://${output.bucket}/${output.manifest}`);
     }
@@ -118,7 +143,12 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
     // The job keeps the counters it had reached (a failure between two samples would otherwise show stale ones).
     onProgress?.(progress());
     // No partial outputs: best effort, bounded, and not under the (maybe aborted) job signal.
-    await removeObjects(client, output.bucket, [output.rows, output.rejects, output.manifest], AbortSignal.timeout(CLEANUP_TIMEOUT_MS)).catch(() => undefined);
+    await removeObjects(
+      client,
+      output.bucket,
+      [output.rows, output.rejects, output.manifest],
+      AbortSignal.timeout(CLEANUP_TIMEOUT_MS),
+    ).catch(() => undefined);
     throw failure;
   } finally {
     if (timer) clearInterval(timer);
@@ -130,8 +160,17 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
  * flight (retried by the SDK) after the attempt failed could land after the
  * next attempt wrote the same key, and remove its output.
  */
-async function removeObjects(client: S3Client, bucket: string, keys: readonly string[], signal?: AbortSignal): Promise<void> {
-  const outcomes = await Promise.allSettled(keys.map((key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {})));
+async function removeObjects(
+  client: S3Client,
+  bucket: string,
+  keys: readonly string[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const outcomes = await Promise.allSettled(
+    keys.map((key) =>
+      client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {}),
+    ),
+  );
   const failed = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failed) throw translateS3Error(failed.reason, `removing earlier outputs in s3://${bucket}/${keys[0] ?? ''}`);
 }

@@ -59,16 +59,24 @@ export function createSqliteJobStore(config: SqliteJobStoreConfig): JobStore {
     'INSERT INTO jobs (id, status, identity, finished_at, data) VALUES (?, ?, ?, ?, ?)',
   );
   const selectJob = db.prepare<[string], Row>('SELECT seq, data FROM jobs WHERE id = ?');
-  const updateJob = db.prepare<[string, string | null, string, string]>('UPDATE jobs SET status = ?, finished_at = ?, data = ? WHERE id = ?');
-  const selectPage = db.prepare<[number, number], Row>('SELECT seq, data FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?');
+  const updateJob = db.prepare<[string, string | null, string, string]>(
+    'UPDATE jobs SET status = ?, finished_at = ?, data = ? WHERE id = ?',
+  );
+  const selectPage = db.prepare<[number, number], Row>(
+    'SELECT seq, data FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?',
+  );
   const selectPageByStatus = db.prepare<[number, string, number], Row>(
     'SELECT seq, data FROM jobs WHERE seq < ? AND status = ? ORDER BY seq DESC LIMIT ?',
   );
   const selectActive = db.prepare<[string], Row>(
     "SELECT seq, data FROM jobs WHERE identity = ? AND status IN ('queued', 'running', 'succeeded') ORDER BY status = 'succeeded', seq DESC LIMIT 1",
   );
-  const selectUnfinished = db.prepare<[], Row>("SELECT seq, data FROM jobs WHERE status IN ('queued', 'running') ORDER BY seq ASC");
-  const deleteFinished = db.prepare<[string]>("DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ('succeeded', 'failed', 'cancelled')");
+  const selectUnfinished = db.prepare<[], Row>(
+    "SELECT seq, data FROM jobs WHERE status IN ('queued', 'running') ORDER BY seq ASC",
+  );
+  const deleteFinished = db.prepare<[string]>(
+    "DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ('succeeded', 'failed', 'cancelled')",
+  );
 
   const insertAll = db.transaction((jobs: readonly Job[]) => {
     for (const job of jobs) {
@@ -88,7 +96,11 @@ export function createSqliteJobStore(config: SqliteJobStoreConfig): JobStore {
       try {
         insertAll(jobs);
       } catch (error) {
-        throw new AppError('internal', `The job store could not save ${jobs.length} job(s): ${(error as Error).message}`, { cause: error });
+        throw new AppError(
+          'internal',
+          `The job store could not save ${jobs.length} job(s): ${(error as Error).message}`,
+          { cause: error },
+        );
       }
     },
     async get(id) {
@@ -100,9 +112,10 @@ export function createSqliteJobStore(config: SqliteJobStoreConfig): JobStore {
     },
     async list(query) {
       const before = query.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(query.cursor);
-      const rows = query.status === undefined
-        ? selectPage.all(before, query.limit + 1)
-        : selectPageByStatus.all(before, query.status, query.limit + 1);
+      const rows =
+        query.status === undefined
+          ? selectPage.all(before, query.limit + 1)
+          : selectPageByStatus.all(before, query.status, query.limit + 1);
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];
       return {
@@ -136,7 +149,10 @@ export function createSqliteJobStore(config: SqliteJobStoreConfig): JobStore {
 function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new AppError('config_invalid', `The job store was written by a newer version (schema ${current}; this one knows ${SCHEMA_VERSION}).`);
+    throw new AppError(
+      'config_invalid',
+      `The job store was written by a newer version (schema ${current}; this one knows ${SCHEMA_VERSION}).`,
+    );
   }
   db.transaction(() => {
     for (let version = current; version < SCHEMA_VERSION; version += 1) db.exec(MIGRATIONS[version]!);

@@ -56,7 +56,10 @@ export function startClaimFeed(config: ClaimFeedConfig, deps: ClaimFeedDeps): St
   const listener = listenForJobs({
     url,
     onWake: feed.wake,
-    onError: (error) => logger.warn('the job notification connection failed; listening again shortly (the poll covers the gap)', { error: String(error) }),
+    onError: (error) =>
+      logger.warn('the job notification connection failed; listening again shortly (the poll covers the gap)', {
+        error: String(error),
+      }),
   });
   return {
     wake: feed.wake,

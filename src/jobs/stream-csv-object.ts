@@ -48,9 +48,30 @@ export interface StreamedOutputs {
  * uploads aborted) before it rejects with the first error.
  */
 export async function streamCsvObject(params: StreamCsvObjectParams): Promise<StreamedOutputs> {
-  const { client, source, sourceKey, pipeline: definition, output, upload, maxRecordBytes, stats, signal, blocks } = params;
-  const rowsUpload = createS3Upload(client, { bucket: output.bucket, key: output.rows, contentType: NDJSON, ...upload });
-  const rejectsUpload = createS3Upload(client, { bucket: output.bucket, key: output.rejects, contentType: NDJSON, ...upload });
+  const {
+    client,
+    source,
+    sourceKey,
+    pipeline: definition,
+    output,
+    upload,
+    maxRecordBytes,
+    stats,
+    signal,
+    blocks,
+  } = params;
+  const rowsUpload = createS3Upload(client, {
+    bucket: output.bucket,
+    key: output.rows,
+    contentType: NDJSON,
+    ...upload,
+  });
+  const rejectsUpload = createS3Upload(client, {
+    bucket: output.bucket,
+    key: output.rejects,
+    contentType: NDJSON,
+    ...upload,
+  });
   const gunzip = isGzip(sourceKey, source.contentEncoding) ? createGunzip() : undefined;
   const decoding = gunzip ? pipeline(source.stream, gunzip) : Promise.resolve();
   decoding.catch(() => undefined);
@@ -72,14 +93,19 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
     for (const done of [rowsUpload.done, rejectsUpload.done]) done.catch((error: unknown) => stop.abort(error));
     try {
       count = await parseCsvInBlocks(input, {
-        pipeline: definition, delimiter, maxRecordBytes,
+        pipeline: definition,
+        delimiter,
+        maxRecordBytes,
         blockBytes: blocks.blockBytes,
         firstBlockBytes: Math.min(blocks.blockBytes, FIRST_BLOCK_BYTES),
         // A record may run past its block up to CSV_MAX_RECORD_BYTES (quotes and delimiters not counted there).
         maxBlockBytes: blocks.blockBytes + 4 * maxRecordBytes,
         maxInFlight: blocks.maxInFlight,
         parse: blocks.parse ?? ((block, context) => parseBlock(block.bytes, context)),
-        rows: rowsUpload.stream, rejects: rejectsUpload.stream, stats, signal: stop.signal,
+        rows: rowsUpload.stream,
+        rejects: rejectsUpload.stream,
+        stats,
+        signal: stop.signal,
       });
     } finally {
       signal.removeEventListener('abort', onAbort);

@@ -26,10 +26,15 @@ export function trackRunningJobs(events$: Observable<JobLifecycleEvent>): Runnin
   return {
     running$,
     idle(timeoutMs) {
-      return firstValueFrom(race(
-        running$.pipe(filter((running) => running.size === 0), map(() => true)),
-        timer(timeoutMs).pipe(map(() => false)),
-      ));
+      return firstValueFrom(
+        race(
+          running$.pipe(
+            filter((running) => running.size === 0),
+            map(() => true),
+          ),
+          timer(timeoutMs).pipe(map(() => false)),
+        ),
+      );
     },
   };
 }

@@ -14,8 +14,11 @@ export function translateJobError(error: unknown, signal: AbortSignal): AppError
   if (isAppError(error)) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code.startsWith('Z_')) {
-    return new AppError('csv_invalid', `The object is not valid gzip data: ${(error as Error).message}`, { cause: error });
+    return new AppError('csv_invalid', `The object is not valid gzip data: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
-  if ((error as { name?: unknown } | null)?.name === 'AbortError') return new AppError('cancelled', 'The job was cancelled.', { cause: error });
+  if ((error as { name?: unknown } | null)?.name === 'AbortError')
+    return new AppError('cancelled', 'The job was cancelled.', { cause: error });
   return toAppError(error);
 }

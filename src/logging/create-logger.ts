@@ -17,7 +17,11 @@ export function createLogger(config: LoggerConfig): Logger {
   const { level, format, stream = process.stdout, defaultMeta = { service: 's3-csv-ingest' } } = config;
   const formats =
     format === 'json'
-      ? winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }), winston.format.json())
+      ? winston.format.combine(
+          winston.format.timestamp(),
+          winston.format.errors({ stack: false }),
+          winston.format.json(),
+        )
       : winston.format.combine(
           winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
           winston.format.errors({ stack: false }),

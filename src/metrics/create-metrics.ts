@@ -50,29 +50,69 @@ export function createMetrics(options: MetricsOptions): Metrics {
 
   return {
     registry,
-    jobsAccepted: new Counter({ name: `${prefix}jobs_accepted_total`, help: 'Jobs queued, by trigger.', labelNames: ['trigger'], registers }),
-    jobsFinished: new Counter({ name: `${prefix}jobs_finished_total`, help: 'Jobs finished, by final status.', labelNames: ['status'], registers }),
-    jobsRunning: new Gauge({ name: `${prefix}jobs_running`, help: 'Jobs started and not finished (a job waiting to retry counts).', registers }),
-    jobFailures: new Counter({ name: `${prefix}job_failures_total`, help: 'Jobs failed, by error code.', labelNames: ['code'], registers }),
-    jobRetries: new Counter({ name: `${prefix}job_retries_total`, help: 'Job attempts that failed and were retried, by error code.', labelNames: ['code'], registers }),
+    jobsAccepted: new Counter({
+      name: `${prefix}jobs_accepted_total`,
+      help: 'Jobs queued, by trigger.',
+      labelNames: ['trigger'],
+      registers,
+    }),
+    jobsFinished: new Counter({
+      name: `${prefix}jobs_finished_total`,
+      help: 'Jobs finished, by final status.',
+      labelNames: ['status'],
+      registers,
+    }),
+    jobsRunning: new Gauge({
+      name: `${prefix}jobs_running`,
+      help: 'Jobs started and not finished (a job waiting to retry counts).',
+      registers,
+    }),
+    jobFailures: new Counter({
+      name: `${prefix}job_failures_total`,
+      help: 'Jobs failed, by error code.',
+      labelNames: ['code'],
+      registers,
+    }),
+    jobRetries: new Counter({
+      name: `${prefix}job_retries_total`,
+      help: 'Job attempts that failed and were retried, by error code.',
+      labelNames: ['code'],
+      registers,
+    }),
     jobDuration: new Histogram({
       name: `${prefix}job_duration_seconds`,
-      help: 'Time from a job\'s first start to its end (retries and backoff included), by final status.',
+      help: "Time from a job's first start to its end (retries and backoff included), by final status.",
       labelNames: ['status'],
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
       registers,
     }),
     jobQueueWait: new Histogram({
       name: `${prefix}job_queue_wait_seconds`,
-      help: 'Time from a job\'s acceptance to its first start.',
+      help: "Time from a job's acceptance to its first start.",
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600],
       registers,
     }),
-    rowsProcessed: new Counter({ name: `${prefix}rows_processed_total`, help: 'CSV records read and written as rows (every attempt counts).', registers }),
-    rowsRejected: new Counter({ name: `${prefix}rows_rejected_total`, help: 'CSV records rejected (every attempt counts).', registers }),
-    bytesRead: new Counter({ name: `${prefix}bytes_read_total`, help: 'Bytes of source objects read (every attempt counts).', registers }),
+    rowsProcessed: new Counter({
+      name: `${prefix}rows_processed_total`,
+      help: 'CSV records read and written as rows (every attempt counts).',
+      registers,
+    }),
+    rowsRejected: new Counter({
+      name: `${prefix}rows_rejected_total`,
+      help: 'CSV records rejected (every attempt counts).',
+      registers,
+    }),
+    bytesRead: new Counter({
+      name: `${prefix}bytes_read_total`,
+      help: 'Bytes of source objects read (every attempt counts).',
+      registers,
+    }),
     uploads: new Counter({ name: `${prefix}uploads_total`, help: 'Files stored through POST /v1/uploads.', registers }),
-    uploadBytes: new Counter({ name: `${prefix}upload_bytes_total`, help: 'Bytes stored through POST /v1/uploads.', registers }),
+    uploadBytes: new Counter({
+      name: `${prefix}upload_bytes_total`,
+      help: 'Bytes stored through POST /v1/uploads.',
+      registers,
+    }),
     httpDuration: new Histogram({
       name: `${prefix}http_request_duration_seconds`,
       help: 'HTTP requests, from arrival to the end of the response, by method, route (the router path, e.g. /v1/jobs/:id) and status.',
@@ -80,6 +120,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
-    eventStreamClients: new Gauge({ name: `${prefix}event_stream_clients`, help: 'Clients connected to the Server-Sent Events routes.', registers }),
+    eventStreamClients: new Gauge({
+      name: `${prefix}event_stream_clients`,
+      help: 'Clients connected to the Server-Sent Events routes.',
+      registers,
+    }),
   };
 }

@@ -16,7 +16,11 @@ const ZERO: JobProgress = { bytesRead: 0, totalBytes: null, rows: 0, rejected: 0
  * are read (from the progress of each attempt, so a long job shows its rate
  * while it runs).
  */
-export function observeJobEvents(events$: Observable<JobLifecycleEvent>, metrics: Metrics, options: ObserveJobEventsOptions = {}): Subscription {
+export function observeJobEvents(
+  events$: Observable<JobLifecycleEvent>,
+  metrics: Metrics,
+  options: ObserveJobEventsOptions = {},
+): Subscription {
   const { now = Date.now } = options;
   // When each unfinished job first started (ms), for the duration histogram.
   const startedAt = new Map<string, number>();
@@ -33,7 +37,8 @@ export function observeJobEvents(events$: Observable<JobLifecycleEvent>, metrics
         if (!startedAt.has(id)) {
           const first = event.job.startedAt === null ? now() : Date.parse(event.job.startedAt);
           startedAt.set(id, first);
-          if (event.job.startedAt === null) metrics.jobQueueWait.observe(Math.max(0, first - Date.parse(event.job.createdAt)) / 1000);
+          if (event.job.startedAt === null)
+            metrics.jobQueueWait.observe(Math.max(0, first - Date.parse(event.job.createdAt)) / 1000);
         }
         counted.set(id, ZERO);
         metrics.jobsRunning.set(startedAt.size);

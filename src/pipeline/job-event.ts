@@ -8,8 +8,7 @@ import type { Observable } from 'rxjs';
 
 /** What a running attempt reports. `runJob` emits progress updates, then one `done`. */
 export type RunUpdate<P, R> =
-  | { readonly kind: 'progress'; readonly progress: P }
-  | { readonly kind: 'done'; readonly result: R };
+  { readonly kind: 'progress'; readonly progress: P } | { readonly kind: 'done'; readonly result: R };
 
 export interface RunContext {
   /** 1-based number of this attempt, counting attempts made before a restart. */
@@ -26,7 +25,13 @@ export type JobEvent<J, P, R> =
   | { readonly type: 'queued'; readonly job: J }
   | { readonly type: 'started'; readonly job: J; readonly attempt: number }
   | { readonly type: 'progress'; readonly job: J; readonly attempt: number; readonly progress: P }
-  | { readonly type: 'attempt_failed'; readonly job: J; readonly attempt: number; readonly error: unknown; readonly retryInMs: number }
+  | {
+      readonly type: 'attempt_failed';
+      readonly job: J;
+      readonly attempt: number;
+      readonly error: unknown;
+      readonly retryInMs: number;
+    }
   | { readonly type: 'succeeded'; readonly job: J; readonly attempt: number; readonly result: R }
   | { readonly type: 'failed'; readonly job: J; readonly attempt: number; readonly error: unknown }
   | { readonly type: 'cancelled'; readonly job: J; readonly attempt: number };

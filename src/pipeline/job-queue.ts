@@ -78,7 +78,9 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
     enqueue(batch, options = {}) {
       if (closed) throw new AppError('shutting_down', 'The job queue is closed; the service is shutting down.');
       // Jobs not already waiting, each id once (a batch may name a job twice).
-      const fresh = batch.filter((job, index) => !waiting.has(job.id) && batch.findIndex((other) => other.id === job.id) === index);
+      const fresh = batch.filter(
+        (job, index) => !waiting.has(job.id) && batch.findIndex((other) => other.id === job.id) === index,
+      );
       if (!options.overCapacity && waiting.size + fresh.length > capacity) {
         throw new AppError(
           'queue_full',

@@ -1,6 +1,22 @@
 import {
-  asyncScheduler, catchError, concat, defer, EMPTY, filter, map, merge, mergeMap, of, retry, take, takeWhile,
-  tap, throwError, timer, type Observable, type SchedulerLike,
+  asyncScheduler,
+  catchError,
+  concat,
+  defer,
+  EMPTY,
+  filter,
+  map,
+  merge,
+  mergeMap,
+  of,
+  retry,
+  take,
+  takeWhile,
+  tap,
+  throwError,
+  timer,
+  type Observable,
+  type SchedulerLike,
 } from 'rxjs';
 import { AppError, isRetryable as isRetryableError } from '../errors.ts';
 import { isTerminal, type JobEvent, type RunJob, type RunUpdate } from './job-event.ts';
@@ -44,7 +60,9 @@ export function processJobs<J extends { readonly id: string }, P, R>(
   const run$ = source.jobs$.pipe(mergeMap((job) => defer(() => runOne(job)), concurrency));
   if (source.withdrawn$ === undefined) return run$;
   // A job cancelled while it waits is reported at once, not when its turn comes.
-  const withdrawn$ = source.withdrawn$.pipe(map((job): JobEvent<J, P, R> => ({ type: 'cancelled', job, attempt: priorAttempts(job) })));
+  const withdrawn$ = source.withdrawn$.pipe(
+    map((job): JobEvent<J, P, R> => ({ type: 'cancelled', job, attempt: priorAttempts(job) })),
+  );
   return merge(run$, withdrawn$);
 
   function runOne(job: J): Observable<JobEvent<J, P, R>> {
@@ -63,13 +81,19 @@ export function processJobs<J extends { readonly id: string }, P, R>(
       // Whether this attempt delivered its result.
       let done = false;
       const run$ = defer(() => runJob(job, { attempt: current })).pipe(
-        map((update: RunUpdate<P, R>): JobEvent<J, P, R> => update.kind === 'progress'
-          ? { type: 'progress', job, attempt: current, progress: update.progress }
-          : { type: 'succeeded', job, attempt: current, result: update.result }),
+        map((update: RunUpdate<P, R>): JobEvent<J, P, R> =>
+          update.kind === 'progress'
+            ? { type: 'progress', job, attempt: current, progress: update.progress }
+            : { type: 'succeeded', job, attempt: current, result: update.result },
+        ),
         takeWhile((event) => event.type !== 'succeeded', true),
-        tap((event) => { done ||= event.type === 'succeeded'; }),
+        tap((event) => {
+          done ||= event.type === 'succeeded';
+        }),
       );
-      const noResult$ = defer(() => (done ? EMPTY : throwError(() => new AppError('internal', `The job ${job.id} ended without a result.`))));
+      const noResult$ = defer(() =>
+        done ? EMPTY : throwError(() => new AppError('internal', `The job ${job.id} ended without a result.`)),
+      );
       return concat(
         of<JobEvent<J, P, R>>({ type: 'started', job, attempt: current }),
         concat(run$, noResult$).pipe(

@@ -24,14 +24,26 @@ const INTERNALS: readonly (readonly [path: string, type: 'function' | 'array'])[
  */
 export function assertS3rverInternals(server: object, version: string, S3Error: unknown): void {
   const problems: string[] = [];
-  if (!PATCHED_S3RVER_VERSIONS.test(version)) problems.push(`the installed version is ${version}, the patches are written for 3.7`);
+  if (!PATCHED_S3RVER_VERSIONS.test(version))
+    problems.push(`the installed version is ${version}, the patches are written for 3.7`);
   for (const [path, type] of INTERNALS) {
-    const value = path.split('.').reduce<unknown>((object, name) => (object === null || typeof object !== 'object' ? undefined : (object as Record<string, unknown>)[name]), server);
+    const value = path
+      .split('.')
+      .reduce<unknown>(
+        (object, name) =>
+          object === null || typeof object !== 'object' ? undefined : (object as Record<string, unknown>)[name],
+        server,
+      );
     const found = Array.isArray(value) ? 'array' : typeof value;
-    if (found !== type) problems.push(`s3rver's ${path} is ${value === undefined ? 'missing' : `of type ${found}`}, not ${type === 'array' ? 'an array' : 'a function'}`);
+    if (found !== type)
+      problems.push(
+        `s3rver's ${path} is ${value === undefined ? 'missing' : `of type ${found}`}, not ${type === 'array' ? 'an array' : 'a function'}`,
+      );
   }
   if (typeof S3Error !== 'function') problems.push('s3rver/lib/models/error.js does not export its error class');
   if (problems.length > 0) {
-    throw new Error(`The embedded S3 server's patches of s3rver (src/storage/s3rver-*.ts) do not fit the installed s3rver: ${problems.join('; ')}. Install s3rver 3.7, or set S3_ENDPOINT to use another S3 server.`);
+    throw new Error(
+      `The embedded S3 server's patches of s3rver (src/storage/s3rver-*.ts) do not fit the installed s3rver: ${problems.join('; ')}. Install s3rver 3.7, or set S3_ENDPOINT to use another S3 server.`,
+    );
   }
 }

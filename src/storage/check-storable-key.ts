@@ -27,16 +27,38 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * last (`folder/` marker objects): `a//b` would be stored as `a/b`.
  */
 export function checkStorableKey(key: string): UnstorableReason | undefined {
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) return { code: 'KeyTooLongError', message: `Your key is too long: keys are at most ${MAX_KEY_BYTES} bytes.` };
-  if (hasControlCharacter(key)) return { code: 'InvalidArgument', message: 'The key contains a control character (NUL, a line break, …), which the embedded S3 server does not store.' };
-  if (key.includes(S3RVER_SUFFIX)) return { code: 'InvalidArgument', message: `The key contains "${S3RVER_SUFFIX}", which the embedded S3 server reserves for its own files.` };
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+    return { code: 'KeyTooLongError', message: `Your key is too long: keys are at most ${MAX_KEY_BYTES} bytes.` };
+  if (hasControlCharacter(key))
+    return {
+      code: 'InvalidArgument',
+      message:
+        'The key contains a control character (NUL, a line break, …), which the embedded S3 server does not store.',
+    };
+  if (key.includes(S3RVER_SUFFIX))
+    return {
+      code: 'InvalidArgument',
+      message: `The key contains "${S3RVER_SUFFIX}", which the embedded S3 server reserves for its own files.`,
+    };
   const segments = key.split('/');
   for (const [index, segment] of segments.entries()) {
     if (Buffer.byteLength(segment) > MAX_KEY_SEGMENT_BYTES) {
-      return { code: 'KeyTooLongError', message: `A segment of the key (between slashes) is over ${MAX_KEY_SEGMENT_BYTES} bytes, which the embedded S3 server cannot store as a file name.` };
+      return {
+        code: 'KeyTooLongError',
+        message: `A segment of the key (between slashes) is over ${MAX_KEY_SEGMENT_BYTES} bytes, which the embedded S3 server cannot store as a file name.`,
+      };
     }
-    if (segment === '.' || segment === '..') return { code: 'InvalidArgument', message: 'The key has a "." or ".." segment, which the embedded S3 server does not store.' };
-    if (segment === '' && index < segments.length - 1) return { code: 'InvalidArgument', message: 'The key has an empty segment (a leading or doubled slash), which the embedded S3 server does not store.' };
+    if (segment === '.' || segment === '..')
+      return {
+        code: 'InvalidArgument',
+        message: 'The key has a "." or ".." segment, which the embedded S3 server does not store.',
+      };
+    if (segment === '' && index < segments.length - 1)
+      return {
+        code: 'InvalidArgument',
+        message:
+          'The key has an empty segment (a leading or doubled slash), which the embedded S3 server does not store.',
+      };
   }
   return undefined;
 }
@@ -44,7 +66,10 @@ export function checkStorableKey(key: string): UnstorableReason | undefined {
 /** Whether `bucket` follows S3's naming rules, so that it is one plain directory under the server's. */
 export function checkBucketName(bucket: string): UnstorableReason | undefined {
   if (BUCKET_NAME.test(bucket) && !bucket.includes('..')) return undefined;
-  return { code: 'InvalidBucketName', message: 'The specified bucket is not valid: bucket names are 3 to 63 lowercase letters, digits, dots and hyphens.' };
+  return {
+    code: 'InvalidBucketName',
+    message: 'The specified bucket is not valid: bucket names are 3 to 63 lowercase letters, digits, dots and hyphens.',
+  };
 }
 
 // NUL and the other C0 controls, and DEL: a file name cannot hold NUL, and the rest break logs and listings.

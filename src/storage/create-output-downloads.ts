@@ -41,9 +41,13 @@ export function createOutputDownloads(config: OutputDownloadsConfig): OutputDown
   return {
     async open(bucket, key, contentType) {
       if (open >= maxOpen) {
-        throw new AppError('server_busy', `${maxOpen} output downloads are streaming, the most this service serves at once; retry after ${retryAfterSeconds} s.`, {
-          headers: { 'Retry-After': String(retryAfterSeconds) },
-        });
+        throw new AppError(
+          'server_busy',
+          `${maxOpen} output downloads are streaming, the most this service serves at once; retry after ${retryAfterSeconds} s.`,
+          {
+            headers: { 'Retry-After': String(retryAfterSeconds) },
+          },
+        );
       }
       open += 1;
       let released = false;

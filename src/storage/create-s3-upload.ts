@@ -114,7 +114,10 @@ class UploadWriter extends Writable {
 
   override _final(callback: (error?: Error | null) => void): void {
     this.#body.push(null);
-    this.done.then(() => callback(), (error: Error) => callback(error));
+    this.done.then(
+      () => callback(),
+      (error: Error) => callback(error),
+    );
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -126,7 +129,10 @@ class UploadWriter extends Writable {
     this.#reason = error ?? new AppError('cancelled', `The upload to ${this.#location} was stopped before it ended.`);
     // lib-storage's reader fails with the reason; its uploaders stop, and it aborts the multipart upload.
     this.#body.destroy(this.#reason);
-    this.done.then(() => callback(error), (failure: Error) => callback(error ?? failure));
+    this.done.then(
+      () => callback(error),
+      (failure: Error) => callback(error ?? failure),
+    );
   }
 
   #wake(): void {

@@ -21,7 +21,9 @@ const send = (message: FromEmbeddedS3Process, done?: () => void) => {
 };
 const fail = (error: unknown) => {
   // The parent logs the reason and starts a new process on the same port and data.
-  send({ type: 'failed', reason: error instanceof Error ? (error.stack ?? error.message) : String(error) }, () => process.exit(1));
+  send({ type: 'failed', reason: error instanceof Error ? (error.stack ?? error.message) : String(error) }, () =>
+    process.exit(1),
+  );
   setTimeout(() => process.exit(1), 1_000).unref();
 };
 process.on('uncaughtException', fail);

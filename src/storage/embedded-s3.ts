@@ -10,7 +10,12 @@ export interface EmbeddedS3Event {
   readonly eventName: string;
   readonly s3: {
     readonly bucket: { readonly name: string };
-    readonly object: { readonly key: string; readonly size?: number; readonly eTag?: string; readonly sequencer?: string };
+    readonly object: {
+      readonly key: string;
+      readonly size?: number;
+      readonly eTag?: string;
+      readonly sequencer?: string;
+    };
   };
 }
 
@@ -76,7 +81,8 @@ interface Running {
 export async function startEmbeddedS3(config: EmbeddedS3Config): Promise<EmbeddedS3> {
   const { host = '127.0.0.1', directory, buckets, onEvent, onRestart } = config;
   await mkdir(directory, { recursive: true });
-  const start = (port: number) => startProcess({ port, host, directory, buckets, credentials: EMBEDDED_S3_CREDENTIALS }, onEvent);
+  const start = (port: number) =>
+    startProcess({ port, host, directory, buckets, credentials: EMBEDDED_S3_CREDENTIALS }, onEvent);
   let current: Running | undefined = start(config.port);
   const port = await current.listening;
   let closing = false;
@@ -137,7 +143,8 @@ function startProcess(options: EmbeddedS3ProcessOptions, onEvent: EmbeddedS3Conf
   const extension = path.extname(fileURLToPath(import.meta.url));
   const entry = fileURLToPath(new URL(`./embedded-s3-process${extension}`, import.meta.url));
   const child = fork(entry, [JSON.stringify(options)], {
-    execArgv: extension === '.ts' ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
+    execArgv:
+      extension === '.ts' ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
     serialization: 'json',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -158,7 +165,9 @@ function startProcess(options: EmbeddedS3ProcessOptions, onEvent: EmbeddedS3Conf
   // An IPC write to a process that just died fails; the exit reports it.
   child.on('error', () => undefined);
   const failedStart = exited.then((exit) => {
-    throw new Error(`The embedded S3 server did not start on ${options.host}:${options.port}: ${exit.reason?.split('\n')[0] ?? `its process ended (${exit.code ?? exit.signal})`}`);
+    throw new Error(
+      `The embedded S3 server did not start on ${options.host}:${options.port}: ${exit.reason?.split('\n')[0] ?? `its process ended (${exit.code ?? exit.signal})`}`,
+    );
   });
   return { child, startedAt: Date.now(), listening: Promise.race([listening, failedStart]), exited };
 }

@@ -23,7 +23,8 @@ const STATUS: Readonly<Record<string, number>> = {
   MethodNotAllowed: 405,
 };
 
-// The POSTs of the S3 API the service and the SDK use: the other one, POST object (browser uploads), parses multipart bodies with s3rver's busboy 0.3.
+// The POSTs of the S3 API the service and the SDK use: the other one, POST object (browser uploads), parses multipart
+// bodies with s3rver's busboy 0.3.
 const POST_ON_KEY = ['uploads', 'uploadId'];
 const POST_ON_BUCKET = ['delete'];
 
@@ -50,14 +51,18 @@ export function guardS3Requests(handle: RequestListener, options: GuardS3Request
   };
 }
 
-function check(request: IncomingMessage, secretFor: GuardS3RequestsOptions['secretFor'], now: number): { code: string; message: string } | undefined {
+function check(
+  request: IncomingMessage,
+  secretFor: GuardS3RequestsOptions['secretFor'],
+  now: number,
+): { code: string; message: string } | undefined {
   const headers = request.headersDistinct;
   if (headers['origin'] !== undefined || headers['sec-fetch-site'] !== undefined) {
     return { code: 'AccessDenied', message: 'The embedded S3 server does not answer requests from web pages.' };
   }
   const target = request.url ?? '';
   // Raw, not through URL: it would resolve the `..` segments s3rver does not.
-  if (!target.startsWith('/')) return { code: 'InvalidURI', message: 'Couldn\'t parse the specified URI.' };
+  if (!target.startsWith('/')) return { code: 'InvalidURI', message: "Couldn't parse the specified URI." };
   const queryAt = target.indexOf('?');
   const rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
   const rawQuery = queryAt < 0 ? '' : target.slice(queryAt + 1);
@@ -71,7 +76,7 @@ function check(request: IncomingMessage, secretFor: GuardS3RequestsOptions['secr
     bucket = decodeURIComponent(slash < 0 ? rawPath.slice(1) : rawPath.slice(1, slash));
     key = slash < 0 ? '' : decodeURIComponent(rawPath.slice(slash + 1));
   } catch {
-    return { code: 'InvalidURI', message: 'Couldn\'t parse the specified URI.' };
+    return { code: 'InvalidURI', message: "Couldn't parse the specified URI." };
   }
   if (bucket === '' && rawPath !== '/') return checkBucketName(bucket);
   if (bucket !== '') {
@@ -86,7 +91,11 @@ function check(request: IncomingMessage, secretFor: GuardS3RequestsOptions['secr
     const names = new Set(rawQuery.split('&').map((pair) => pair.split('=')[0]));
     const allowed = key === '' ? POST_ON_BUCKET : POST_ON_KEY;
     if (bucket === '' || !allowed.some((name) => names.has(name))) {
-      return { code: 'MethodNotAllowed', message: 'The embedded S3 server takes POST for multipart uploads and multi-object deletes only (no POST object).' };
+      return {
+        code: 'MethodNotAllowed',
+        message:
+          'The embedded S3 server takes POST for multipart uploads and multi-object deletes only (no POST object).',
+      };
     }
   }
   return undefined;

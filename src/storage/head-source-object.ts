@@ -18,12 +18,20 @@ const HEAD_TIMEOUT_MS = 10_000;
  * Refused access is `access_denied`; S3 unreachable, 5xx or throttling are
  * thrown retryable, as `translateS3Error` sorts them.
  */
-export async function headSourceObject(client: S3Client, bucket: string, key: string, versionId: string | undefined): Promise<ObjectHead | undefined> {
+export async function headSourceObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+): Promise<ObjectHead | undefined> {
   const where = `s3://${bucket}/${key}`;
   try {
-    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }), {
-      abortSignal: AbortSignal.timeout(HEAD_TIMEOUT_MS),
-    });
+    const head = await client.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+      {
+        abortSignal: AbortSignal.timeout(HEAD_TIMEOUT_MS),
+      },
+    );
     return { etag: head.ETag ?? null, size: head.ContentLength ?? null, versionId: head.VersionId ?? null };
   } catch (error) {
     const failure = translateS3Error(error, `looking up ${where}`);

@@ -49,12 +49,24 @@ export interface S3ObjectStream {
  * not cover a response body). Bodies are always either
  * read to the end or destroyed.
  */
-export async function openS3ObjectStream(client: S3Client, ref: S3ObjectRef, options: S3ObjectStreamOptions = {}): Promise<S3ObjectStream> {
-  const { signal, maxResumes = 3, resumeDelayMs = 200, idleTimeoutMs = 30_000, onBytes, highWaterMark = 64 * 1024 } = options;
+export async function openS3ObjectStream(
+  client: S3Client,
+  ref: S3ObjectRef,
+  options: S3ObjectStreamOptions = {},
+): Promise<S3ObjectStream> {
+  const {
+    signal,
+    maxResumes = 3,
+    resumeDelayMs = 200,
+    idleTimeoutMs = 30_000,
+    onBytes,
+    highWaterMark = 64 * 1024,
+  } = options;
   const where = `s3://${ref.bucket}/${ref.key}`;
   // Aborts the request or back-off under way when the stream is destroyed.
   const controller = new AbortController();
-  const onAbort = () => stream.destroy(new AppError('cancelled', `Cancelled while reading ${where}.`, { cause: signal?.reason }));
+  const onAbort = () =>
+    stream.destroy(new AppError('cancelled', `Cancelled while reading ${where}.`, { cause: signal?.reason }));
 
   const get = async (start: number | undefined, etag: string | undefined, abortSignal: AbortSignal | undefined) => {
     const command = new GetObjectCommand({
@@ -87,7 +99,10 @@ export async function openS3ObjectStream(client: S3Client, ref: S3ObjectRef, opt
       idle.refresh();
       return;
     }
-    idle = setTimeout(() => breakBody?.(new Error(`No data for ${idleTimeoutMs} ms at byte ${consumed}.`)), idleTimeoutMs);
+    idle = setTimeout(
+      () => breakBody?.(new Error(`No data for ${idleTimeoutMs} ms at byte ${consumed}.`)),
+      idleTimeoutMs,
+    );
     idle.unref();
   };
   const unwatch = () => {
@@ -152,7 +167,11 @@ export async function openS3ObjectStream(client: S3Client, ref: S3ObjectRef, opt
     breakBody = settle;
     watch();
     next.on('data', onData);
-    next.once('end', () => settle(size !== undefined && consumed < size ? new Error(`The body ended at byte ${consumed} of ${size}.`) : undefined));
+    next.once('end', () =>
+      settle(
+        size !== undefined && consumed < size ? new Error(`The body ended at byte ${consumed} of ${size}.`) : undefined,
+      ),
+    );
     next.once('error', (error: Error) => settle(error));
     next.once('close', () => settle(new Error(`The connection closed at byte ${consumed} of ${size ?? '?'}.`)));
   }
@@ -166,7 +185,13 @@ export async function openS3ObjectStream(client: S3Client, ref: S3ObjectRef, opt
   async function resume(cause: Error): Promise<void> {
     failures += 1;
     if (failures > maxResumes) {
-      stream.destroy(new AppError('s3_unavailable', `Reading ${where} broke ${failures} times in a row at byte ${consumed} of ${size ?? '?'}: ${cause.message}`, { cause, retryable: true }));
+      stream.destroy(
+        new AppError(
+          's3_unavailable',
+          `Reading ${where} broke ${failures} times in a row at byte ${consumed} of ${size ?? '?'}: ${cause.message}`,
+          { cause, retryable: true },
+        ),
+      );
       return;
     }
     let response: GetObjectCommandOutput;
@@ -183,9 +208,15 @@ export async function openS3ObjectStream(client: S3Client, ref: S3ObjectRef, opt
     const problem = stream.destroyed
       ? undefined
       : response.ETag !== etag
-        ? new AppError('source_changed', `${where} changed while it was read (ETag ${etag ?? '?'} became ${response.ETag ?? '?'} at byte ${consumed}).`)
+        ? new AppError(
+            'source_changed',
+            `${where} changed while it was read (ETag ${etag ?? '?'} became ${response.ETag ?? '?'} at byte ${consumed}).`,
+          )
         : !response.ContentRange?.startsWith(`bytes ${consumed}-`)
-          ? new AppError('s3_unavailable', `S3 did not honour Range bytes=${consumed}- for ${where} (Content-Range: ${response.ContentRange ?? 'none'}).`)
+          ? new AppError(
+              's3_unavailable',
+              `S3 did not honour Range bytes=${consumed}- for ${where} (Content-Range: ${response.ContentRange ?? 'none'}).`,
+            )
           : undefined;
     if (stream.destroyed || problem) {
       (response.Body as Readable | undefined)?.destroy?.();

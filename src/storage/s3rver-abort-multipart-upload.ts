@@ -30,7 +30,12 @@ export function supportAbortMultipartUpload(server: S3rver, directory: string): 
   const middleware: KoaMiddleware = async (ctx, next) => {
     const uploadId = ctx.query['uploadId'];
     const bucket = /^\/([^/]+)\/./.exec(ctx.path)?.[1];
-    if (ctx.method !== 'DELETE' || typeof uploadId !== 'string' || !/^[0-9a-f]{8,64}$/.test(uploadId) || bucket === undefined) {
+    if (
+      ctx.method !== 'DELETE' ||
+      typeof uploadId !== 'string' ||
+      !/^[0-9a-f]{8,64}$/.test(uploadId) ||
+      bucket === undefined
+    ) {
       return next();
     }
     const uploadDirectory = path.join(directory, decodeURIComponent(bucket), '._S3rver_uploads', uploadId);

@@ -14,7 +14,11 @@ interface CompletedPart {
 interface S3rverStore {
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
-  putObjectMultipart(bucket: string, uploadId: string, parts: readonly CompletedPart[]): Promise<{ md5: string; size: number }>;
+  putObjectMultipart(
+    bucket: string,
+    uploadId: string,
+    parts: readonly CompletedPart[],
+  ): Promise<{ md5: string; size: number }>;
 }
 
 /** s3rver's error type: its controller answers `code` with the matching S3 status. */
@@ -49,7 +53,11 @@ export function completeMultipartUploadsInPlace(server: S3rver, S3Error: S3Error
     const ordered = [...parts].sort((a, b) => a.number - b.number);
     const invalid = ordered.find((part) => !/^[0-9a-f]{32}$/.test(part.etag));
     if (invalid !== undefined) {
-      throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.', { PartNumber: invalid.number, ETag: invalid.etag });
+      throw new S3Error(
+        'InvalidPart',
+        "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+        { PartNumber: invalid.number, ETag: invalid.etag },
+      );
     }
     const partPaths = ordered.map((part) => path.join(uploadDirectory, String(part.number)));
     // Every part is checked before anything is written, so a refused completion changes nothing.
@@ -58,8 +66,17 @@ export function completeMultipartUploadsInPlace(server: S3rver, S3Error: S3Error
         if ((error as { code?: string }).code === 'ENOENT') return undefined;
         throw error;
       });
-      if (stored === undefined) throw new S3Error('InvalidPart', `Part ${part.number} of the upload was never uploaded.`, { PartNumber: part.number, ETag: part.etag });
-      if (stored.trim() !== part.etag) throw new S3Error('InvalidPart', `The ETag given for part ${part.number} does not match the part's entity tag.`, { PartNumber: part.number, ETag: part.etag });
+      if (stored === undefined)
+        throw new S3Error('InvalidPart', `Part ${part.number} of the upload was never uploaded.`, {
+          PartNumber: part.number,
+          ETag: part.etag,
+        });
+      if (stored.trim() !== part.etag)
+        throw new S3Error(
+          'InvalidPart',
+          `The ETag given for part ${part.number} does not match the part's entity tag.`,
+          { PartNumber: part.number, ETag: part.etag },
+        );
     }
     const assembled = path.join(uploadDirectory, 'assembled');
     const size = await assemble(partPaths, assembled);

@@ -49,7 +49,8 @@ export async function serveS3rver(options: ServeS3rverOptions): Promise<ServedS3
     configureBuckets: buckets.map((name) => ({ name, configs: [] })),
   });
   assertS3rverInternals(server, version, S3Error);
-  // s3rver 3.7 cannot abort a multipart upload by itself: aborted uploads (jobs, the upload endpoint) would leave their parts on disk.
+  // s3rver 3.7 cannot abort a multipart upload by itself: aborted uploads (jobs, the upload endpoint) would leave their
+  // parts on disk.
   supportAbortMultipartUpload(server, directory);
   // …and it completes one by copying and hashing every byte again in JavaScript.
   completeMultipartUploadsInPlace(server, S3Error);
@@ -58,7 +59,8 @@ export async function serveS3rver(options: ServeS3rverOptions): Promise<ServedS3
   const app = server as unknown as { callback(): RequestListener };
   const callback = app.callback.bind(server);
   const { accessKeyId, secretAccessKey } = credentials;
-  app.callback = () => guardS3Requests(callback(), { secretFor: (id) => (id === accessKeyId ? secretAccessKey : undefined) });
+  app.callback = () =>
+    guardS3Requests(callback(), { secretFor: (id) => (id === accessKeyId ? secretAccessKey : undefined) });
   if (onEvent) {
     server.on('event', (event: { Records?: EmbeddedS3Event[] }) => {
       for (const record of event.Records ?? []) onEvent(record);

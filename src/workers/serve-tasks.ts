@@ -19,7 +19,10 @@ export interface ServeTasksOptions<R> {
  * The worker side of the pool: runs one task at a time with `handler`, reports
  * progress, the result or the error, and aborts the task when asked to.
  */
-export function serveTasks<T, P, R>(handler: (payload: T, context: TaskContext<P>) => Promise<R>, options: ServeTasksOptions<R> = {}): void {
+export function serveTasks<T, P, R>(
+  handler: (payload: T, context: TaskContext<P>) => Promise<R>,
+  options: ServeTasksOptions<R> = {},
+): void {
   const port = parentPort;
   if (port === null) throw new Error('serveTasks must run inside a worker thread.');
   // Abort controllers of the tasks under way, by id.
@@ -47,14 +50,17 @@ export function serveTasks<T, P, R>(handler: (payload: T, context: TaskContext<P
     handler(message.payload as T, {
       signal: controller.signal,
       progress: (progress) => send({ type: 'progress', taskId, progress }),
-      request: (payload, transfer) => new Promise((resolve, reject) => {
-        const requestId = nextRequestId++;
-        requests.set(requestId, { resolve, reject });
-        send({ type: 'request', taskId, requestId, payload }, transfer);
-      }),
-    }).then(
-      (result) => send({ type: 'done', taskId, result }, options.transferOf?.(result)),
-      (error: unknown) => send({ type: 'failed', taskId, error: serializeError(error) }),
-    ).finally(() => running.delete(taskId));
+      request: (payload, transfer) =>
+        new Promise((resolve, reject) => {
+          const requestId = nextRequestId++;
+          requests.set(requestId, { resolve, reject });
+          send({ type: 'request', taskId, requestId, payload }, transfer);
+        }),
+    })
+      .then(
+        (result) => send({ type: 'done', taskId, result }, options.transferOf?.(result)),
+        (error: unknown) => send({ type: 'failed', taskId, error: serializeError(error) }),
+      )
+      .finally(() => running.delete(taskId));
   });
 }

@@ -17,7 +17,10 @@ export interface WorkerPoolConfig {
    * Serves a task's `request` (see `serveTasks`); its signal aborts when the
    * task ends, however it ends. Unset: requests fail.
    */
-  readonly onRequest?: (payload: unknown, options: { readonly signal: AbortSignal; readonly group: number }) => Promise<RequestReply>;
+  readonly onRequest?: (
+    payload: unknown,
+    options: { readonly signal: AbortSignal; readonly group: number },
+  ) => Promise<RequestReply>;
 }
 
 /** A reply to a worker's request; `transfer` moves its buffers. */
@@ -88,7 +91,9 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
     const slot: Slot<P> = { worker, task: undefined };
     slots.add(slot);
     worker.on('message', (message: FromWorker) => onMessage(slot, message));
-    worker.on('error', (error) => { slot.crash = error; }); // the exit that follows settles the task
+    worker.on('error', (error) => {
+      slot.crash = error;
+    }); // the exit that follows settles the task
     worker.on('exit', (code) => onExit(slot, code));
     return slot;
   }
@@ -102,7 +107,9 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
       }
       const [task] = waiting.splice(fairest(), 1);
       slot.task = task!;
-      slot.worker.postMessage({ type: 'run', taskId: task!.id, payload: task!.payload } satisfies ToWorker, [...task!.transfer]);
+      slot.worker.postMessage({ type: 'run', taskId: task!.id, payload: task!.payload } satisfies ToWorker, [
+        ...task!.transfer,
+      ]);
       task!.transfer = [];
     }
   }
@@ -110,7 +117,8 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
   /** The oldest waiting task of the group with the fewest tasks running (one big job cannot starve the others). */
   function fairest(): number {
     const running = new Map<unknown, number>();
-    for (const slot of slots) if (slot.task !== undefined) running.set(slot.task.group, (running.get(slot.task.group) ?? 0) + 1);
+    for (const slot of slots)
+      if (slot.task !== undefined) running.set(slot.task.group, (running.get(slot.task.group) ?? 0) + 1);
     let best = 0;
     for (let index = 1; index < waiting.length; index += 1) {
       if ((running.get(waiting[index]!.group) ?? 0) < (running.get(waiting[best]!.group) ?? 0)) best = index;
@@ -126,9 +134,10 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
       task.requests.delete(controller);
       if (slot.task === task) slot.worker.postMessage(answer, [...transfer]);
     };
-    const served = onRequest === undefined
-      ? Promise.reject(new AppError('internal', 'This pool serves no requests.'))
-      : onRequest(message.payload, { signal: controller.signal, group: task.id });
+    const served =
+      onRequest === undefined
+        ? Promise.reject(new AppError('internal', 'This pool serves no requests.'))
+        : onRequest(message.payload, { signal: controller.signal, group: task.id });
     served.then(
       ({ result, transfer }) => reply({ type: 'reply', requestId: message.requestId, result }, transfer),
       (error: unknown) => reply({ type: 'reply', requestId: message.requestId, error: serializeError(error) }),
@@ -156,9 +165,17 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
 
   function onExit(slot: Slot<P>, code: number): void {
     slots.delete(slot);
-    settle(slot, (task) => task.reject(task.cancelling || closed
-      ? cancelledError()
-      : new AppError('worker_crashed', `The worker thread running the job exited unexpectedly (exit code ${code}${slot.crash ? `: ${slot.crash.message}` : ''}).`, { cause: slot.crash })));
+    settle(slot, (task) =>
+      task.reject(
+        task.cancelling || closed
+          ? cancelledError()
+          : new AppError(
+              'worker_crashed',
+              `The worker thread running the job exited unexpectedly (exit code ${code}${slot.crash ? `: ${slot.crash.message}` : ''}).`,
+              { cause: slot.crash },
+            ),
+      ),
+    );
     dispatch();
   }
 
@@ -220,7 +237,11 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
  */
 function startWorker(entry: URL, options: WorkerOptions): Worker {
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, options);
-  return new Worker(new URL('./tsx-worker-bootstrap.mjs', import.meta.url), { ...options, argv: [entry.href], execArgv: [] });
+  return new Worker(new URL('./tsx-worker-bootstrap.mjs', import.meta.url), {
+    ...options,
+    argv: [entry.href],
+    execArgv: [],
+  });
 }
 
 function cancelledError(): AppError {

@@ -24,7 +24,12 @@ export interface SerializedError {
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof AppError) return { code: error.code, message: error.message, retryable: error.retryable };
   const message = error instanceof Error ? error.message : String(error);
-  return { code: 'internal', message, retryable: false, ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) };
+  return {
+    code: 'internal',
+    message,
+    retryable: false,
+    ...(error instanceof Error && error.stack ? { stack: error.stack } : {}),
+  };
 }
 
 export function deserializeError(error: SerializedError): AppError {

@@ -17,7 +17,11 @@ describe('batchFrames', () => {
       const frames = hot('  -(ab)-c-(de|)');
       const framesSubs = '  ^-------!';
       const expected = '    -x----y-(z|)';
-      expectObservable(batchFrames(frames, testScheduler).pipe(map((batch) => batch.toString('utf8')))).toBe(expected, { x: 'ab', y: 'c', z: 'de' });
+      expectObservable(batchFrames(frames, testScheduler).pipe(map((batch) => batch.toString('utf8')))).toBe(expected, {
+        x: 'ab',
+        y: 'c',
+        z: 'de',
+      });
       expectSubscriptions(frames.subscriptions).toBe(framesSubs);
     });
   });
@@ -26,7 +30,9 @@ describe('batchFrames', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const frames = cold(' (ab|)', { a: 'é', b: '€' });
       const expected = '    (x|)';
-      expectObservable(batchFrames(frames, testScheduler).pipe(map((batch) => [...batch]))).toBe(expected, { x: [...Buffer.from('é€', 'utf8')] });
+      expectObservable(batchFrames(frames, testScheduler).pipe(map((batch) => [...batch]))).toBe(expected, {
+        x: [...Buffer.from('é€', 'utf8')],
+      });
     });
   });
 
@@ -34,7 +40,10 @@ describe('batchFrames', () => {
     testScheduler.run(({ hot, expectObservable }) => {
       const frames = hot('  -a-(b#)');
       const expected = '    -x-(y#)';
-      expectObservable(batchFrames(frames, testScheduler).pipe(map((batch) => batch.toString()))).toBe(expected, { x: 'a', y: 'b' });
+      expectObservable(batchFrames(frames, testScheduler).pipe(map((batch) => batch.toString()))).toBe(expected, {
+        x: 'a',
+        y: 'b',
+      });
     });
   });
 
@@ -44,7 +53,10 @@ describe('batchFrames', () => {
       const unsub = '       ---!';
       const framesSubs = '  ^--!';
       const expected = '    -x--';
-      expectObservable(batchFrames(frames, testScheduler).pipe(map((batch) => batch.toString())), unsub).toBe(expected, { x: 'a' });
+      expectObservable(batchFrames(frames, testScheduler).pipe(map((batch) => batch.toString())), unsub).toBe(
+        expected,
+        { x: 'a' },
+      );
       expectSubscriptions(frames.subscriptions).toBe(framesSubs);
     });
   });

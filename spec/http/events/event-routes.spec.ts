@@ -13,10 +13,19 @@ import { openSse } from '../../helpers/read-sse.ts';
 
 function job(id: string, status: Job['status'] = 'queued'): Job {
   return {
-    id, status, trigger: 'rest', pipeline: 'default', attempts: 0,
+    id,
+    status,
+    trigger: 'rest',
+    pipeline: 'default',
+    attempts: 0,
     source: { bucket: 'ingest', key: `k/${id}.csv`, versionId: null, etag: '"e"', size: 10 },
-    createdAt: new Date().toISOString(), startedAt: null, finishedAt: null,
-    progress: EMPTY_PROGRESS, output: null, error: null, runner: null,
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    progress: EMPTY_PROGRESS,
+    output: null,
+    error: null,
+    runner: null,
   };
 }
 
@@ -26,14 +35,25 @@ interface EventServer {
 }
 
 /** The event routes alone on a loopback port, over `events$` and a store holding `jobs`. */
-async function serveEvents(events$: Observable<JobLifecycleEvent>, jobs: Job[], eventStreams: Partial<EventStreamConfig>): Promise<EventServer> {
+async function serveEvents(
+  events$: Observable<JobLifecycleEvent>,
+  jobs: Job[],
+  eventStreams: Partial<EventStreamConfig>,
+): Promise<EventServer> {
   const store = createMemoryJobStore();
   await store.insert(jobs);
   const app = new Koa();
   app.silent = true; // a client leaving mid-stream is a "premature close" error event
   // 503 server_busy is logged as an error; the specs that provoke it need no such lines.
   app.use(handleErrors(createLogger({ level: 'error', format: 'json', stream: new PassThrough().resume() })));
-  app.use(eventRoutes({ apiToken: undefined, events$, store, eventStreams: { keepAliveMs: 40, progressIntervalMs: 100, recheckMs: 60_000, ...eventStreams } }).routes());
+  app.use(
+    eventRoutes({
+      apiToken: undefined,
+      events$,
+      store,
+      eventStreams: { keepAliveMs: 40, progressIntervalMs: 100, recheckMs: 60_000, ...eventStreams },
+    }).routes(),
+  );
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -89,7 +109,12 @@ describe('eventRoutes', () => {
     const { sse } = await openSse(`${url}/v1/jobs/${id}/events`);
     await sse.waitFor((event) => event.event === 'snapshot');
     const queued = job(id);
-    const progress = (rows: number): JobLifecycleEvent => ({ type: 'progress', job: queued, attempt: 1, progress: { ...EMPTY_PROGRESS, rows } });
+    const progress = (rows: number): JobLifecycleEvent => ({
+      type: 'progress',
+      job: queued,
+      attempt: 1,
+      progress: { ...EMPTY_PROGRESS, rows },
+    });
     events.next({ type: 'started', job: queued, attempt: 1 });
     events.next(progress(1)); // sent at once
     events.next(progress(2)); // waits for the interval...
@@ -98,7 +123,15 @@ describe('eventRoutes', () => {
     events.next(progress(3));
     events.next({ type: 'failed', job: queued, attempt: 2, error: new Error('boom') });
     await sse.ended;
-    expect(sse.events.map((event) => event.event)).to.deep.equal(['snapshot', 'started', 'progress', 'attempt_failed', 'started', 'progress', 'failed']);
+    expect(sse.events.map((event) => event.event)).to.deep.equal([
+      'snapshot',
+      'started',
+      'progress',
+      'attempt_failed',
+      'started',
+      'progress',
+      'failed',
+    ]);
     expect(sse.events[3]!.data).to.deep.include({ retryInMs: 5 });
     expect((sse.events[3]!.data as { job: { error: { code: string } } }).job.error.code).to.equal('internal');
     expect((sse.events[5]!.data as { job: { progress: { rows: number } } }).job.progress.rows).to.equal(3);
@@ -172,7 +205,8 @@ describe('eventRoutes (bounded fan-out)', () => {
     for (let i = 0; i < 2; i += 1) readers.push((await openSse(`${served.url}/v1/jobs/${ids[0]}/events`)).sse);
     open.push(...readers);
     await Promise.all(readers.slice(6).map((sse) => sse.waitFor((event) => event.event === 'snapshot')));
-    await new Promise((resolve) => setTimeout(resolve, 50)); // every /v1/events reader subscribed (its opening frame read)
+    // every /v1/events reader subscribed (its opening frame read)
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(subscribers).to.equal(1);
     // JSON.stringify calls toJSON once per serialisation of the event's job.
     let serialised = 0;
@@ -181,7 +215,9 @@ describe('eventRoutes (bounded fan-out)', () => {
     await Promise.all(readers.map((sse) => sse.waitFor((event) => event.event === 'queued')));
     expect(serialised).to.equal(1);
     for (const sse of readers) {
-      expect((sse.events.find((event) => event.event === 'queued')!.data as { job: { id: string } }).job.id).to.equal(ids[0]);
+      expect((sse.events.find((event) => event.event === 'queued')!.data as { job: { id: string } }).job.id).to.equal(
+        ids[0],
+      );
     }
   });
 
@@ -189,10 +225,12 @@ describe('eventRoutes (bounded fan-out)', () => {
     served = await serveEvents(events, [], { maxClients: 2, maxBufferedBytes: 256 * 1024 });
     // A client that reads the headers, then nothing.
     const stalled = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      http.get(`${served!.url}/v1/events`, (response) => {
-        response.pause();
-        resolve(response);
-      }).on('error', reject);
+      http
+        .get(`${served!.url}/v1/events`, (response) => {
+          response.pause();
+          resolve(response);
+        })
+        .on('error', reject);
     });
     const stalledSocket = stalled.socket;
     open.push({ close: () => stalledSocket.destroy() });

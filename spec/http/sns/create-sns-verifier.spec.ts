@@ -9,8 +9,12 @@ describe('createSnsVerifier', () => {
 
   it('should keep at most maxCertificates, dropping the least recently used', async () => {
     const fetched: string[] = [];
-    const verifier = createSnsVerifier({ maxCertificates: 2, fetch: async (url) => (fetched.push(url.href), { status: 200, body: signer.certificate }) });
-    const verify = (url: string) => verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: url }));
+    const verifier = createSnsVerifier({
+      maxCertificates: 2,
+      fetch: async (url) => (fetched.push(url.href), { status: 200, body: signer.certificate }),
+    });
+    const verify = (url: string) =>
+      verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: url }));
     await verify(urls[0]!);
     await verify(urls[1]!);
     await verify(urls[0]!); // a is now the most recently used
@@ -22,14 +26,25 @@ describe('createSnsVerifier', () => {
 
   it('should share one fetch between concurrent messages', async () => {
     let fetches = 0;
-    const verifier = createSnsVerifier({ fetch: async () => (fetches += 1, await new Promise((resolve) => setTimeout(resolve, 20)), { status: 200, body: signer.certificate }) });
+    const verifier = createSnsVerifier({
+      fetch: async () => (
+        (fetches += 1),
+        await new Promise((resolve) => setTimeout(resolve, 20)),
+        { status: 200, body: signer.certificate }
+      ),
+    });
     await Promise.all([1, 2, 3].map(() => verifier.verify(signer.notification({ Event: 's3:TestEvent' }))));
     expect(fetches).to.equal(1);
   });
 
   it('should refuse a certificate that is not valid now', async () => {
-    const verifier = createSnsVerifier({ fetch: async () => ({ status: 200, body: signer.certificate }), now: () => new Date('2000-01-01T00:00:00Z') });
-    const error = await rejectionOf(verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { Timestamp: '2000-01-01T00:00:00.000Z' })));
+    const verifier = createSnsVerifier({
+      fetch: async () => ({ status: 200, body: signer.certificate }),
+      now: () => new Date('2000-01-01T00:00:00Z'),
+    });
+    const error = await rejectionOf(
+      verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { Timestamp: '2000-01-01T00:00:00.000Z' })),
+    );
     expect(error.code).to.equal('forbidden');
     expect(error.message).to.match(/not valid at this time/);
   });
@@ -46,7 +61,9 @@ describe('createSnsVerifier', () => {
 
   it('should key the cache by the URL without query and fragment, and fetch it without them', async () => {
     const fetched: string[] = [];
-    const verifier = createSnsVerifier({ fetch: async (url) => (fetched.push(url.href), { status: 200, body: signer.certificate }) });
+    const verifier = createSnsVerifier({
+      fetch: async (url) => (fetched.push(url.href), { status: 200, body: signer.certificate }),
+    });
     for (const suffix of ['', '?x', '?x=2', '#f', '?Action=y#z']) {
       await verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: `${urls[0]}${suffix}` }));
     }
@@ -55,11 +72,17 @@ describe('createSnsVerifier', () => {
 
   it('should keep the cache at maxCertificates however many query strings a sender tries', async () => {
     const fetched: string[] = [];
-    const verifier = createSnsVerifier({ maxCertificates: 1, fetch: async (url) => (fetched.push(url.href), { status: 200, body: signer.certificate }) });
+    const verifier = createSnsVerifier({
+      maxCertificates: 1,
+      fetch: async (url) => (fetched.push(url.href), { status: 200, body: signer.certificate }),
+    });
     await verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: urls[0]! }));
     for (let i = 0; i < 20; i += 1) {
       // Forged (unsigned) messages with fresh queries neither fetch nor evict the certificate.
-      const forged = { ...signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: `${urls[0]}?bust=${i}` }), Message: 'changed' };
+      const forged = {
+        ...signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: `${urls[0]}?bust=${i}` }),
+        Message: 'changed',
+      };
       expect((await rejectionOf(verifier.verify(forged))).message).to.match(/signature does not verify/);
     }
     await verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { SigningCertURL: urls[0]! }));
@@ -69,7 +92,10 @@ describe('createSnsVerifier', () => {
   it('should refuse a topic outside topicArns before fetching anything, and accept one in it', async () => {
     const fetched: string[] = [];
     const allowed = 'arn:aws:sns:us-east-1:123456789012:allowed';
-    const verifier = createSnsVerifier({ topicArns: [allowed], fetch: async (url) => (fetched.push(url.href), { status: 200, body: signer.certificate }) });
+    const verifier = createSnsVerifier({
+      topicArns: [allowed],
+      fetch: async (url) => (fetched.push(url.href), { status: 200, body: signer.certificate }),
+    });
     const error = await rejectionOf(verifier.verify(signer.notification({ Event: 's3:TestEvent' })));
     expect(error.code).to.equal('forbidden');
     expect(error.message).to.match(/topic arn:aws:sns:us-east-1:123456789012:ingest-events is not in SNS_TOPIC_ARNS/);
@@ -80,7 +106,10 @@ describe('createSnsVerifier', () => {
   describe('replay window', () => {
     // The spec's certificate is valid from today for 2 days.
     const now = new Date();
-    const verifier = createSnsVerifier({ fetch: async () => ({ status: 200, body: signer.certificate }), now: () => now });
+    const verifier = createSnsVerifier({
+      fetch: async () => ({ status: 200, body: signer.certificate }),
+      now: () => now,
+    });
     const at = (offsetMs: number) => new Date(now.getTime() + offsetMs).toISOString();
 
     for (const [label, timestamp, reason] of [
@@ -91,7 +120,9 @@ describe('createSnsVerifier', () => {
       ['with an offset instead of Z', at(0).replace('Z', '+00:00'), /not an ISO-8601 UTC time/],
     ] as const) {
       it(`should refuse a signed message with a Timestamp ${label}`, async () => {
-        const error = await rejectionOf(verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { Timestamp: timestamp })));
+        const error = await rejectionOf(
+          verifier.verify(signer.notification({ Event: 's3:TestEvent' }, { Timestamp: timestamp })),
+        );
         expect(error.code).to.equal('forbidden');
         expect(error.message).to.match(reason);
       });

@@ -21,20 +21,33 @@ async function serve(target: UploadTarget): Promise<{ port: number; close: () =>
   const server = http.createServer((req, res) => {
     receiveMultipartUpload(req, target).then(
       (received) => res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(received)),
-      (error: unknown) => res.writeHead(isAppError(error) ? error.status : 500, { connection: 'close' }).end(JSON.stringify({ code: isAppError(error) ? error.code : String(error) })),
+      (error: unknown) =>
+        res
+          .writeHead(isAppError(error) ? error.status : 500, { connection: 'close' })
+          .end(JSON.stringify({ code: isAppError(error) ? error.code : String(error) })),
     );
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
-/** Sends the head of a multipart upload and `bytes` of its file, then keeps the socket open; resolves with the answer text. */
+/**
+ * Sends the head of a multipart upload and `bytes` of its file, then keeps the socket open; resolves with the answer
+ * text.
+ */
 async function partialUpload(port: number, key: string, bytes: number): Promise<string> {
   const socket = net.connect(port, '127.0.0.1');
   await once(socket, 'connect');
-  socket.write(`POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${100 * MiB}\r\n\r\n`);
-  socket.write(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="key"\r\n\r\n${key}\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n`);
+  socket.write(
+    `POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${100 * MiB}\r\n\r\n`,
+  );
+  socket.write(
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="key"\r\n\r\n${key}\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n`,
+  );
   socket.write(Buffer.alloc(bytes, 'x'));
   let answer = '';
   socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
@@ -51,8 +64,16 @@ describe('receiveMultipartUpload', () => {
   after(async () => s3.close());
 
   const target = (overrides: Partial<UploadTarget> = {}): UploadTarget => ({
-    writer: createObjectWriter(s3.client, { bucket: 'ingest', partSize: 5 * MiB, queueSize: 2 }), bucket: 'ingest', maxBytes: 50 * MiB, reservedPrefix: 'processed/',
-    allowedBuckets: ['ingest'], concurrency: 16, timeoutMs: 60_000, ownWrites: createOwnWrites(), onCleanupError: () => undefined, ...overrides,
+    writer: createObjectWriter(s3.client, { bucket: 'ingest', partSize: 5 * MiB, queueSize: 2 }),
+    bucket: 'ingest',
+    maxBytes: 50 * MiB,
+    reservedPrefix: 'processed/',
+    allowedBuckets: ['ingest'],
+    concurrency: 16,
+    timeoutMs: 60_000,
+    ownWrites: createOwnWrites(),
+    onCleanupError: () => undefined,
+    ...overrides,
   });
 
   it('should answer a client that stalls mid-body with 400 after the idle timeout, and abort its multipart upload', async () => {
@@ -64,7 +85,10 @@ describe('receiveMultipartUpload', () => {
       expect(answer).to.contain('validation_failed');
       expect(performance.now() - started).to.be.below(5000);
       expect(await readdir(path.join(s3.directory, 'ingest', '._S3rver_uploads')).catch(() => [])).to.deep.equal([]);
-      const stored = await s3.client.send(new HeadObjectCommand({ Bucket: 'ingest', Key: 'stall/a.bin' })).then(() => true, () => false);
+      const stored = await s3.client.send(new HeadObjectCommand({ Bucket: 'ingest', Key: 'stall/a.bin' })).then(
+        () => true,
+        () => false,
+      );
       expect(stored).to.equal(false);
     } finally {
       await server.close();
@@ -73,8 +97,16 @@ describe('receiveMultipartUpload', () => {
 
   it('should answer 503 s3_unavailable when S3 cannot be reached, and stop reading the body', async function () {
     this.timeout(30_000);
-    const down = createS3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', forcePathStyle: true, checksums: 'WHEN_REQUIRED', maxAttempts: 1 });
-    const server = await serve(target({ writer: createObjectWriter(down, { bucket: 'ingest', partSize: 5 * MiB, queueSize: 2 }) }));
+    const down = createS3Client({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      checksums: 'WHEN_REQUIRED',
+      maxAttempts: 1,
+    });
+    const server = await serve(
+      target({ writer: createObjectWriter(down, { bucket: 'ingest', partSize: 5 * MiB, queueSize: 2 }) }),
+    );
     try {
       const body = new FormData();
       body.append('file', new Blob([Buffer.alloc(12 * MiB, 'y')]), 'f.bin');

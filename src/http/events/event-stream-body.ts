@@ -29,7 +29,11 @@ export function eventStreamBody(frames$: Observable<string | Buffer>, options: E
       subscription = frames$.subscribe({
         next: (frame) => {
           if (body.readableLength > maxBufferedBytes) {
-            body.destroy(new Error(`The event stream client read nothing while ${body.readableLength} bytes waited; it was dropped.`));
+            body.destroy(
+              new Error(
+                `The event stream client read nothing while ${body.readableLength} bytes waited; it was dropped.`,
+              ),
+            );
             return;
           }
           body.push(frame);

@@ -1,6 +1,18 @@
 import {
-  asyncScheduler, concat, connect, EMPTY, filter, groupBy, map, mergeMap, of, startWith, switchMap, throttleTime,
-  type Observable, type SchedulerLike,
+  asyncScheduler,
+  concat,
+  connect,
+  EMPTY,
+  filter,
+  groupBy,
+  map,
+  mergeMap,
+  of,
+  startWith,
+  switchMap,
+  throttleTime,
+  type Observable,
+  type SchedulerLike,
 } from 'rxjs';
 import { toAppError } from '../../errors.ts';
 import type { Job, JobLifecycleEvent } from '../../jobs/job.ts';
@@ -37,21 +49,33 @@ export interface JobEventMessagesConfig {
  * latest winning), and a progress still waiting when the job's status changes
  * is dropped, so it never follows the change. A job's group ends with the job.
  */
-export function jobEventMessages(events$: Observable<JobLifecycleEvent>, config: JobEventMessagesConfig): Observable<EventMessage> {
+export function jobEventMessages(
+  events$: Observable<JobLifecycleEvent>,
+  config: JobEventMessagesConfig,
+): Observable<EventMessage> {
   const { progressIntervalMs, scheduler = asyncScheduler } = config;
   return events$.pipe(
     groupBy((event) => event.job.id, { duration: (group) => group.pipe(filter(isTerminal)) }),
-    mergeMap((group) => group.pipe(
-      connect((shared) => shared.pipe(
-        filter((event) => event.type !== 'progress'),
-        startWith(undefined),
-        // Each status change starts a fresh throttle of the progress after it.
-        switchMap((change) => concat(
-          change === undefined ? EMPTY : of(change),
-          shared.pipe(filter((event) => event.type === 'progress'), throttleTime(progressIntervalMs, scheduler, { leading: true, trailing: true })),
-        )),
-      )),
-    )),
+    mergeMap((group) =>
+      group.pipe(
+        connect((shared) =>
+          shared.pipe(
+            filter((event) => event.type !== 'progress'),
+            startWith(undefined),
+            // Each status change starts a fresh throttle of the progress after it.
+            switchMap((change) =>
+              concat(
+                change === undefined ? EMPTY : of(change),
+                shared.pipe(
+                  filter((event) => event.type === 'progress'),
+                  throttleTime(progressIntervalMs, scheduler, { leading: true, trailing: true }),
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
     map((event) => ({ event: event.type, data: toChange(event, new Date(scheduler.now()).toISOString()) })),
   );
 }
@@ -66,15 +90,32 @@ function toChange(event: JobLifecycleEvent, at: string): JobChange {
     case 'progress':
       return { type: event.type, at, job: { id, status: 'running', progress: event.progress } };
     case 'attempt_failed':
-      return { type: event.type, at, job: { id, status: 'running', attempts: event.attempt, error: toAppError(event.error).toJSON() }, retryInMs: event.retryInMs };
+      return {
+        type: event.type,
+        at,
+        job: { id, status: 'running', attempts: event.attempt, error: toAppError(event.error).toJSON() },
+        retryInMs: event.retryInMs,
+      };
     case 'succeeded':
       return {
         type: event.type,
         at,
-        job: { id, status: 'succeeded', attempts: event.attempt, output: event.result.output, error: null, finishedAt: at, ...(event.result.progress === undefined ? {} : { progress: event.result.progress }) },
+        job: {
+          id,
+          status: 'succeeded',
+          attempts: event.attempt,
+          output: event.result.output,
+          error: null,
+          finishedAt: at,
+          ...(event.result.progress === undefined ? {} : { progress: event.result.progress }),
+        },
       };
     case 'failed':
-      return { type: event.type, at, job: { id, status: 'failed', attempts: event.attempt, error: toAppError(event.error).toJSON(), finishedAt: at } };
+      return {
+        type: event.type,
+        at,
+        job: { id, status: 'failed', attempts: event.attempt, error: toAppError(event.error).toJSON(), finishedAt: at },
+      };
     case 'cancelled':
       return { type: event.type, at, job: { id, status: 'cancelled', finishedAt: at } };
   }

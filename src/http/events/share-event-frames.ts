@@ -26,7 +26,10 @@ export interface SharedEventFrames {
  * than N × C writes. Subscribed while at least one stream is open (refCount),
  * so the lifecycle stream has one subscriber from the event routes, or none.
  */
-export function shareEventFrames(events$: Observable<JobLifecycleEvent>, config: JobEventMessagesConfig): SharedEventFrames {
+export function shareEventFrames(
+  events$: Observable<JobLifecycleEvent>,
+  config: JobEventMessagesConfig,
+): SharedEventFrames {
   const frames$ = jobEventMessages(events$, config).pipe(
     map((message) => {
       const { job } = message.data as JobChange;

@@ -53,16 +53,25 @@ export function handleErrors(logger: Logger): Middleware {
 function unanswered(status: number, method: string, path: string, allow: string): void {
   if (status !== 404 && status !== 405 && status !== 501) return;
   if (status === 404 || allow === '') throw new AppError('not_found', `No route for ${method} ${path}.`);
-  throw new AppError('method_not_allowed', `${path} does not answer ${method}; it answers ${allow}.`, { headers: { Allow: allow } });
+  throw new AppError('method_not_allowed', `${path} does not answer ${method}; it answers ${allow}.`, {
+    headers: { Allow: allow },
+  });
 }
 
 function translate(thrown: unknown): AppError {
   if (thrown instanceof AppError) return thrown;
-  const status = typeof (thrown as { status?: unknown })?.status === 'number' ? (thrown as { status: number }).status : 500;
+  const status =
+    typeof (thrown as { status?: unknown })?.status === 'number' ? (thrown as { status: number }).status : 500;
   const type = (thrown as { type?: unknown })?.type;
   const message = thrown instanceof Error ? thrown.message : String(thrown);
-  if (type === 'entity.parse.failed' || (status === 400 && thrown instanceof SyntaxError)) return new AppError('invalid_json', `The request body is not valid JSON (${message.replace(/\.$/, '')}).`, { cause: thrown });
-  if (status === 413) return new AppError('payload_too_large', 'The request body is larger than the limit for this endpoint.', { cause: thrown });
+  if (type === 'entity.parse.failed' || (status === 400 && thrown instanceof SyntaxError))
+    return new AppError('invalid_json', `The request body is not valid JSON (${message.replace(/\.$/, '')}).`, {
+      cause: thrown,
+    });
+  if (status === 413)
+    return new AppError('payload_too_large', 'The request body is larger than the limit for this endpoint.', {
+      cause: thrown,
+    });
   const code = STATUS_CODES[status];
   if (code !== undefined) return new AppError(code, message, { cause: thrown });
   return toAppError(thrown);

@@ -19,16 +19,31 @@ const TYPES = ['application/json', 'application/*+json', 'text/plain'];
  * content type `unsupported_media_type`, no body at all `validation_failed`.
  */
 export function readJsonBody(options: ReadJsonBodyOptions): Middleware {
-  const read = koaBody({ json: false, urlencoded: false, multipart: false, text: true, textTypes: TYPES, textLimit: options.limitBytes, encoding: 'utf-8' });
+  const read = koaBody({
+    json: false,
+    urlencoded: false,
+    multipart: false,
+    text: true,
+    textTypes: TYPES,
+    textLimit: options.limitBytes,
+    encoding: 'utf-8',
+  });
   return async function readJsonBodyMiddleware(ctx, next) {
     if (ctx.is('text/plain') !== false && ctx.get('x-amz-sns-message-type') === '') {
-      throw new AppError('unsupported_media_type', 'The body is text/plain, accepted only from SNS (with an x-amz-sns-message-type header); send JSON as application/json.');
+      throw new AppError(
+        'unsupported_media_type',
+        'The body is text/plain, accepted only from SNS (with an x-amz-sns-message-type header); send JSON as application/json.',
+      );
     }
     try {
       await read(ctx, async () => undefined);
     } catch (error) {
       if ((error as { status?: unknown }).status === 413) {
-        throw new AppError('payload_too_large', `The request body is larger than ${describeBytes(options.limitBytes)}, the limit for ${ctx.method} ${ctx.path}; nothing was read past it.`, { cause: error });
+        throw new AppError(
+          'payload_too_large',
+          `The request body is larger than ${describeBytes(options.limitBytes)}, the limit for ${ctx.method} ${ctx.path}; nothing was read past it.`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -36,14 +51,24 @@ export function readJsonBody(options: ReadJsonBodyOptions): Middleware {
     if (typeof raw !== 'string') {
       const length = ctx.get('content-length');
       if (ctx.request.type === '' && (length === '' || length === '0') && ctx.get('transfer-encoding') === '') {
-        throw new AppError('validation_failed', 'The request has no body; send the trigger as JSON (Content-Type: application/json).');
+        throw new AppError(
+          'validation_failed',
+          'The request has no body; send the trigger as JSON (Content-Type: application/json).',
+        );
       }
-      throw new AppError('unsupported_media_type', `The body is ${ctx.request.type || 'of no declared type'}; send JSON as application/json (text/plain is accepted for SNS).`);
+      throw new AppError(
+        'unsupported_media_type',
+        `The body is ${ctx.request.type || 'of no declared type'}; send JSON as application/json (text/plain is accepted for SNS).`,
+      );
     }
     try {
       ctx.state['body'] = JSON.parse(raw) as unknown;
     } catch (error) {
-      throw new AppError('invalid_json', `The request body is not valid JSON (${(error as Error).message.replace(/\.$/, '')}).`, { cause: error });
+      throw new AppError(
+        'invalid_json',
+        `The request body is not valid JSON (${(error as Error).message.replace(/\.$/, '')}).`,
+        { cause: error },
+      );
     }
     await next();
   };

@@ -17,12 +17,18 @@ export function refuseCrossSite(): Middleware {
     if (STATE_CHANGING.has(ctx.method)) {
       const site = ctx.get('sec-fetch-site').toLowerCase();
       if (site === 'cross-site' || site === 'same-site') {
-        throw new AppError('forbidden', `A ${ctx.method} from another site (Sec-Fetch-Site: ${site}) is refused; without API_TOKEN only the service's own pages may change anything.`);
+        throw new AppError(
+          'forbidden',
+          `A ${ctx.method} from another site (Sec-Fetch-Site: ${site}) is refused; without API_TOKEN only the service's own pages may change anything.`,
+        );
       }
       const origin = ctx.get('origin');
       const own = originOf(`${ctx.protocol}://${ctx.get('host')}`);
       if (origin !== '' && (own === undefined || originOf(origin) !== own)) {
-        throw new AppError('forbidden', `A ${ctx.method} from the origin ${JSON.stringify(origin)} is refused; without API_TOKEN only the service's own origin may change anything.`);
+        throw new AppError(
+          'forbidden',
+          `A ${ctx.method} from the origin ${JSON.stringify(origin)} is refused; without API_TOKEN only the service's own origin may change anything.`,
+        );
       }
     }
     await next();

@@ -15,7 +15,10 @@ export function requireLoopbackHost(): Middleware {
   return async function requireLoopbackHostMiddleware(ctx, next) {
     const host = ctx.get('host').toLowerCase();
     if (!isLoopbackHost(host, ctx.req.socket.localPort)) {
-      throw new AppError('forbidden', `The Host ${host === '' ? '(none)' : JSON.stringify(host)} is not this service's; without API_TOKEN it answers only localhost, 127.0.0.1 and [::1].`);
+      throw new AppError(
+        'forbidden',
+        `The Host ${host === '' ? '(none)' : JSON.stringify(host)} is not this service's; without API_TOKEN it answers only localhost, 127.0.0.1 and [::1].`,
+      );
     }
     await next();
   };

@@ -15,9 +15,13 @@ export function requireToken(token: string | undefined, realm = 's3-csv-ingest')
     if (expected !== undefined) {
       const given = presentedToken(ctx.get('authorization'));
       if (given === undefined || !timingSafeEqual(digest(given), expected)) {
-        throw new AppError('unauthorized', given === undefined
-          ? 'This endpoint needs an Authorization: Bearer <token> header.'
-          : 'The bearer token is not valid.', { headers: { 'WWW-Authenticate': `Bearer realm="${realm}"` } });
+        throw new AppError(
+          'unauthorized',
+          given === undefined
+            ? 'This endpoint needs an Authorization: Bearer <token> header.'
+            : 'The bearer token is not valid.',
+          { headers: { 'WWW-Authenticate': `Bearer realm="${realm}"` } },
+        );
       }
     }
     await next();

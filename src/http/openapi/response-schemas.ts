@@ -11,41 +11,69 @@ import { JOB_STATUSES, JOB_TRIGGERS } from '../../jobs/job.ts';
 const isoTime = z.iso.datetime({ offset: true });
 const count = z.int().min(0);
 
-export const errorBody = z.strictObject({
-  error: z.strictObject({
-    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
-    message: z.string().meta({ description: 'A human sentence.' }),
-    details: z.array(z.unknown()).optional().meta({ description: 'Validation problems, each with `path` and `message`.' }),
-  }),
-}).meta({ id: 'Error' });
-
-export const job = z.strictObject({
-  id: z.uuid(),
-  status: z.enum(JOB_STATUSES),
-  source: z.strictObject({
-    bucket: z.string(),
-    key: z.string(),
-    versionId: z.string().nullable(),
-    etag: z.string().nullable(),
-    size: count.nullable(),
-  }),
-  trigger: z.enum(JOB_TRIGGERS),
-  pipeline: z.string(),
-  attempts: count,
-  createdAt: isoTime,
-  startedAt: isoTime.nullable(),
-  finishedAt: isoTime.nullable(),
-  progress: z.strictObject({ bytesRead: count, totalBytes: count.nullable(), rows: count, rejected: count }),
-  output: z.strictObject({ bucket: z.string(), rows: z.string(), rejects: z.string(), manifest: z.string() }).nullable()
-    .meta({
-      description: 'Where the outputs are; null until the job succeeds. Keys are `OUTPUT_PREFIX + source bucket + "/" + source key + "/"` and the name, in OUTPUT_BUCKET.',
-      examples: [{ bucket: 'ingest', rows: 'processed/ingest/iot/2024-02-12.csv/rows.ndjson', rejects: 'processed/ingest/iot/2024-02-12.csv/rejects.ndjson', manifest: 'processed/ingest/iot/2024-02-12.csv/manifest.json' }],
+export const errorBody = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+      message: z.string().meta({ description: 'A human sentence.' }),
+      details: z
+        .array(z.unknown())
+        .optional()
+        .meta({ description: 'Validation problems, each with `path` and `message`.' }),
     }),
-  error: z.strictObject({ code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]), message: z.string(), retryable: z.boolean() }).nullable()
-    .meta({ description: 'Why the job failed; null unless it failed.' }),
-  runner: z.string().nullable().meta({ description: '`INSTANCE_ID` of the instance running the job, or that ran it last; null before it first starts.' }),
-  duplicate: z.boolean().optional().meta({ description: 'True when a trigger named an object version that already has a queued, running or succeeded job: that job is returned and nothing starts.' }),
-}).meta({ id: 'Job' });
+  })
+  .meta({ id: 'Error' });
+
+export const job = z
+  .strictObject({
+    id: z.uuid(),
+    status: z.enum(JOB_STATUSES),
+    source: z.strictObject({
+      bucket: z.string(),
+      key: z.string(),
+      versionId: z.string().nullable(),
+      etag: z.string().nullable(),
+      size: count.nullable(),
+    }),
+    trigger: z.enum(JOB_TRIGGERS),
+    pipeline: z.string(),
+    attempts: count,
+    createdAt: isoTime,
+    startedAt: isoTime.nullable(),
+    finishedAt: isoTime.nullable(),
+    progress: z.strictObject({ bytesRead: count, totalBytes: count.nullable(), rows: count, rejected: count }),
+    output: z
+      .strictObject({ bucket: z.string(), rows: z.string(), rejects: z.string(), manifest: z.string() })
+      .nullable()
+      .meta({
+        description:
+          'Where the outputs are; null until the job succeeds. Keys are `OUTPUT_PREFIX + source bucket + "/" + source key + "/"` and the name, in OUTPUT_BUCKET.',
+        examples: [
+          {
+            bucket: 'ingest',
+            rows: 'processed/ingest/iot/2024-02-12.csv/rows.ndjson',
+            rejects: 'processed/ingest/iot/2024-02-12.csv/rejects.ndjson',
+            manifest: 'processed/ingest/iot/2024-02-12.csv/manifest.json',
+          },
+        ],
+      }),
+    error: z
+      .strictObject({
+        code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+        message: z.string(),
+        retryable: z.boolean(),
+      })
+      .nullable()
+      .meta({ description: 'Why the job failed; null unless it failed.' }),
+    runner: z.string().nullable().meta({
+      description: '`INSTANCE_ID` of the instance running the job, or that ran it last; null before it first starts.',
+    }),
+    duplicate: z.boolean().optional().meta({
+      description:
+        'True when a trigger named an object version that already has a queued, running or succeeded job: that job is returned and nothing starts.',
+    }),
+  })
+  .meta({ id: 'Job' });
 
 export const jobList = z.strictObject({
   jobs: z.array(job),
@@ -54,7 +82,9 @@ export const jobList = z.strictObject({
 
 export const triggerAnswer = z.strictObject({
   jobs: z.array(job),
-  subscription: z.strictObject({ topicArn: z.string(), status: z.enum(['confirmed', 'unsubscribed']) }).optional()
+  subscription: z
+    .strictObject({ topicArn: z.string(), status: z.enum(['confirmed', 'unsubscribed']) })
+    .optional()
     .meta({ description: 'SNS subscription and unsubscribe confirmations only.' }),
 });
 

@@ -9,7 +9,11 @@ export type JsonSchema = Record<string, unknown>;
  * defaults), answers by what they give. Schemas with a `meta({ id })` are moved
  * into `components` (collected in `shared`) and referred to by `$ref`.
  */
-export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output', shared: Record<string, JsonSchema>): JsonSchema {
+export function toJsonSchema(
+  schema: z.ZodType,
+  io: 'input' | 'output',
+  shared: Record<string, JsonSchema>,
+): JsonSchema {
   const converted = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
   const { $schema: _dialect, $defs, ...root } = converted as JsonSchema & { $defs?: Record<string, JsonSchema> };
   for (const [id, definition] of Object.entries($defs ?? {})) shared[id] = rewriteRefs(definition) as JsonSchema;
@@ -19,8 +23,12 @@ export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output', shared: 
 function rewriteRefs(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(rewriteRefs);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [
-    key,
-    key === '$ref' && typeof inner === 'string' ? inner.replace(/^#\/\$defs\//, '#/components/schemas/') : rewriteRefs(inner),
-  ]));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key,
+      key === '$ref' && typeof inner === 'string'
+        ? inner.replace(/^#\/\$defs\//, '#/components/schemas/')
+        : rewriteRefs(inner),
+    ]),
+  );
 }

@@ -1,6 +1,20 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { catchError, concat, concatMap, EMPTY, filter, from, map, merge, of, take, takeWhile, timer, type Observable } from 'rxjs';
+import {
+  catchError,
+  concat,
+  concatMap,
+  EMPTY,
+  filter,
+  from,
+  map,
+  merge,
+  of,
+  take,
+  takeWhile,
+  timer,
+  type Observable,
+} from 'rxjs';
 import { AppError } from '../../errors.ts';
 import { isFinished, type Job, type JobLifecycleEvent } from '../../jobs/job.ts';
 import type { JobStore } from '../../jobs/job-store.ts';
@@ -30,7 +44,11 @@ export interface EventStreamConfig {
 }
 
 export const DEFAULT_EVENT_STREAM_CONFIG: EventStreamConfig = Object.freeze({
-  keepAliveMs: 15_000, progressIntervalMs: 250, recheckMs: 5_000, maxClients: 100, maxBufferedBytes: 4 * 1024 * 1024,
+  keepAliveMs: 15_000,
+  progressIntervalMs: 250,
+  recheckMs: 5_000,
+  maxClients: 100,
+  maxBufferedBytes: 4 * 1024 * 1024,
 });
 
 /** Seconds a client refused for `SSE_MAX_CLIENTS` waits before it tries again. */
@@ -90,9 +108,13 @@ export function eventRoutes(deps: EventRoutesDeps): Router {
   /** Counts a stream in, or refuses it past `maxClients`; the returned function counts it out (once). */
   function takeSlot(): () => void {
     if (open >= config.maxClients) {
-      throw new AppError('server_busy', `${config.maxClients} event streams are open, the most this service serves (SSE_MAX_CLIENTS); retry after ${RETRY_AFTER_SECONDS} s.`, {
-        headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
-      });
+      throw new AppError(
+        'server_busy',
+        `${config.maxClients} event streams are open, the most this service serves (SSE_MAX_CLIENTS); retry after ${RETRY_AFTER_SECONDS} s.`,
+        {
+          headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+        },
+      );
     }
     open += 1;
     let released = false;
@@ -114,7 +136,10 @@ export function eventRoutes(deps: EventRoutesDeps): Router {
       take(1),
       map((job) => ({ frame: formatSse({ event: 'snapshot', data: job }), last: true })),
     );
-    return merge(live$, recheck$).pipe(takeWhile((item) => !item.last, true), map((item) => item.frame));
+    return merge(live$, recheck$).pipe(
+      takeWhile((item) => !item.last, true),
+      map((item) => item.frame),
+    );
   }
 
   function respond(ctx: Context, body$: Observable<string | Buffer>, release: () => void): void {

@@ -30,7 +30,11 @@ export function jobRoutes(deps: Pick<AppDeps, 'apiToken' | 'store' | 'cancelJob'
   router.get('/v1/jobs/:id/outputs/:name', async (ctx) => {
     const job = await findJob(ctx.params['id']);
     const parsedName = outputNameParam.safeParse(ctx.params['name']);
-    if (!parsedName.success) throw new AppError('not_found', `A job has no output ${String(ctx.params['name'])}; its outputs are ${OUTPUT_NAMES.join(', ')}.`);
+    if (!parsedName.success)
+      throw new AppError(
+        'not_found',
+        `A job has no output ${String(ctx.params['name'])}; its outputs are ${OUTPUT_NAMES.join(', ')}.`,
+      );
     const name = parsedName.data;
     if (job.status !== 'succeeded' || job.output === null) {
       throw new AppError('not_found', `The job ${job.id} has no outputs: it is ${job.status}.`);
@@ -38,7 +42,10 @@ export function jobRoutes(deps: Pick<AppDeps, 'apiToken' | 'store' | 'cancelJob'
     const output = await openOutput(job, name);
     ctx.type = output.contentType;
     if (output.contentLength !== undefined) ctx.length = output.contentLength;
-    ctx.set('Content-Disposition', `attachment; filename="${name === 'manifest' ? 'manifest.json' : `${name}.ndjson`}"`);
+    ctx.set(
+      'Content-Disposition',
+      `attachment; filename="${name === 'manifest' ? 'manifest.json' : `${name}.ndjson`}"`,
+    );
     ctx.body = output.body;
   });
 

@@ -19,7 +19,9 @@ const BODY_LIMIT_BYTES = 1024 * 1024;
  * trigger asks for nothing (an S3 test event, only skipped records, an SNS
  * subscription confirmed). Routes only enqueue.
  */
-export function triggerRoutes(deps: Pick<AppDeps, 'apiToken' | 'acceptJobs' | 'inputBucket' | 'snsFetch' | 'snsTopicArns'>): Router {
+export function triggerRoutes(
+  deps: Pick<AppDeps, 'apiToken' | 'acceptJobs' | 'inputBucket' | 'snsFetch' | 'snsTopicArns'>,
+): Router {
   const { acceptJobs, inputBucket } = deps;
   const sns = createSnsVerifier({ fetch: deps.snsFetch, topicArns: deps.snsTopicArns });
   const router = v1Router(deps.apiToken);
@@ -34,7 +36,13 @@ export function triggerRoutes(deps: Pick<AppDeps, 'apiToken' | 'acceptJobs' | 'i
       if (read.envelope.Type !== 'Notification') {
         if (read.envelope.Type === 'SubscriptionConfirmation') await sns.confirm(read.envelope);
         ctx.status = 200;
-        ctx.body = { jobs: [], subscription: { topicArn: read.envelope.TopicArn, status: read.envelope.Type === 'SubscriptionConfirmation' ? 'confirmed' : 'unsubscribed' } };
+        ctx.body = {
+          jobs: [],
+          subscription: {
+            topicArn: read.envelope.TopicArn,
+            status: read.envelope.Type === 'SubscriptionConfirmation' ? 'confirmed' : 'unsubscribed',
+          },
+        };
         return;
       }
       trigger = 'sns';
@@ -59,6 +67,10 @@ function parseMessage(envelope: SnsEnvelope): unknown {
   try {
     return JSON.parse(envelope.Message) as unknown;
   } catch (error) {
-    throw new AppError('invalid_json', `The SNS notification's Message is not JSON (${(error as Error).message.replace(/\.$/, '')}); an S3 event notification was expected.`, { cause: error });
+    throw new AppError(
+      'invalid_json',
+      `The SNS notification's Message is not JSON (${(error as Error).message.replace(/\.$/, '')}); an S3 event notification was expected.`,
+      { cause: error },
+    );
   }
 }

@@ -22,11 +22,18 @@ export function uploadRoutes(deps: Pick<AppDeps, 'apiToken' | 'uploads' | 'accep
   router.post('/v1/uploads', async (ctx) => {
     if (!accepting()) {
       ctx.set('Connection', 'close');
-      throw new AppError('shutting_down', 'The service is shutting down and accepts no uploads; retry against another instance or after restart.', { headers: { 'Retry-After': '5' } });
+      throw new AppError(
+        'shutting_down',
+        'The service is shutting down and accepts no uploads; retry against another instance or after restart.',
+        { headers: { 'Retry-After': '5' } },
+      );
     }
     if (!ctx.is('multipart/form-data')) {
       ctx.set('Connection', 'close');
-      throw new AppError('unsupported_media_type', `The body is ${ctx.request.type || 'of no declared type'}; send the file as multipart/form-data in a part named "file".`);
+      throw new AppError(
+        'unsupported_media_type',
+        `The body is ${ctx.request.type || 'of no declared type'}; send the file as multipart/form-data in a part named "file".`,
+      );
     }
     try {
       checkBucketAllowed(uploads.bucket, uploads.allowedBuckets);
@@ -36,7 +43,11 @@ export function uploadRoutes(deps: Pick<AppDeps, 'apiToken' | 'uploads' | 'accep
     }
     if (open >= uploads.concurrency) {
       ctx.set('Connection', 'close');
-      throw new AppError('server_busy', `${uploads.concurrency} uploads are under way, UPLOAD_CONCURRENCY; retry after the Retry-After seconds.`, { headers: { 'Retry-After': '5' } });
+      throw new AppError(
+        'server_busy',
+        `${uploads.concurrency} uploads are under way, UPLOAD_CONCURRENCY; retry after the Retry-After seconds.`,
+        { headers: { 'Retry-After': '5' } },
+      );
     }
     let received;
     open += 1;
@@ -57,11 +68,15 @@ export function uploadRoutes(deps: Pick<AppDeps, 'apiToken' | 'uploads' | 'accep
         [job = null] = await acceptJobs([{ bucket, key, size, etag, versionId: versionId ?? null }], 'upload');
       } catch (thrown) {
         const error = toAppError(thrown);
-        throw new AppError(error.code, `The file was stored as s3://${bucket}/${key}, but no job was queued: ${error.message} Start it later with POST /v1/trigger {"key": ...}.`, {
-          details: [{ upload }],
-          cause: error,
-          ...(error.headers === undefined ? {} : { headers: error.headers }),
-        });
+        throw new AppError(
+          error.code,
+          `The file was stored as s3://${bucket}/${key}, but no job was queued: ${error.message} Start it later with POST /v1/trigger {"key": ...}.`,
+          {
+            details: [{ upload }],
+            cause: error,
+            ...(error.headers === undefined ? {} : { headers: error.headers }),
+          },
+        );
       }
     }
     ctx.status = 201;

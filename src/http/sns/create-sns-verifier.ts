@@ -41,9 +41,17 @@ export interface SnsVerifier {
 
 /** Verifies SNS HTTP deliveries (SignatureVersion 1: SHA1, 2: SHA256) with a bounded certificate cache. */
 export function createSnsVerifier(options: SnsVerifierOptions): SnsVerifier {
-  const { fetch, maxCertificates = 16, topicArns, maxAgeMs = 3_600_000, maxAheadMs = 300_000, now = () => new Date() } = options;
+  const {
+    fetch,
+    maxCertificates = 16,
+    topicArns,
+    maxAgeMs = 3_600_000,
+    maxAheadMs = 300_000,
+    now = () => new Date(),
+  } = options;
   const allowedTopics = topicArns === undefined ? undefined : new Set(topicArns);
-  // Certificates by URL without query or fragment, most recently used last; a failed load is dropped, so it is fetched again next time.
+  // Certificates by URL without query or fragment, most recently used last; a failed load is dropped, so it is fetched
+  // again next time.
   const certificates = new Map<string, Promise<X509Certificate>>();
 
   return {
@@ -58,7 +66,8 @@ export function createSnsVerifier(options: SnsVerifierOptions): SnsVerifier {
       }
       const text = snsStringToSign(envelope);
       if (text === undefined) throw forbidden(`A ${envelope.Type} must carry SubscribeURL and Token.`);
-      if (!BASE64.test(envelope.Signature) || envelope.Signature.length % 4 !== 0) throw forbidden('Its Signature is not base64.');
+      if (!BASE64.test(envelope.Signature) || envelope.Signature.length % 4 !== 0)
+        throw forbidden('Its Signature is not base64.');
       const certificate = await certificateAt(url);
       const time = now().getTime();
       if (!(Date.parse(certificate.validFrom) <= time && time <= Date.parse(certificate.validTo))) {
@@ -66,7 +75,12 @@ export function createSnsVerifier(options: SnsVerifierOptions): SnsVerifier {
       }
       let valid: boolean;
       try {
-        valid = verifySignature(envelope.SignatureVersion === '1' ? 'sha1' : 'sha256', Buffer.from(text, 'utf8'), certificate.publicKey, Buffer.from(envelope.Signature, 'base64'));
+        valid = verifySignature(
+          envelope.SignatureVersion === '1' ? 'sha1' : 'sha256',
+          Buffer.from(text, 'utf8'),
+          certificate.publicKey,
+          Buffer.from(envelope.Signature, 'base64'),
+        );
       } catch {
         valid = false;
       }
@@ -80,10 +94,17 @@ export function createSnsVerifier(options: SnsVerifierOptions): SnsVerifier {
       try {
         response = await fetch(url);
       } catch (error) {
-        throw new AppError('sns_unreachable', `The SNS subscription to ${envelope.TopicArn} could not be confirmed: ${url.host} could not be reached (${(error as Error).message}).`, { cause: error });
+        throw new AppError(
+          'sns_unreachable',
+          `The SNS subscription to ${envelope.TopicArn} could not be confirmed: ${url.host} could not be reached (${(error as Error).message}).`,
+          { cause: error },
+        );
       }
       if (response.status !== 200) {
-        throw new AppError('sns_unreachable', `The SNS subscription to ${envelope.TopicArn} could not be confirmed: ${url.host} answered ${response.status}.`);
+        throw new AppError(
+          'sns_unreachable',
+          `The SNS subscription to ${envelope.TopicArn} could not be confirmed: ${url.host} answered ${response.status}.`,
+        );
       }
     },
   };
@@ -93,8 +114,12 @@ export function createSnsVerifier(options: SnsVerifierOptions): SnsVerifier {
     const sent = TIMESTAMP.test(timestamp) ? Date.parse(timestamp) : Number.NaN;
     if (Number.isNaN(sent)) throw forbidden(`Its Timestamp ${JSON.stringify(timestamp)} is not an ISO-8601 UTC time.`);
     const age = now().getTime() - sent;
-    if (age > maxAgeMs) throw forbidden(`Its Timestamp ${timestamp} is more than ${describeMs(maxAgeMs)} old; an old message may be a replay.`);
-    if (-age > maxAheadMs) throw forbidden(`Its Timestamp ${timestamp} is more than ${describeMs(maxAheadMs)} in the future.`);
+    if (age > maxAgeMs)
+      throw forbidden(
+        `Its Timestamp ${timestamp} is more than ${describeMs(maxAgeMs)} old; an old message may be a replay.`,
+      );
+    if (-age > maxAheadMs)
+      throw forbidden(`Its Timestamp ${timestamp} is more than ${describeMs(maxAheadMs)} in the future.`);
   }
 
   /**
@@ -127,13 +152,22 @@ export function createSnsVerifier(options: SnsVerifierOptions): SnsVerifier {
     try {
       response = await fetch(url);
     } catch (error) {
-      throw new AppError('forbidden', `The SNS message is refused: its signing certificate could not be fetched (${url.host}: ${(error as Error).message}).`, { cause: error });
+      throw new AppError(
+        'forbidden',
+        `The SNS message is refused: its signing certificate could not be fetched (${url.host}: ${(error as Error).message}).`,
+        { cause: error },
+      );
     }
-    if (response.status !== 200) throw forbidden(`Its signing certificate could not be fetched (${url.host} answered ${response.status}).`);
+    if (response.status !== 200)
+      throw forbidden(`Its signing certificate could not be fetched (${url.host} answered ${response.status}).`);
     try {
       return new X509Certificate(response.body);
     } catch (error) {
-      throw new AppError('forbidden', 'The SNS message is refused: its SigningCertURL does not serve an X.509 certificate.', { cause: error });
+      throw new AppError(
+        'forbidden',
+        'The SNS message is refused: its SigningCertURL does not serve an X.509 certificate.',
+        { cause: error },
+      );
     }
   }
 }

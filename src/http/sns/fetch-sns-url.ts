@@ -4,7 +4,10 @@ export interface SnsFetchResponse {
   readonly body: string;
 }
 
-/** Fetches an SNS URL (certificate, SubscribeURL); injected so specs serve their own certificate. Throws when unreachable. */
+/**
+ * Fetches an SNS URL (certificate, SubscribeURL); injected so specs serve their own certificate. Throws when
+ * unreachable.
+ */
 export type SnsFetch = (url: URL) => Promise<SnsFetchResponse>;
 
 /** The longest body read: a certificate or a confirmation answer is a few KiB. */

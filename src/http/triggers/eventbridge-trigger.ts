@@ -22,6 +22,7 @@ export const eventBridgeTrigger = z
     if (event['detail-type'] !== 'Object Created') return null;
     const parsed = detail.safeParse(event.detail);
     if (parsed.success) return parsed.data;
-    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: ['detail', ...issue.path] });
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({ code: 'custom', message: issue.message, path: ['detail', ...issue.path] });
     return z.NEVER;
   });

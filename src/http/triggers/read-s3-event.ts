@@ -13,6 +13,14 @@ export function readS3Event(body: unknown, what: string): JobRequest[] {
   return event.Records.flatMap((record) =>
     record === null
       ? []
-      : [{ bucket: record.bucket.name, key: record.object.key, size: record.object.size, etag: record.object.eTag, versionId: record.object.versionId }],
+      : [
+          {
+            bucket: record.bucket.name,
+            key: record.object.key,
+            size: record.object.size,
+            etag: record.object.eTag,
+            versionId: record.object.versionId,
+          },
+        ],
   );
 }

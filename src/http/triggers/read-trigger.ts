@@ -37,17 +37,25 @@ export function readTrigger(body: unknown, options: ReadTriggerOptions): Trigger
   if (rest.success) return jobs('rest', [{ ...rest.data, bucket: rest.data.bucket ?? inputBucket }]);
   const object = objectTrigger.safeParse(body);
   if (object.success) return jobs('rest', [{ bucket: inputBucket, key: object.data.object.key }]);
-  if (s3TestEvent.safeParse(body).success || s3EventTrigger.safeParse(body).success) return jobs('s3-event', readS3Event(body, 'S3 event'));
+  if (s3TestEvent.safeParse(body).success || s3EventTrigger.safeParse(body).success)
+    return jobs('s3-event', readS3Event(body, 'S3 event'));
   const eventBridge = eventBridgeTrigger.safeParse(body);
   if (eventBridge.success) {
     const detail = eventBridge.data;
-    return jobs('eventbridge', detail === null ? [] : [{
-      bucket: detail.bucket.name,
-      key: detail.object.key,
-      size: detail.object.size,
-      etag: detail.object.etag,
-      versionId: detail.object['version-id'],
-    }]);
+    return jobs(
+      'eventbridge',
+      detail === null
+        ? []
+        : [
+            {
+              bucket: detail.bucket.name,
+              key: detail.object.key,
+              size: detail.object.size,
+              etag: detail.object.etag,
+              versionId: detail.object['version-id'],
+            },
+          ],
+    );
   }
   const sns = snsEnvelope.safeParse(body);
   if (sns.success) return { kind: 'sns', envelope: sns.data };
@@ -63,10 +71,17 @@ function readEnvelope(body: unknown, messageType?: string): SnsEnvelope {
   const parsed = snsEnvelope.safeParse(body);
   if (!parsed.success) {
     const details = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-    throw new AppError('forbidden', 'The request is not a signed SNS message (raw message delivery is not accepted: its messages carry no signature).', { details });
+    throw new AppError(
+      'forbidden',
+      'The request is not a signed SNS message (raw message delivery is not accepted: its messages carry no signature).',
+      { details },
+    );
   }
   if (messageType !== undefined && parsed.data.Type !== messageType) {
-    throw new AppError('forbidden', `The x-amz-sns-message-type header (${messageType}) does not match the message's Type (${parsed.data.Type}).`);
+    throw new AppError(
+      'forbidden',
+      `The x-amz-sns-message-type header (${messageType}) does not match the message's Type (${parsed.data.Type}).`,
+    );
   }
   return parsed.data;
 }

@@ -10,7 +10,10 @@ const encodedKey = z
   .transform((encoded, ctx) => {
     const key = decodeS3EventKey(encoded);
     if (key === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'the key is not valid form-URL encoding (a malformed percent sequence)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'the key is not valid form-URL encoding (a malformed percent sequence)',
+      });
       return z.NEVER;
     }
     return key;
@@ -29,15 +32,14 @@ const s3Entity = z.object({
 });
 
 /** One record: its `s3` part when it is an `ObjectCreated:*` record, else null (skipped, whatever its body). */
-const record = z
-  .object({ eventName: z.string(), s3: z.unknown() })
-  .transform((value, ctx) => {
-    if (!OBJECT_CREATED.test(value.eventName)) return null;
-    const parsed = s3Entity.safeParse(value.s3);
-    if (parsed.success) return parsed.data;
-    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: ['s3', ...issue.path] });
-    return z.NEVER;
-  });
+const record = z.object({ eventName: z.string(), s3: z.unknown() }).transform((value, ctx) => {
+  if (!OBJECT_CREATED.test(value.eventName)) return null;
+  const parsed = s3Entity.safeParse(value.s3);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues)
+    ctx.addIssue({ code: 'custom', message: issue.message, path: ['s3', ...issue.path] });
+  return z.NEVER;
+});
 
 /**
  * Shape 3, an S3 event notification: `{"Records": [...]}`. Real events carry more

@@ -9,7 +9,9 @@ import { z } from 'zod';
  */
 export const triggerFields = {
   /** An S3 bucket name (3-63 lowercase letters, digits, dots, hyphens). */
-  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)' }),
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    message: 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+  }),
   /** An object key as given, not blank. */
   key: z
     .string({ message: 'the key is required and must be a string' })

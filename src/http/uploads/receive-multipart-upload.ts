@@ -14,7 +14,10 @@ import { defaultUploadKey } from './default-upload-key.ts';
  * `service.ts` injects storage's `createObjectWriter`, so this side holds no S3 client.
  */
 export interface UploadWriter {
-  open(key: string, contentType: string): {
+  open(
+    key: string,
+    contentType: string,
+  ): {
     readonly stream: Writable;
     readonly done: Promise<{ readonly etag: string; readonly versionId: string | undefined; readonly size: number }>;
   };
@@ -29,7 +32,10 @@ export interface UploadTarget {
   readonly bucket: string;
   /** UPLOAD_MAX_BYTES: a larger file is `payload_too_large` and nothing is kept. */
   readonly maxBytes: number;
-  /** OUTPUT_PREFIX: keys under it are refused (job outputs live there), like keys breaking the other key rules; '' for none. */
+  /**
+   * OUTPUT_PREFIX: keys under it are refused (job outputs live there), like keys breaking the other key rules; '' for
+   * none.
+   */
   readonly reservedPrefix: string;
   /** ALLOWED_BUCKETS: when `bucket` is not among them, uploads are refused before the body is read. */
   readonly allowedBuckets: readonly string[];
@@ -95,8 +101,14 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
   };
 
   form.on('field', (name, value, info) => {
-    if (writing !== undefined) return fail(badRequest(`The field "${name}" came after the file part; send the fields key and process before the file.`));
-    if (name !== 'key' && name !== 'process') return fail(badRequest(`Unknown field "${name}"; the form takes the fields key and process and the file part "file".`));
+    if (writing !== undefined)
+      return fail(
+        badRequest(`The field "${name}" came after the file part; send the fields key and process before the file.`),
+      );
+    if (name !== 'key' && name !== 'process')
+      return fail(
+        badRequest(`Unknown field "${name}"; the form takes the fields key and process and the file part "file".`),
+      );
     if (info.valueTruncated) return fail(badRequest(`The field "${name}" is too long.`));
     if (fields.has(name)) return fail(badRequest(`The field "${name}" is given twice.`));
     fields.set(name, value);
@@ -113,7 +125,14 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
       file.resume();
       return fail(isAppError(error) ? error : badRequest(String(error)));
     }
-    file.on('limit', () => fail(new AppError('payload_too_large', `The file is larger than UPLOAD_MAX_BYTES (${target.maxBytes} bytes); nothing was stored.`)));
+    file.on('limit', () =>
+      fail(
+        new AppError(
+          'payload_too_large',
+          `The file is larger than UPLOAD_MAX_BYTES (${target.maxBytes} bytes); nothing was stored.`,
+        ),
+      ),
+    );
     writing.stored.catch((error: unknown) => fail(toAppError(error)));
   });
   form.on('filesLimit', () => fail(badRequest('The form has more than one file part; send one file per request.')));
@@ -127,11 +146,21 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
   });
   // A client that stops sending would otherwise hold the socket and the multipart upload forever.
   const onIdle = () => fail(badRequest(`The upload stalled: nothing was received for ${idleTimeoutMs} ms.`));
-  // On the request, not the socket: with a listener there, the HTTP server keeps the socket, so the client gets an answer.
+  // On the request, not the socket: with a listener there, the HTTP server keeps the socket, so the client gets an
+  // answer.
   req.setTimeout(idleTimeoutMs);
   req.once('timeout', onIdle);
   // A client that keeps sending a byte now and then is never idle: the whole body has a deadline too.
-  const deadline = setTimeout(() => fail(new AppError('upload_timeout', `The upload was still streaming after UPLOAD_TIMEOUT_MS (${timeoutMs} ms); it was cut and nothing was stored.`)), timeoutMs);
+  const deadline = setTimeout(
+    () =>
+      fail(
+        new AppError(
+          'upload_timeout',
+          `The upload was still streaming after UPLOAD_TIMEOUT_MS (${timeoutMs} ms); it was cut and nothing was stored.`,
+        ),
+      ),
+    timeoutMs,
+  );
   const stopDeadline = () => clearTimeout(deadline);
   // Once the body is read, only S3's completion is left: that is not cut.
   formRead.then(stopDeadline, stopDeadline);
@@ -141,7 +170,14 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
     await formRead;
     if (writing === undefined) throw badRequest('The form has no file part; send the file in a part named "file".');
     const stored = await writing.stored;
-    return { bucket, key: writing.key, size: stored.size, etag: stored.etag, versionId: stored.versionId, process: fields.has('process') ? parseInput(uploadProcess, fields.get('process'), 'process field') : true };
+    return {
+      bucket,
+      key: writing.key,
+      size: stored.size,
+      etag: stored.etag,
+      versionId: stored.versionId,
+      process: fields.has('process') ? parseInput(uploadProcess, fields.get('process'), 'process field') : true,
+    };
   } catch (error) {
     fail(toAppError(error));
     await abandon(writing);
@@ -154,7 +190,9 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
 
   function chooseKey(fileName: string | undefined): string {
     if (fields.has('process')) parseInput(uploadProcess, fields.get('process'), 'process field');
-    const key = fields.has('key') ? parseInput(uploadKey, fields.get('key'), 'key field') : defaultUploadKey(fileName, now(), newId());
+    const key = fields.has('key')
+      ? parseInput(uploadKey, fields.get('key'), 'key field')
+      : defaultUploadKey(fileName, now(), newId());
     // The key as it is handed to S3, unchanged from here on: the one the rules must hold for.
     checkObjectKey(key, target.reservedPrefix);
     return key;
@@ -177,10 +215,16 @@ export async function receiveMultipartUpload(req: IncomingMessage, target: Uploa
     return { key, body: upload.stream, stored };
   }
 
-  /** After a failure: waits for the upload to settle (its multipart upload aborted); deletes an object that got stored anyway. */
+  /**
+   * After a failure: waits for the upload to settle (its multipart upload aborted); deletes an object that got stored
+   * anyway.
+   */
   async function abandon(abandoned: Writing | undefined): Promise<void> {
     if (abandoned === undefined) return;
-    const stored = await abandoned.stored.then(() => true, () => false);
+    const stored = await abandoned.stored.then(
+      () => true,
+      () => false,
+    );
     if (!stored) return;
     try {
       await target.writer.remove(abandoned.key);
@@ -208,5 +252,8 @@ function badRequest(message: string): AppError {
 }
 
 function clientGone(): AppError {
-  return new AppError('validation_failed', 'The request body ended before the multipart form was complete (the client disconnected).');
+  return new AppError(
+    'validation_failed',
+    'The request body ended before the multipart form was complete (the client disconnected).',
+  );
 }
