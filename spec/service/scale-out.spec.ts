@@ -1,10 +1,11 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../src/jobs/job.ts';
+import type { JobLifecycleEvent } from '../../src/jobs/job.ts';
 import { createPostgresJobClaims } from '../../src/jobs/postgres-job-claims.ts';
 import { createPostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
 import { pacedJob } from '../helpers/paced-job.ts';
 import { postTrigger } from '../helpers/post-trigger.ts';
+import { queuedJob } from '../helpers/queued-job.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
@@ -81,22 +82,7 @@ describe('several instances on one PostgreSQL', function () {
     const url = await postgres.createDatabase();
     // An instance that claimed a job, started its first attempt, then died.
     const store = await createPostgresJobStore({ url, onPoolError: () => {} });
-    const job: Job = {
-      id: '0b9f6f51-8a7e-4d0c-9a3e-5f2c1d0e9b71',
-      status: 'queued',
-      source: { bucket: 'ingest', key: 'spread/0.csv', versionId: null, etag: '"e0"', size: 8 },
-      trigger: 'rest',
-      pipeline: 'default',
-      attempts: 0,
-      createdAt: new Date().toISOString(),
-      startedAt: null,
-      finishedAt: null,
-      progress: EMPTY_PROGRESS,
-      output: null,
-      error: null,
-      runner: null,
-      duplicate: false,
-    };
+    const job = queuedJob({ key: 'spread/0.csv', etag: '"e0"' });
     await store.insert([job]);
     expect(
       (await createPostgresJobClaims(store.pool, { runner: 'spec-dead', leaseMs: 1_500 }).claim(5)).map(

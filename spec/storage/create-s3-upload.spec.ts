@@ -1,4 +1,4 @@
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -8,7 +8,7 @@ import { createS3Upload } from '../../src/storage/create-s3-upload.ts';
 import { AppError } from '../../src/errors.ts';
 import { listKeys, readText, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
 import { createS3Client } from '../../src/storage/create-s3-client.ts';
-import { startFaultProxy } from '../helpers/fault-proxy.ts';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { startSlowDownProxy } from '../helpers/slow-down-proxy.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
@@ -54,6 +54,27 @@ describe('createS3Upload', () => {
   afterEach(async () => {
     await s3.close();
   });
+
+  /** Runs `use` with a client whose requests pass a recording proxy in front of the server, then closes both. */
+  async function throughProxy(
+    checksums: 'WHEN_REQUIRED' | 'WHEN_SUPPORTED',
+    use: (client: S3Client, proxy: FaultProxy) => Promise<void>,
+  ): Promise<void> {
+    const proxy = await startFaultProxy({ port: s3.server.port });
+    const client = createS3Client({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      checksums,
+      credentials: s3.server.credentials,
+    });
+    try {
+      await use(client, proxy);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  }
 
   it('should upload a small body with one PutObject', async () => {
     const upload = createS3Upload(s3.client, {
@@ -261,15 +282,7 @@ describe('createS3Upload', () => {
 
   it('should ask for server-side encryption on PutObject and CreateMultipartUpload, not on the parts (S3_SSE)', async () => {
     // s3rver neither stores nor returns x-amz-server-side-encryption: the requests are checked on the way.
-    const proxy = await startFaultProxy({ port: s3.server.port });
-    const client = createS3Client({
-      endpoint: proxy.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      checksums: 'WHEN_REQUIRED',
-      credentials: s3.server.credentials,
-    });
-    try {
+    await throughProxy('WHEN_REQUIRED', async (client, proxy) => {
       const sse = { algorithm: 'aws:kms', kmsKeyId: 'alias/ingest' } as const;
       const small = createS3Upload(client, {
         bucket: 'ingest',
@@ -319,22 +332,11 @@ describe('createS3Upload', () => {
         undefined,
         undefined,
       ]);
-    } finally {
-      client.destroy();
-      await proxy.close();
-    }
+    });
   });
 
   it('should send no encryption header without S3_SSE (the bucket default applies)', async () => {
-    const proxy = await startFaultProxy({ port: s3.server.port });
-    const client = createS3Client({
-      endpoint: proxy.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      checksums: 'WHEN_REQUIRED',
-      credentials: s3.server.credentials,
-    });
-    try {
+    await throughProxy('WHEN_REQUIRED', async (client, proxy) => {
       const upload = createS3Upload(client, {
         bucket: 'ingest',
         key: 'out/plain.txt',
@@ -349,24 +351,13 @@ describe('createS3Upload', () => {
       expect(
         Object.keys(put[0]!.headers).filter((name) => name.startsWith('x-amz-server-side-encryption')),
       ).to.deep.equal([]);
-    } finally {
-      client.destroy();
-      await proxy.close();
-    }
+    });
   });
 
   // s3rver takes the checksum headers and <ChecksumCRC32> in CompleteMultipartUpload, but neither checks,
   // stores nor returns any checksum: what real S3 would verify is checked here on the requests.
   it('should send a CRC32 of every part, named on CreateMultipartUpload, and store the body byte for byte (WHEN_SUPPORTED)', async () => {
-    const proxy = await startFaultProxy({ port: s3.server.port });
-    const client = createS3Client({
-      endpoint: proxy.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      checksums: 'WHEN_SUPPORTED',
-      credentials: s3.server.credentials,
-    });
-    try {
+    await throughProxy('WHEN_SUPPORTED', async (client, proxy) => {
       const total = 12 * MIB + 777;
       const upload = createS3Upload(client, {
         bucket: 'ingest',
@@ -391,22 +382,11 @@ describe('createS3Upload', () => {
       expect(await sha256(stored.Body as AsyncIterable<Uint8Array>)).to.equal(
         createHash('sha256').update(body).digest('hex'),
       );
-    } finally {
-      client.destroy();
-      await proxy.close();
-    }
+    });
   });
 
   it('should send no checksum with the parts for stores that do not know them (WHEN_REQUIRED)', async () => {
-    const proxy = await startFaultProxy({ port: s3.server.port });
-    const client = createS3Client({
-      endpoint: proxy.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      checksums: 'WHEN_REQUIRED',
-      credentials: s3.server.credentials,
-    });
-    try {
+    await throughProxy('WHEN_REQUIRED', async (client, proxy) => {
       const upload = createS3Upload(client, {
         bucket: 'ingest',
         key: 'out/no-crc.bin',
@@ -423,10 +403,7 @@ describe('createS3Upload', () => {
       );
       expect(proxy.requests.filter((request) => request.path.includes('partNumber='))).to.have.length(3);
       expect(checksumHeaders).to.deep.equal([]);
-    } finally {
-      client.destroy();
-      await proxy.close();
-    }
+    });
   });
 });
 
