@@ -244,8 +244,9 @@ describe('parseCsvInBlocks', () => {
       }),
       { numRuns: 600 },
     );
-    // The runs did cut objects into blocks, and did meet failures.
-    expect(split).to.be.greaterThan(250);
-    expect(failed).to.be.greaterThan(30);
+    // The runs did cut objects into blocks, and did meet failures. The counts vary with the random cases
+    // (240 to 270 of each in 600 runs); these floors sit far enough below to hold on any seed.
+    expect(split).to.be.greaterThan(150);
+    expect(failed).to.be.greaterThan(150);
   });
 });
