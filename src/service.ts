@@ -3,11 +3,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { firstValueFrom, merge, Subject, type Observable, type Subscription } from 'rxjs';
-import { fileURLToPath } from 'node:url';
 import type { Config } from './config/config.ts';
 import { createPipelineRegistry } from './csv/create-pipeline-registry.ts';
 import { loadPipelines } from './csv/load-pipelines.ts';
-import type { Pipeline } from './csv/pipeline-schema.ts';
 import { AppError } from './errors.ts';
 import { createApp } from './http/create-app.ts';
 import { fetchSnsUrl, type SnsFetch } from './http/sns/fetch-sns-url.ts';
@@ -16,10 +14,10 @@ import { createOwnWrites } from './jobs/create-own-writes.ts';
 import { createAcceptJobs } from './jobs/accept-jobs.ts';
 import { createCancelJob } from './jobs/cancel-job.ts';
 import { createThreadedJobRunner } from './jobs/create-threaded-job-runner.ts';
-import type { CsvJobResult } from './jobs/csv-job-result.ts';
 import type { Job, JobLifecycleEvent, JobProgress, JobRunResult } from './jobs/job.ts';
 import type { JobStore } from './jobs/job-store.ts';
-import { createPostgresJobStore, type PostgresJobStore } from './jobs/postgres-job-store.ts';
+import { openSharedJobStore } from './jobs/open-shared-job-store.ts';
+import { createCsvWorkerPool } from './jobs/create-csv-worker-pool.ts';
 import { startClaimFeed } from './jobs/start-claim-feed.ts';
 import { recoverJobs } from './jobs/recover-jobs.ts';
 import { createSqliteJobStore } from './jobs/sqlite-job-store.ts';
@@ -33,10 +31,6 @@ import { backoff } from './pipeline/backoff.ts';
 import type { RunJob } from './pipeline/job-event.ts';
 import { createJobQueue } from './pipeline/job-queue.ts';
 import { processJobs } from './pipeline/process-jobs.ts';
-import type { BlockResult } from './csv/parse-block.ts';
-import type { CsvJobTask, CsvJobWorkerData } from './jobs/csv-job-worker.ts';
-import type { ParseBlockTask } from './jobs/parse-block-worker.ts';
-import { createWorkerPool } from './workers/worker-pool.ts';
 import { createS3Client, type S3ClientConfig } from './storage/create-s3-client.ts';
 import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.ts';
 import { createObjectWriter } from './storage/create-object-writer.ts';
@@ -292,58 +286,6 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       downloads.close();
       await store.close();
       await embedded?.close();
-    },
-  };
-}
-
-/** The PostgreSQL store shared by the instances that name one DATABASE_URL. */
-async function openSharedJobStore(url: string, logger: Logger): Promise<PostgresJobStore> {
-  const store = await createPostgresJobStore({
-    url,
-    onPoolError: (error) =>
-      logger.warn('an idle job store connection failed; the pool replaces it', { error: String(error) }),
-  });
-  logger.info('job store: PostgreSQL', { host: new URL(url).host });
-  return store;
-}
-
-/**
- * The worker threads that run CSV jobs, one job each, `JOB_CONCURRENCY` of them,
- * and the `WORKER_THREADS` parse threads their blocks share (closed with them).
- */
-function createCsvWorkerPool(config: Config, pipelines: readonly Pipeline[], s3: S3ClientConfig) {
-  const extension = path.extname(fileURLToPath(import.meta.url));
-  const parsePool = createWorkerPool<ParseBlockTask, never, BlockResult>({
-    size: config.workerThreads,
-    entry: new URL(`./jobs/parse-block-worker${extension}`, import.meta.url),
-  });
-  const workerData: CsvJobWorkerData = {
-    s3: { ...s3, maxSockets: config.s3.queueSize * 2 + 4 },
-    pipelines,
-    output: { bucket: config.buckets.output, prefix: config.buckets.outputPrefix },
-    upload: { partSize: config.s3.partSize, queueSize: config.s3.queueSize, sse: config.s3.sse },
-    csvMaxRecordBytes: config.csvMaxRecordBytes,
-    progressIntervalMs: 500,
-    blocks: { blockBytes: config.csvBlockBytes, maxInFlight: 2 * config.workerThreads },
-  };
-  const jobPool = createWorkerPool<CsvJobTask, JobProgress, CsvJobResult>({
-    size: config.jobs.concurrency,
-    entry: new URL(`./jobs/csv-job-worker${extension}`, import.meta.url),
-    workerData,
-    // Rows are short-lived strings: a small nursery (2 MB semi-spaces) keeps each worker's RSS down.
-    youngGenerationMb: 6,
-    // A job's block, relayed to the parse pool; each job is a group there, so jobs share the threads fairly.
-    onRequest: async (payload, { signal, group }) => {
-      const task = payload as ParseBlockTask;
-      const result = await parsePool.run(task, { signal, group, transfer: [task.bytes.buffer as ArrayBuffer] });
-      return { result, transfer: [result.ndjson.buffer as ArrayBuffer] };
-    },
-  });
-  return {
-    ...jobPool,
-    close: async () => {
-      await jobPool.close();
-      await parsePool.close();
     },
   };
 }
