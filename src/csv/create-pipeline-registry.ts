@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { AppError } from '../errors.ts';
 import { DEFAULT_PIPELINE } from './default-pipeline.ts';
 import type { Pipeline } from './pipeline-schema.ts';
 
@@ -9,6 +10,8 @@ export interface PipelineRegistry {
   forKey(key: string): Pipeline;
   /** Every pipeline name, `default` included, in definition order. */
   names(): string[];
+  /** The pipeline a trigger names, else the key's; `unknown_pipeline` for a name not defined. */
+  resolve(key: string, name: string | undefined): string;
 }
 
 /**
@@ -31,5 +34,15 @@ export function createPipelineRegistry(definitions: readonly Pipeline[]): Pipeli
     byName: (name) => byName.get(name),
     forKey: (key) => matchers.find(({ isMatch }) => isMatch(key))?.pipeline ?? fallback,
     names: () => [...byName.keys()],
+    resolve(key, name) {
+      if (name === undefined) return this.forKey(key).name;
+      if (!byName.has(name)) {
+        throw new AppError(
+          'unknown_pipeline',
+          `There is no pipeline named "${name}"; defined: ${[...byName.keys()].join(', ')}.`,
+        );
+      }
+      return name;
+    },
   };
 }

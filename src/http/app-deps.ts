@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { AcceptJobs } from '../jobs/accept-jobs.ts';
 import type { CancelJob } from '../jobs/cancel-job.ts';
+import type { Readiness } from '../jobs/check-readiness.ts';
 import type { Job, JobLifecycleEvent, OutputName } from '../jobs/job.ts';
 import type { JobStore } from '../jobs/job-store.ts';
 import type { Logger } from '../logging/create-logger.ts';
@@ -9,12 +10,6 @@ import type { Metrics } from '../metrics/create-metrics.ts';
 import type { EventStreamConfig } from './routes/event-routes.ts';
 import type { SnsFetch } from './sns/fetch-sns-url.ts';
 import type { UploadTarget } from './uploads/receive-multipart-upload.ts';
-
-export interface Readiness {
-  readonly ready: boolean;
-  /** Why not, one sentence each. */
-  readonly problems: readonly string[];
-}
 
 /** An output opened for streaming back to a client (storage's downloads give one). */
 export interface OpenedOutput {
