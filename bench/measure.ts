@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** Peak and current resident set size of a process, in MB, from /proc (Linux). */
 export async function memoryOf(pid: number): Promise<{ peakMb: number; rssMb: number }> {
@@ -45,4 +45,25 @@ export function percentiles(samples: readonly number[]): { p50: number; p99: num
 export function round(value: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/**
+ * CPU seconds of a process and its children: the live ones, and (cutime, cstime) the
+ * ones it has reaped. PostgreSQL's backends are children of its postmaster.
+ */
+export async function cpuSecondsOfTree(pid: number): Promise<number> {
+  const fieldsOf = async (id: number) => {
+    const stat = await readFile(`/proc/${id}/stat`, 'utf8').catch(() => undefined);
+    return stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  };
+  const own = await fieldsOf(pid);
+  if (own === undefined) return NaN;
+  let seconds = (Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14])) / 100;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = await fieldsOf(Number(entry));
+    // ppid is field 4 of the whole line: index 1 after the command name.
+    if (fields !== undefined && Number(fields[1]) === pid) seconds += (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+  return seconds;
 }

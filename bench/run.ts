@@ -1,4 +1,5 @@
-// npm run bench [-- --mb 256 --rss-mb 1024 --small-rss-mb 64 --only speed,job-rss,upload-rss,blocks]
+// npm run bench [-- --mb 256 --rss-mb 1024 --small-rss-mb 64 --claims 1000
+//   --only speed,job-rss,upload-rss,blocks,claims]
 // Generates its data under .bench/ (never committed), runs the S3 server and the service in
 // their own processes, and prints a table and one JSON line. See BENCHMARKS.md.
 import { CopyObjectCommand } from '@aws-sdk/client-s3';
@@ -17,6 +18,7 @@ import { parsePipelines } from '../src/csv/parse-pipelines.ts';
 import { createS3Client } from '../src/storage/create-s3-client.ts';
 import { startS3Process, startServiceProcess } from '../spec/helpers/child-process.ts';
 import { runBlocks } from './blocks.ts';
+import { runClaims } from './claims.ts';
 import { GENERATED_COLUMNS, generateCsv } from './generate-csv.ts';
 import { cpuSecondsOf, memoryOf, round, sampleLatency } from './measure.ts';
 import { bestOf, runJobs, stopService, timed } from './run-jobs.ts';
@@ -28,7 +30,8 @@ const { values } = parseArgs({
     mb: { type: 'string', default: '256' },
     'rss-mb': { type: 'string', default: '1024' },
     'small-rss-mb': { type: 'string', default: '64' },
-    only: { type: 'string', default: 'speed,job-rss,upload-rss,blocks' },
+    claims: { type: 'string', default: '1000' },
+    only: { type: 'string', default: 'speed,job-rss,upload-rss,blocks,claims' },
   },
 });
 // Parts to run; all by default (a part alone is for working on it, the full run is what BENCHMARKS.md reports).
@@ -347,6 +350,11 @@ if (parts.has('blocks')) {
   });
   Object.assign(result, blocks.result);
   Object.assign(table, blocks.table);
+}
+if (parts.has('claims')) {
+  const claims = await runClaims({ dir, env, nodeArgs: IMAGE_NODE_ARGS, s3, client, jobs: Number(values.claims) });
+  Object.assign(result, claims.result);
+  Object.assign(table, claims.table);
 }
 await s3.kill();
 client.destroy();
