@@ -52,6 +52,18 @@ describe('deployment files', () => {
     expect(compose).to.include('MINIO_NOTIFY_WEBHOOK_ENDPOINT_INGEST: http://ingest:8080/v1/trigger');
   });
 
+  it('should run two replicas of the service on one PostgreSQL, each reachable on its own port', async () => {
+    const compose = await read('compose.yaml');
+    const service = compose.slice(compose.indexOf('\n  ingest:\n'), compose.indexOf('\nvolumes:\n'));
+    expect(compose).to.match(/^ {2}postgres:\n {4}image: postgres:\d+/m);
+    expect(service).to.match(/^ {6}replicas: 2$/m);
+    expect(service).to.match(/^ {6}DATABASE_URL: postgres:\/\/\S+@postgres:5432\/ingest$/m);
+    expect(service).to.match(/^ {6}S3_ENDPOINT: http:\/\/minio:9000$/m);
+    expect(service).to.include("'127.0.0.1:8080-8081:8080'");
+    // A replica's data volume would be shared by both; with PostgreSQL and MinIO they keep nothing of their own.
+    expect(service).not.to.match(/^ {4}volumes:/m);
+  });
+
   it('should accept the body a MinIO webhook sends as an S3 event notification', () => {
     // As MinIO posts it: S3's Records plus its own EventName and Key; the key form-URL-encoded.
     const body = {
