@@ -9,6 +9,7 @@ import { parseCsvInBlocks, type BlockParser } from '../csv/parse-csv-in-blocks.t
 import { peekHead } from '../csv/peek-head.ts';
 import type { Pipeline } from '../csv/pipeline-schema.ts';
 import { sniffDelimiter } from '../csv/sniff-delimiter.ts';
+import { outputPartSize } from './output-part-size.ts';
 import { createS3Upload, type S3UploadOptions, type S3UploadResult } from '../storage/create-s3-upload.ts';
 import type { S3ObjectStream } from '../storage/open-s3-object-stream.ts';
 import type { JobOutput } from './job.ts';
@@ -60,19 +61,16 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
     signal,
     blocks,
   } = params;
-  const rowsUpload = createS3Upload(client, {
-    bucket: output.bucket,
-    key: output.rows,
-    contentType: NDJSON,
-    ...upload,
-  });
+  const gzip = isGzip(sourceKey, source.contentEncoding);
+  const parts = { ...upload, partSize: outputPartSize(upload.partSize, { size: source.size, gzip }) };
+  const rowsUpload = createS3Upload(client, { bucket: output.bucket, key: output.rows, contentType: NDJSON, ...parts });
   const rejectsUpload = createS3Upload(client, {
     bucket: output.bucket,
     key: output.rejects,
     contentType: NDJSON,
-    ...upload,
+    ...parts,
   });
-  const gunzip = isGzip(sourceKey, source.contentEncoding) ? createGunzip() : undefined;
+  const gunzip = gzip ? createGunzip() : undefined;
   const decoding = gunzip ? pipeline(source.stream, gunzip) : Promise.resolve();
   decoding.catch(() => undefined);
   // The first error seen; the uploads are still awaited before it is thrown.
