@@ -62,6 +62,10 @@ export const job = z
         code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
         message: z.string(),
         retryable: z.boolean(),
+        line: z.int().min(1).optional().meta({
+          description:
+            'The physical line of the CSV the error is about (malformed CSV, a bad header, the reject that passed maxRejected).',
+        }),
       })
       .nullable()
       .meta({ description: 'Why the job failed; null unless it failed.' }),
