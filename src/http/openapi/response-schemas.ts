@@ -15,7 +15,7 @@ export const errorBody = z
   .strictObject({
     error: z.strictObject({
       code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
-      message: z.string().meta({ description: 'A human sentence.' }),
+      message: z.string().min(1).meta({ description: 'A human sentence.' }),
       details: z
         .array(z.unknown())
         .optional()
