@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { createAcceptJobs, type AcceptJobs, type JobRequest } from '../../src/jobs/accept-jobs.ts';
 import type { Job } from '../../src/jobs/job.ts';
 import type { JobStore } from '../../src/jobs/job-store.ts';
-import { createMemoryJobStore } from '../../src/jobs/memory-job-store.ts';
+import { createMemoryJobStore } from '../helpers/memory-job-store.ts';
 import { createJobQueue } from '../../src/pipeline/job-queue.ts';
 import { createS3Client } from '../../src/storage/create-s3-client.ts';
 import { headSourceObject } from '../../src/storage/head-source-object.ts';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { JobStatus } from '../../src/jobs/job.ts';
 import { jobIdentity, type JobStore } from '../../src/jobs/job-store.ts';
-import { createMemoryJobStore } from '../../src/jobs/memory-job-store.ts';
+import { createMemoryJobStore } from '../helpers/memory-job-store.ts';
 import { createPostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
 import { createSqliteJobStore } from '../../src/jobs/sqlite-job-store.ts';
 import { queuedJob as job } from '../helpers/queued-job.ts';

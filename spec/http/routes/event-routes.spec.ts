@@ -7,7 +7,7 @@ import { Observable, Subject } from 'rxjs';
 import { handleErrors } from '../../../src/http/middleware/handle-errors.ts';
 import { eventRoutes, type EventStreamConfig } from '../../../src/http/routes/event-routes.ts';
 import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../../src/jobs/job.ts';
-import { createMemoryJobStore } from '../../../src/jobs/memory-job-store.ts';
+import { createMemoryJobStore } from '../../helpers/memory-job-store.ts';
 import { createLogger } from '../../../src/logging/create-logger.ts';
 import { openSse } from '../../helpers/read-sse.ts';
 

@@ -3,11 +3,11 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import http from 'node:http';
 import { NEVER } from 'rxjs';
-import { ERROR_CODES } from '../../src/errors.ts';
-import { errorBody, triggerAnswer } from '../../src/http/openapi/response-schemas.ts';
-import { appRoutes } from '../helpers/app-routes.ts';
-import { rawRequest } from '../helpers/raw-request.ts';
-import { startTestService, type TestService } from '../helpers/test-service.ts';
+import { ERROR_CODES } from '../../../src/errors.ts';
+import { errorBody, triggerAnswer } from '../../../src/http/openapi/response-schemas.ts';
+import { appRoutes } from '../../helpers/app-routes.ts';
+import { rawRequest } from '../../helpers/raw-request.ts';
+import { startTestService, type TestService } from '../../helpers/test-service.ts';
 
 /** Keys with what breaks decoders: `+`, percent sequences (good and bad), unicode, spaces, slashes. */
 const key = fc.oneof(
