@@ -75,6 +75,13 @@ export const ERROR_CODES = {
     expose: true,
     description: 'The upload took longer than UPLOAD_TIMEOUT_MS; the partial upload was aborted.',
   },
+  client_disconnected: {
+    status: 499,
+    retryable: false,
+    expose: true,
+    description:
+      'The client closed the connection before its request body was complete; nothing of it was stored (logged and counted, the client never sees it).',
+  },
   duplicate_job: {
     status: 409,
     retryable: true,
@@ -185,6 +192,17 @@ export interface AppErrorOptions {
   readonly retryable?: boolean;
   /** Response headers to send with the error (e.g. `Retry-After`). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The physical line of the CSV the error is about, 1-based (a csv error names it in its message too). */
+  readonly line?: number;
+}
+
+/** An `AppError` as plain data: a job's `error` in its JSON, and what crosses a thread. */
+export interface AppErrorJson {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly retryable: boolean;
+  /** Set when the error is about one line of the CSV. */
+  readonly line?: number;
 }
 
 export class AppError extends Error {
@@ -195,6 +213,7 @@ export class AppError extends Error {
   readonly retryable: boolean;
   readonly details: readonly unknown[] | undefined;
   readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly line: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -205,11 +224,18 @@ export class AppError extends Error {
     this.retryable = options.retryable ?? spec.retryable;
     this.details = options.details;
     this.headers = options.headers;
+    this.line = options.line;
+  }
+
+  /** The error again from its JSON form (its stack and cause do not travel). */
+  static fromJSON(json: AppErrorJson): AppError {
+    return new AppError(json.code, json.message, { retryable: json.retryable, line: json.line });
   }
 
   /** The job / API JSON form of the error. */
-  toJSON(): { code: ErrorCode; message: string; retryable: boolean } {
-    return { code: this.code, message: this.message, retryable: this.retryable };
+  toJSON(): AppErrorJson {
+    const json = { code: this.code, message: this.message, retryable: this.retryable };
+    return this.line === undefined ? json : { ...json, line: this.line };
   }
 }
 
@@ -220,6 +246,16 @@ export function isAppError(error: unknown): error is AppError {
 /** Whether a job attempt that failed with `error` should be tried again. */
 export function isRetryable(error: unknown): boolean {
   return isAppError(error) && error.retryable;
+}
+
+/**
+ * The one `cancelled` error: a job stopped through the API, or a read, write or
+ * task torn down with it. `what` names what was under way (`reading s3://a/b.csv`);
+ * without it the job itself was stopped. `cause` is the abort reason, if any.
+ */
+export function cancelledError(what?: string, cause?: unknown): AppError {
+  const message = what === undefined ? 'The job was cancelled.' : `Cancelled while ${what}.`;
+  return new AppError('cancelled', message, cause === undefined ? {} : { cause });
 }
 
 /** Any thrown value as an `AppError`; unknown errors become `internal`. */

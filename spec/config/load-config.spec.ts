@@ -41,6 +41,7 @@ describe('loadConfig', () => {
     });
     expect(config.uploads).to.deep.equal({ maxBytes: 5368709120, concurrency: 16, timeoutMs: 3600000 });
     expect(config.http.sseMaxClients).to.equal(100);
+    expect(config.http.retryAfterSeconds).to.equal(5);
     expect(config.http.snsTopicArns).to.equal(undefined);
     expect(config.s3.sse).to.equal(undefined);
     expect(config.csvMaxRecordBytes).to.equal(1048576);
@@ -78,6 +79,8 @@ describe('loadConfig', () => {
     expect(failure({ JOB_CONCURRENCY: '0' })).to.match(/JOB_CONCURRENCY: must be at least 1/);
     expect(failure({ S3_PART_SIZE: '1000' })).to.match(/S3_PART_SIZE: must be at least 5242880/);
     expect(failure({ QUEUE_CAPACITY: '-5' })).to.match(/QUEUE_CAPACITY: must be at least 1/);
+    expect(failure({ RETRY_AFTER_SECONDS: '0' })).to.match(/RETRY_AFTER_SECONDS: must be at least 1/);
+    expect(loadConfig({ RETRY_AFTER_SECONDS: '30' }).http.retryAfterSeconds).to.equal(30);
     expect(failure({ EMBEDDED_S3_PORT: '99999' })).to.match(/EMBEDDED_S3_PORT: must be at most 65535/);
     expect(failure({ PORT: '80.5' })).to.match(/PORT: expected a whole number/);
     expect(failure({ S3_ENDPOINT: 'not a url' })).to.match(/S3_ENDPOINT: expected a URL/);

@@ -19,7 +19,10 @@ async function parse(
     chunkSize?: number;
     csv?: Record<string, unknown>;
     columns?: Record<string, unknown>;
-    slowRejects?: boolean;
+    /** Called with each reject write's callback; default: at once. */
+    onReject?: (callback: () => void) => void;
+    /** Told each time the parser takes a chunk of the input. */
+    onChunkRead?: () => void;
   } = {},
 ): Promise<Parsed> {
   const [definition] = parsePipelines({
@@ -34,8 +37,7 @@ async function parse(
     highWaterMark: 1,
     write(chunk: Buffer, _encoding, callback) {
       rejectText.push(chunk.toString());
-      // A slow rejects upload: the parser must wait for it, not buffer without bound.
-      if (options.slowRejects) setTimeout(callback, 2);
+      if (options.onReject) options.onReject(() => callback());
       else callback();
     },
   });
@@ -49,8 +51,14 @@ async function parse(
     stats,
   });
   let text = '';
+  async function* feed() {
+    for (const chunk of chunks) {
+      options.onChunkRead?.();
+      yield chunk;
+    }
+  }
   await pipeline(
-    Readable.from(chunks),
+    Readable.from(feed(), { highWaterMark: 1 }),
     parser,
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -93,9 +101,54 @@ describe('createNdjsonParser', () => {
 
   it('should wait for a slow rejects stream and lose no reject', async () => {
     const csv = `a,b\n${Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? `${i},ok` : `${i},bad,extra`)).join('\n')}\n`;
-    const { rows, rejects } = await parse(csv, { chunkSize: 64, slowRejects: true });
+    // A slow rejects upload: the parser must wait for it, not buffer without bound.
+    const { rows, rejects } = await parse(csv, { chunkSize: 64, onReject: (callback) => setTimeout(callback, 2) });
     expect(rows).to.have.length(150);
     expect(rejects.map((reject) => reject.record)).to.deep.equal(Array.from({ length: 150 }, (_, i) => 2 * i + 2));
+  });
+
+  it('should take no more input while the rejects stream waits, and go on once it drains', async () => {
+    // Rejected by type, not by field count: csv-parse builds an error with a stack for every ragged record.
+    const csv = `a\n${Array.from({ length: 2000 }, (_, i) => `${i}${'x'.repeat(24)}`).join('\n')}\n`;
+    const held: (() => void)[] = [];
+    let holding = true;
+    let chunksRead = 0;
+    const parsed = parse(csv, {
+      chunkSize: 64,
+      columns: { a: 'integer' },
+      onReject: (callback) => (holding ? held.push(callback) : callback()),
+      onChunkRead: () => (chunksRead += 1),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const whileHeld = chunksRead;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(chunksRead, 'no input taken while the rejects wait').to.equal(whileHeld);
+    // What the parser's writable side buffers (16 KiB) and the chunk in hand, of the 800 or so.
+    expect(whileHeld, 'chunks taken before the parser waited').to.be.below((16 * 1024) / 64 + 8);
+    holding = false;
+    for (const callback of held.splice(0)) callback();
+    const { rejects } = await parsed;
+    expect(chunksRead).to.equal(Math.ceil(csv.length / 64));
+    expect(rejects.map((reject) => reject.line)).to.deep.equal(Array.from({ length: 2000 }, (_, i) => i + 2));
+  });
+
+  it('should end the input of an empty object, failing it only when the pipeline requires a column', async () => {
+    expect(await parse('')).to.deep.include({ rows: [], rejects: [] });
+    const failure = await parse('', { columns: { id: { type: 'string', required: true } } }).catch((e: unknown) => e);
+    expect(failure).to.include({ code: 'missing_column' });
+    expect((failure as Error).message).to.equal(
+      'The header (none: the object is empty) lacks the required column "id" of pipeline "t".',
+    );
+  });
+
+  it('should fail a quote that never closes with csv_invalid at the physical line where its record starts', async () => {
+    for (const chunkSize of [1, 7, 1000]) {
+      const failure = await parse('a,b\r\n1,"x\r\ny"\r\n2,"open\nmore\n', { chunkSize }).catch((e: unknown) => e);
+      expect(failure, `chunks of ${chunkSize}`).to.include({ code: 'csv_invalid', line: 4 });
+      expect((failure as Error).message).to.equal(
+        'Unterminated quoted field: the record starting at line 4 opens a quote that is never closed.',
+      );
+    }
   });
 
   it('should reject a record that is not valid UTF-8, naming the byte offset, and keep the others', async () => {

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import { NEVER } from 'rxjs';
 import type { AppDeps } from '../../src/http/app-deps.ts';
 import { createApp } from '../../src/http/create-app.ts';
-import { createMemoryJobStore } from '../../src/jobs/memory-job-store.ts';
+import { createMemoryJobStore } from './memory-job-store.ts';
 import { createLogger } from '../../src/logging/create-logger.ts';
 import { createMetrics } from '../../src/metrics/create-metrics.ts';
 

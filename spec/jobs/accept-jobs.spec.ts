@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { createAcceptJobs, type AcceptJobs, type JobRequest } from '../../src/jobs/accept-jobs.ts';
 import type { Job } from '../../src/jobs/job.ts';
 import type { JobStore } from '../../src/jobs/job-store.ts';
-import { createMemoryJobStore } from '../../src/jobs/memory-job-store.ts';
+import { createMemoryJobStore } from '../helpers/memory-job-store.ts';
 import { createJobQueue } from '../../src/pipeline/job-queue.ts';
 import { createS3Client } from '../../src/storage/create-s3-client.ts';
 import { headSourceObject } from '../../src/storage/head-source-object.ts';
@@ -102,6 +102,32 @@ describe('createAcceptJobs', () => {
     expect(heads).to.have.length(1000);
     expect(jobs.map((job) => job.source.key)).to.deep.equal(requests.map((request) => request.key));
     expect(jobs.map((job) => job.source.etag)).to.deep.equal(requests.map((request) => etags.get(request.key)));
+  });
+
+  it('should ask a client refused for a full queue or a shutdown to come back after retryAfterSeconds', async () => {
+    let accepting = true;
+    const refusing = createAcceptJobs({
+      store,
+      queue: createJobQueue<Job>({ capacity: 1 }),
+      allowedBuckets: ['ingest'],
+      reservedPrefix: 'processed/',
+      headObject: (bucket, key, versionId) => headSourceObject(client, bucket, key, versionId),
+      resolvePipeline: () => 'default',
+      accepting: () => accepting,
+      retryAfterSeconds: 9,
+    });
+    const records = [1, 2].map((i) => ({ bucket: 'ingest', key: `many/${i}.csv` }));
+    const full = await refusing(records, 'rest').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(full).to.include({ code: 'queue_full' }).and.have.deep.property('headers', { 'Retry-After': '9' });
+    accepting = false;
+    const closed = await refusing(records.slice(0, 1), 'rest').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(closed).to.include({ code: 'shutting_down' }).and.have.deep.property('headers', { 'Retry-After': '9' });
   });
 
   it('should refuse a bucket outside the allow-list with bucket_not_allowed, before any S3 call, and accept nothing of the trigger', async () => {

@@ -6,10 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { JobStatus } from '../../src/jobs/job.ts';
 import { jobIdentity, type JobStore } from '../../src/jobs/job-store.ts';
-import { createMemoryJobStore } from '../../src/jobs/memory-job-store.ts';
+import { createMemoryJobStore } from '../helpers/memory-job-store.ts';
 import { createPostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
 import { createSqliteJobStore } from '../../src/jobs/sqlite-job-store.ts';
 import { queuedJob as job } from '../helpers/queued-job.ts';
+import { rejectionOf } from '../helpers/rejection-of.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
 
 // Started once for this file, only when the PostgreSQL cases run; each test gets its own database.
@@ -76,13 +77,7 @@ for (const { name, open, before: setUp, after: tearDown } of stores) {
       const a = job();
       await store.insert([a]);
       const b = job();
-      let thrown: unknown;
-      try {
-        await store.insert([b, a]);
-      } catch (error) {
-        thrown = error;
-      }
-      expect(thrown).to.be.an('error');
+      expect(await rejectionOf(store.insert([b, a]))).to.include({ code: 'internal' });
       expect(await store.get(b.id)).to.equal(undefined);
     });
 

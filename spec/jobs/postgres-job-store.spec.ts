@@ -4,16 +4,8 @@ import { jobIdentity } from '../../src/jobs/job-store.ts';
 import { POSTGRES_SCHEMA_VERSION } from '../../src/jobs/migrate-postgres.ts';
 import { createPostgresJobStore, type PostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
 import { queuedJob } from '../helpers/queued-job.ts';
+import { rejectionOf } from '../helpers/rejection-of.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 async function query<R extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
@@ -64,7 +56,7 @@ describe('createPostgresJobStore', function () {
   it('should refuse a database written by a newer version with config_invalid', async () => {
     await (await openStore()).close();
     await query(url, 'UPDATE job_store_schema SET version = $1', [POSTGRES_SCHEMA_VERSION + 1]);
-    const error = await rejection(openStore());
+    const error = await rejectionOf(openStore());
     expect(error).to.have.property('code', 'config_invalid');
     expect((error as Error).message).to.include(`schema ${POSTGRES_SCHEMA_VERSION + 1}`);
   });
@@ -89,7 +81,7 @@ describe('createPostgresJobStore', function () {
     await store.insert([a]);
     await store.update(a.id, { status: 'failed' });
     await store.insert([b]);
-    expect(await rejection(store.update(a.id, { status: 'queued' }))).to.be.an('error');
+    expect(await rejectionOf(store.update(a.id, { status: 'queued' }))).to.include({ code: 'duplicate_job' });
     expect(await store.get(a.id)).to.include({ status: 'failed' });
   });
 
@@ -114,7 +106,7 @@ describe('createPostgresJobStore', function () {
   it('should fail to start, naming DATABASE_URL, when the database cannot be reached', async () => {
     const { port } = new URL(postgres.adminUrl);
     const unreachable = url.replace(`:${port}/`, ':1/');
-    const error = await rejection(createPostgresJobStore({ url: unreachable, onPoolError: () => {} }));
+    const error = await rejectionOf(createPostgresJobStore({ url: unreachable, onPoolError: () => {} }));
     expect(error).to.have.property('code', 'internal');
     expect((error as Error).message).to.include('DATABASE_URL');
   });

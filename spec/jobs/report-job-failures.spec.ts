@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { Subject } from 'rxjs';
 import { AppError } from '../../src/errors.ts';
 import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../src/jobs/job.ts';
-import { createMemoryJobStore } from '../../src/jobs/memory-job-store.ts';
+import { createMemoryJobStore } from '../helpers/memory-job-store.ts';
 import { recordJobEvents } from '../../src/jobs/record-job-events.ts';
 import { reportJobFailures } from '../../src/jobs/report-job-failures.ts';
 import { createLogger } from '../../src/logging/create-logger.ts';

@@ -157,7 +157,7 @@ describe('runCsvJob (typed pipelines and failures)', () => {
 
   it('should fail at once with missing_column when the header lacks a required column, leaving no output', async () => {
     const { error, keys } = await run('timestamp,value\n2024-02-12T10:00:00Z,1\n');
-    expect(error).to.be.instanceOf(AppError).and.include({ code: 'missing_column', retryable: false });
+    expect(error).to.be.instanceOf(AppError).and.include({ code: 'missing_column', retryable: false, line: 1 });
     expect(error?.message).to.include('lacks the required column "device_id" of pipeline "iot"');
     expect(keys).to.deep.equal([]);
   });
@@ -168,7 +168,7 @@ describe('runCsvJob (typed pipelines and failures)', () => {
     expect(atLimit.error).to.equal(undefined);
     expect(atLimit.outputs.rejects).to.have.length(2);
     const past = await run(`${header}x,1\nx,2\n2024-02-12,3\nx,4\n`);
-    expect(past.error).to.include({ code: 'too_many_rejects', retryable: false });
+    expect(past.error).to.include({ code: 'too_many_rejects', retryable: false, line: 5 });
     expect(past.error?.message).to.include('More than 2 records were rejected').and.include('at line 5');
     expect(past.keys).to.deep.equal([]);
     expect(past.lastProgress, 'the counters reached at the failure').to.include({ rows: 1, rejected: 3 });
@@ -178,7 +178,7 @@ describe('runCsvJob (typed pipelines and failures)', () => {
     const { error, keys } = await run(
       'timestamp,device_id\n2024-02-12,"a\nb"\n2024-02-12,"never closed\nmore\nlines\n',
     );
-    expect(error).to.include({ code: 'csv_invalid', retryable: false });
+    expect(error).to.include({ code: 'csv_invalid', retryable: false, line: 4 });
     expect(error?.message).to.equal(
       'Unterminated quoted field: the record starting at line 4 opens a quote that is never closed.',
     );
@@ -189,7 +189,7 @@ describe('runCsvJob (typed pipelines and failures)', () => {
     const { error, keys } = await run(`timestamp,device_id\n2024-02-12,"a\nb"\n2024-02-12,${'x'.repeat(200)}\n`, {
       maxRecordBytes: 100,
     });
-    expect(error).to.include({ code: 'csv_invalid', retryable: false });
+    expect(error).to.include({ code: 'csv_invalid', retryable: false, line: 4 });
     expect(error?.message).to.equal('The record starting at line 4 is longer than CSV_MAX_RECORD_BYTES (100 bytes).');
     expect(keys).to.deep.equal([]);
   });

@@ -70,7 +70,9 @@ describe('createJobQueue', () => {
   it('should accept a batch that fills the queue exactly', () => {
     const queue = createJobQueue<Job>({ capacity: 2 });
     queue.enqueue([a]);
-    expect(() => queue.enqueue([b, c])).to.throw(AppError);
+    expect(() => queue.enqueue([b, c]))
+      .to.throw(AppError)
+      .with.property('code', 'queue_full');
 
     queue.enqueue([b]);
 
@@ -80,7 +82,9 @@ describe('createJobQueue', () => {
   it('should make room again when a job is claimed', () => {
     const queue = createJobQueue<Job>({ capacity: 1 });
     queue.enqueue([a]);
-    expect(() => queue.enqueue([b])).to.throw(AppError);
+    expect(() => queue.enqueue([b]))
+      .to.throw(AppError)
+      .with.property('code', 'queue_full');
 
     queue.claim(a);
     queue.enqueue([b]);
@@ -138,7 +142,7 @@ describe('createJobQueue', () => {
 
     expect(queue.claim(a)).to.equal('held');
     expect(() => queue.enqueue([b]))
-      .to.throw()
+      .to.throw(AppError)
       .with.property('code', 'shutting_down');
   });
 

@@ -1,6 +1,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
+import { postTrigger } from '../helpers/post-trigger.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
 
 /**
@@ -27,12 +28,7 @@ async function read(svc: TestService, key: string): Promise<string> {
 /** Runs `key` on `svc` and returns the job's outputs and manifest (timings and attempt-specific fields dropped). */
 async function run(svc: TestService, key: string, body: Buffer) {
   await svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: body }));
-  const response = await svc.fetch('/v1/trigger', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ key }),
-  });
-  const id = ((await response.json()) as { jobs: { id: string }[] }).jobs[0]!.id;
+  const id = (await postTrigger(svc, { key })).body.jobs[0].id as string;
   const job = await waitForJob(svc, id, undefined, 60_000);
   const base = `processed/ingest/${key}/`;
   const {
@@ -76,6 +72,23 @@ describe('one object in blocks (whole service)', function () {
       expect({ ...split, manifest: { ...split.manifest, blocks: 1 } }, key).to.deep.equal(whole);
       expect(split.status, key).to.equal('succeeded');
       expect(split.rejects.split('\n').length, key).to.be.greaterThan(100);
+    }
+  });
+
+  it('should fail a job whose quote never closes with csv_invalid and the line as a field, split or not', async () => {
+    const body = Buffer.concat([object(), Buffer.from('12000;"never closed\nmore\n')]);
+    const line = body.subarray(0, body.lastIndexOf('12000;')).toString().split('\n').length;
+    for (const svc of [blocks, sequential]) {
+      const key = `blocks/unterminated-${svc === blocks ? 'split' : 'whole'}.csv`;
+      await svc.service.s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: body }));
+      const id = (await postTrigger(svc, { key })).body.jobs[0].id as string;
+      const job = await waitForJob(svc, id, undefined, 60_000);
+      expect(job['error'], key).to.deep.equal({
+        code: 'csv_invalid',
+        message: `Unterminated quoted field: the record starting at line ${line} opens a quote that is never closed.`,
+        retryable: false,
+        line,
+      });
     }
   });
 });

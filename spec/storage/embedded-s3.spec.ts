@@ -12,6 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { AppError } from '../../src/errors.ts';
 import { createS3Client } from '../../src/storage/create-s3-client.ts';
 import {
   startEmbeddedS3,
@@ -307,7 +308,7 @@ describe('startEmbeddedS3 (start and close)', function () {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(error).to.be.instanceOf(Error);
+      expect(error).to.be.instanceOf(AppError).and.include({ code: 'internal' });
       expect((error as Error).message).to.match(
         new RegExp(`^The embedded S3 server did not start on 127\\.0\\.0\\.1:${first.port}: .*EADDRINUSE`, 's'),
       );

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_RETRY_AFTER_SECONDS } from './config.ts';
 
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -64,6 +65,7 @@ export const envSchema = z
       ).optional(),
     ),
     SSE_MAX_CLIENTS: int(1, 100_000).default(100),
+    RETRY_AFTER_SECONDS: int(1, 86_400).default(DEFAULT_RETRY_AFTER_SECONDS),
     UPLOAD_CONCURRENCY: int(1, 10_000).default(16),
     UPLOAD_TIMEOUT_MS: int(1000).default(3_600_000),
     S3_SSE: z.preprocess(

@@ -1,3 +1,6 @@
+/** `RETRY_AFTER_SECONDS` unset; also what a part asks for when it is built without the config's value. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
 /** The service's configuration: the validated environment, shaped for its parts. Frozen. */
 export interface Config {
   readonly http: {
@@ -8,6 +11,8 @@ export interface Config {
     readonly allowUnauthenticated: boolean;
     /** Open Server-Sent Event streams at most; past it `503`. */
     readonly sseMaxClients: number;
+    /** `Retry-After` of every answer that asks a client to come back (`429`, `503`), s. */
+    readonly retryAfterSeconds: number;
     /** SNS topics whose deliveries are accepted; unset: any topic. */
     readonly snsTopicArns: readonly string[] | undefined;
   };

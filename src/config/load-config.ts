@@ -39,6 +39,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       metricsToken: e.METRICS_TOKEN,
       allowUnauthenticated: e.ALLOW_UNAUTHENTICATED,
       sseMaxClients: e.SSE_MAX_CLIENTS,
+      retryAfterSeconds: e.RETRY_AFTER_SECONDS,
       snsTopicArns: e.SNS_TOPIC_ARNS,
     },
     s3: {

@@ -17,6 +17,7 @@ export function checkRejectLimit(
     throw new AppError(
       'too_many_rejects',
       `More than ${maxRejected} records were rejected (pipeline "${pipeline.name}"); the last at line ${reject.line}: ${reject.reason}.`,
+      { line: reject.line },
     );
   }
 }

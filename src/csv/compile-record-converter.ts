@@ -36,7 +36,9 @@ export function compileRecordConverter(
   const seen = new Set<string>();
   for (const name of names) {
     if (seen.has(name))
-      throw new AppError('csv_invalid', `The header on line ${headerLine} repeats the column "${name}".`);
+      throw new AppError('csv_invalid', `The header on line ${headerLine} repeats the column "${name}".`, {
+        line: headerLine,
+      });
     seen.add(name);
   }
   const missing = Object.entries(pipeline.columns)
@@ -46,6 +48,7 @@ export function compileRecordConverter(
     throw new AppError(
       'missing_column',
       `The header${names.length === 0 ? ' (none: the object is empty)' : ` on line ${headerLine}`} lacks the required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of pipeline "${pipeline.name}".`,
+      names.length === 0 ? {} : { line: headerLine },
     );
   }
 

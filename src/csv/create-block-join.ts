@@ -59,7 +59,7 @@ export function createBlockJoin(options: BlockJoinOptions): BlockJoin {
       if (error !== undefined) {
         throw 'failure' in error
           ? parseFailureError(error.failure, error.line + lines, maxRecordBytes)
-          : new AppError(error.code, error.message);
+          : AppError.fromJSON(error);
       }
       stats.rows += result.rows;
       stats.rowsBytes += result.ndjson.length;

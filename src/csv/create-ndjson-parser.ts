@@ -1,5 +1,6 @@
 import { Parser, type Options } from 'csv-parse';
 import type { TransformCallback } from 'node:stream';
+import { assertCsvParseInternals } from './assert-csv-parse-internals.ts';
 import { compileRecordConverter, type ColumnInfo, type RecordConverter } from './compile-record-converter.ts';
 import type { RejectSink } from './create-reject-writer.ts';
 import { encodeCsvRecord } from './encode-csv-record.ts';
@@ -64,6 +65,9 @@ export interface ParseStart {
   /** The column names, read from the header before this input. */
   readonly names: readonly string[];
 }
+
+// The override below reaches into csv-parse: refuse to load, saying why, if the installed one works otherwise.
+assertCsvParseInternals();
 
 /** Rows NDJSON leaves in chunks of about this many characters, not per row. */
 const BATCH_CHARS = 64 * 1024;

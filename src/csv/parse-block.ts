@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AppError, type ErrorCode } from '../errors.ts';
+import { AppError, type AppErrorJson } from '../errors.ts';
 import type { ColumnInfo } from './compile-record-converter.ts';
 import { createNdjsonParser, type RowStats } from './create-ndjson-parser.ts';
 import type { RejectSink } from './create-reject-writer.ts';
@@ -33,8 +33,7 @@ export type BlockReject = Reject;
  * Why a block stopped: a CSV error at a line counted from the block's start,
  * or an error that already names its absolute place (the header, in block 0).
  */
-export type BlockError =
-  { readonly line: number; readonly failure: ParseFailure } | { readonly code: ErrorCode; readonly message: string };
+export type BlockError = { readonly line: number; readonly failure: ParseFailure } | AppErrorJson;
 
 export interface BlockResult {
   /** The rows' NDJSON (its own memory, so it can be moved back from a worker thread). */
@@ -117,9 +116,7 @@ export async function parseBlock(bytes: Buffer, context: BlockContext): Promise<
 /** A parse error as plain data: csv-parse's (translated with a cause) by where it stopped, others as they are. */
 function blockError(error: unknown, line: number): BlockError {
   if (error instanceof AppError) {
-    return error.cause instanceof Error
-      ? { line, failure: describeParseError(error.cause) }
-      : { code: error.code, message: error.message };
+    return error.cause instanceof Error ? { line, failure: describeParseError(error.cause) } : error.toJSON();
   }
   return { line, failure: describeParseError(error instanceof Error ? error : new Error(String(error))) };
 }

@@ -37,7 +37,7 @@ export function parseFailureError(
   maxRecordBytes: number,
   cause?: Error,
 ): AppError {
-  const options = cause === undefined ? undefined : { cause };
+  const options = { line, ...(cause === undefined ? {} : { cause }) };
   switch (failure.kind) {
     case 'quote_not_closed':
       return new AppError(

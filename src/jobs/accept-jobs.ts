@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../config/config.ts';
 import { AppError, isAppError, type ErrorCode } from '../errors.ts';
 import type { JobQueue } from '../pipeline/job-queue.ts';
 import type { ObjectHead } from '../storage/head-source-object.ts';
@@ -51,7 +52,7 @@ export interface AcceptJobsDeps {
   readonly accepting: () => boolean;
   readonly now?: () => Date;
   readonly newId?: () => string;
-  /** Seconds a refused client is asked to wait. */
+  /** Seconds a refused client is asked to wait (`RETRY_AFTER_SECONDS`). */
   readonly retryAfterSeconds?: number;
   /** HEAD requests under way at once for one call; default 8. */
   readonly headConcurrency?: number;
@@ -79,7 +80,7 @@ export function createAcceptJobs(deps: AcceptJobsDeps): AcceptJobs {
     reservedPrefix,
     now = () => new Date(),
     newId = randomUUID,
-    retryAfterSeconds = 5,
+    retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS,
     headConcurrency = HEAD_CONCURRENCY,
   } = deps;
   // Serialises the check-then-insert section, so two deliveries of one event make one job.

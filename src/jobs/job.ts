@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors.ts';
+import type { AppErrorJson } from '../errors.ts';
 import type { JobEvent } from '../pipeline/job-event.ts';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -35,11 +35,8 @@ export interface JobOutput {
   readonly manifest: string;
 }
 
-export interface JobError {
-  readonly code: ErrorCode;
-  readonly message: string;
-  readonly retryable: boolean;
-}
+/** Why a job failed: its error's JSON (`line` on a csv error). */
+export type JobError = AppErrorJson;
 
 /** A job as the API shows it (the contract's Job JSON). */
 export interface Job {

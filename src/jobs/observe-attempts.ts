@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { AppError, toAppError } from '../errors.ts';
+import { cancelledError, toAppError } from '../errors.ts';
 import type { RunJob, RunUpdate } from '../pipeline/job-event.ts';
 import type { Job, JobProgress } from './job.ts';
 
@@ -45,7 +45,7 @@ export function observeAttempts<R>(run: AttemptRun<R>): AttemptRunner<R> {
         )
         .finally(() => running.delete(settled));
       running.add(settled);
-      return () => controller.abort(new AppError('cancelled', `The job ${job.id} was cancelled.`));
+      return () => controller.abort(cancelledError(`running job ${job.id}`));
     });
 
   async function drain(): Promise<void> {

@@ -125,7 +125,17 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
            finished_at = ((data || $2::jsonb)->>'finishedAt')::timestamptz
          WHERE id = $1 RETURNING seq, data`,
         [id, JSON.stringify(patch)],
-      );
+      ).catch((error: unknown) => {
+        const { code, constraint } = error as { code?: string; constraint?: string };
+        if (code === UNIQUE_VIOLATION && constraint === ACTIVE_IDENTITY_INDEX) {
+          throw new AppError(
+            'duplicate_job',
+            `The job ${id} cannot be ${patch.status ?? 'changed'}: another job for the same object is queued or running.`,
+            { cause: error },
+          );
+        }
+        throw error;
+      });
       // A job handed back (an instance stopping) is for the others to claim.
       if (job !== undefined && patch.status === 'queued') announce();
       return job;

@@ -1,4 +1,4 @@
-import { AppError, isAppError, toAppError } from '../errors.ts';
+import { AppError, cancelledError, isAppError, toAppError } from '../errors.ts';
 
 /**
  * The error a CSV job attempt ends with. A cancelled attempt is `cancelled`
@@ -9,7 +9,7 @@ export function translateJobError(error: unknown, signal: AbortSignal): AppError
   if (signal.aborted) {
     return isAppError(signal.reason) && signal.reason.code === 'cancelled'
       ? signal.reason
-      : new AppError('cancelled', 'The job was cancelled.', { cause: signal.reason });
+      : cancelledError(undefined, signal.reason);
   }
   if (isAppError(error)) return error;
   const code = (error as { code?: unknown } | null)?.code;
@@ -18,7 +18,6 @@ export function translateJobError(error: unknown, signal: AbortSignal): AppError
       cause: error,
     });
   }
-  if ((error as { name?: unknown } | null)?.name === 'AbortError')
-    return new AppError('cancelled', 'The job was cancelled.', { cause: error });
+  if ((error as { name?: unknown } | null)?.name === 'AbortError') return cancelledError(undefined, error);
   return toAppError(error);
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../config/config.ts';
 import { AppError } from '../errors.ts';
 import { createS3Client, type S3ClientConfig } from './create-s3-client.ts';
 import { openOutputObject, type OpenedOutput } from './open-output-object.ts';
@@ -13,7 +14,7 @@ export interface OutputDownloadsConfig {
    * how long a client may stop reading; a reading client, however slow, never reaches it.
    */
   readonly idleTimeoutMs?: number;
-  /** `Retry-After` of a download refused for the cap, s. Default 5. */
+  /** `Retry-After` of a download refused for the cap (`RETRY_AFTER_SECONDS`), s. */
   readonly retryAfterSeconds?: number;
 }
 
@@ -33,7 +34,7 @@ export interface OutputDownloads {
  * socket.
  */
 export function createOutputDownloads(config: OutputDownloadsConfig): OutputDownloads {
-  const { maxOpen = 8, idleTimeoutMs = 60_000, retryAfterSeconds = 5 } = config;
+  const { maxOpen = 8, idleTimeoutMs = 60_000, retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS } = config;
   const client = createS3Client({ ...config.s3, maxSockets: maxOpen, socketTimeoutMs: idleTimeoutMs });
   // Downloads from their open to their body's close.
   let open = 0;

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable, Writable } from 'node:stream';
-import { AppError } from '../errors.ts';
+import { cancelledError } from '../errors.ts';
 import { encryptionParams, type S3Encryption } from './encryption-params.ts';
 import { translateS3Error } from './translate-s3-error.ts';
 
@@ -126,7 +126,7 @@ class UploadWriter extends Writable {
       callback(error);
       return;
     }
-    this.#reason = error ?? new AppError('cancelled', `The upload to ${this.#location} was stopped before it ended.`);
+    this.#reason = error ?? cancelledError(`uploading to ${this.#location}`);
     // lib-storage's reader fails with the reason; its uploaders stop, and it aborts the multipart upload.
     this.#body.destroy(this.#reason);
     this.done.then(

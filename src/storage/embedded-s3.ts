@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { AppError } from '../errors.ts';
 import type { EmbeddedS3ProcessOptions, FromEmbeddedS3Process, ToEmbeddedS3Process } from './embedded-s3-process.ts';
 
 /** The S3 event record the embedded server emits when an object is written. */
@@ -165,7 +166,8 @@ function startProcess(options: EmbeddedS3ProcessOptions, onEvent: EmbeddedS3Conf
   // An IPC write to a process that just died fails; the exit reports it.
   child.on('error', () => undefined);
   const failedStart = exited.then((exit) => {
-    throw new Error(
+    throw new AppError(
+      'internal',
       `The embedded S3 server did not start on ${options.host}:${options.port}: ${exit.reason?.split('\n')[0] ?? `its process ended (${exit.code ?? exit.signal})`}`,
     );
   });

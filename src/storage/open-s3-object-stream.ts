@@ -1,7 +1,7 @@
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError } from '../errors.ts';
+import { AppError, cancelledError } from '../errors.ts';
 import { translateS3Error } from './translate-s3-error.ts';
 
 export interface S3ObjectRef {
@@ -65,8 +65,7 @@ export async function openS3ObjectStream(
   const where = `s3://${ref.bucket}/${ref.key}`;
   // Aborts the request or back-off under way when the stream is destroyed.
   const controller = new AbortController();
-  const onAbort = () =>
-    stream.destroy(new AppError('cancelled', `Cancelled while reading ${where}.`, { cause: signal?.reason }));
+  const onAbort = () => stream.destroy(cancelledError(`reading ${where}`, signal?.reason));
 
   const get = async (start: number | undefined, etag: string | undefined, abortSignal: AbortSignal | undefined) => {
     const command = new GetObjectCommand({

@@ -1,4 +1,4 @@
-import { AppError, isAppError } from '../errors.ts';
+import { AppError, cancelledError, isAppError } from '../errors.ts';
 
 /** What an AWS SDK error carries that the translation reads. */
 interface SdkErrorShape {
@@ -72,8 +72,7 @@ export function translateS3Error(error: unknown, what: string): AppError {
   const detail = `${name || code || 'Error'}${e.message ? `: ${e.message}` : ''}`;
   const options = { cause: error };
 
-  if (name === 'AbortError' || code === 'ABORT_ERR')
-    return new AppError('cancelled', `Cancelled while ${what}.`, options);
+  if (name === 'AbortError' || code === 'ABORT_ERR') return cancelledError(what, error);
   if (NOT_FOUND.has(name) || (status === 404 && name !== 'NoSuchBucket')) {
     return new AppError('no_such_key', `The object does not exist (${what}): ${detail}`, options);
   }

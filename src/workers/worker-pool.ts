@@ -1,5 +1,5 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { AppError } from '../errors.ts';
+import { AppError, cancelledError } from '../errors.ts';
 import { deserializeError, serializeError, type FromWorker, type ToWorker } from './worker-protocol.ts';
 
 export interface WorkerPoolConfig {
@@ -242,8 +242,4 @@ function startWorker(entry: URL, options: WorkerOptions): Worker {
     argv: [entry.href],
     execArgv: [],
   });
-}
-
-function cancelledError(): AppError {
-  return new AppError('cancelled', 'The job was cancelled.');
 }

@@ -1,4 +1,4 @@
-import { AppError, ERROR_CODES, type ErrorCode } from '../errors.ts';
+import { AppError, ERROR_CODES, type AppErrorJson, type ErrorCode } from '../errors.ts';
 
 /** Messages between the main thread and a job worker. */
 export type ToWorker =
@@ -13,16 +13,13 @@ export type FromWorker =
   | { readonly type: 'done'; readonly taskId: number; readonly result: unknown }
   | { readonly type: 'failed'; readonly taskId: number; readonly error: SerializedError };
 
-export interface SerializedError {
-  readonly code: ErrorCode;
-  readonly message: string;
-  readonly retryable: boolean;
+export interface SerializedError extends AppErrorJson {
   readonly stack?: string;
 }
 
 /** An error as it crosses the thread boundary: its code, message and retryability survive. */
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof AppError) return { code: error.code, message: error.message, retryable: error.retryable };
+  if (error instanceof AppError) return error.toJSON();
   const message = error instanceof Error ? error.message : String(error);
   return {
     code: 'internal',
@@ -34,7 +31,7 @@ export function serializeError(error: unknown): SerializedError {
 
 export function deserializeError(error: SerializedError): AppError {
   const code: ErrorCode = error.code in ERROR_CODES ? error.code : 'internal';
-  const revived = new AppError(code, error.message, { retryable: error.retryable });
+  const revived = AppError.fromJSON({ ...error, code });
   if (error.stack) revived.stack = error.stack;
   return revived;
 }

@@ -16,15 +16,20 @@ import { createObjectWriter } from '../../../src/storage/create-object-writer.ts
 const MiB = 1024 * 1024;
 const BOUNDARY = 'receive-spec-boundary';
 
-/** An HTTP server that answers with what `receiveMultipartUpload` gives or throws. */
-async function serve(target: UploadTarget): Promise<{ port: number; close: () => Promise<void> }> {
+/** An HTTP server that answers with what `receiveMultipartUpload` gives or throws (also told to `onError`). */
+async function serve(
+  target: UploadTarget,
+  onError: (error: unknown) => void = () => undefined,
+): Promise<{ port: number; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
     receiveMultipartUpload(req, target).then(
       (received) => res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(received)),
-      (error: unknown) =>
+      (error: unknown) => {
+        onError(error);
         res
           .writeHead(isAppError(error) ? error.status : 500, { connection: 'close' })
-          .end(JSON.stringify({ code: isAppError(error) ? error.code : String(error) })),
+          .end(JSON.stringify({ code: isAppError(error) ? error.code : String(error) }));
+      },
     );
   });
   server.listen(0, '127.0.0.1');
@@ -40,6 +45,15 @@ async function serve(target: UploadTarget): Promise<{ port: number; close: () =>
  * text.
  */
 async function partialUpload(port: number, key: string, bytes: number): Promise<string> {
+  const socket = await startUpload(port, key, bytes);
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+  await once(socket, 'close');
+  return answer;
+}
+
+/** Sends the head of a multipart upload and `bytes` of its file; the socket is left open. */
+async function startUpload(port: number, key: string, bytes: number): Promise<net.Socket> {
   const socket = net.connect(port, '127.0.0.1');
   await once(socket, 'connect');
   socket.write(
@@ -49,10 +63,7 @@ async function partialUpload(port: number, key: string, bytes: number): Promise<
     `--${BOUNDARY}\r\nContent-Disposition: form-data; name="key"\r\n\r\n${key}\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n`,
   );
   socket.write(Buffer.alloc(bytes, 'x'));
-  let answer = '';
-  socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
-  await once(socket, 'close');
-  return answer;
+  return socket;
 }
 
 describe('receiveMultipartUpload', () => {
@@ -76,6 +87,41 @@ describe('receiveMultipartUpload', () => {
     ...overrides,
   });
 
+  const isStored = (key: string) =>
+    s3.client.send(new HeadObjectCommand({ Bucket: 'ingest', Key: key })).then(
+      () => true,
+      () => false,
+    );
+
+  it('should fail with client_disconnected, not validation_failed, when the client leaves mid-body, and store nothing', async () => {
+    const writer = createObjectWriter(s3.client, { bucket: 'ingest', partSize: 5 * MiB, queueSize: 2 });
+    let writing!: () => void;
+    const fileStarted = new Promise<void>((resolve) => (writing = resolve));
+    let failed!: (error: unknown) => void;
+    const failure = new Promise<unknown>((resolve) => (failed = resolve));
+    const server = await serve(
+      target({
+        writer: {
+          open: (key, type) => {
+            writing();
+            return writer.open(key, type);
+          },
+          remove: (key) => writer.remove(key),
+        },
+      }),
+      failed,
+    );
+    try {
+      const socket = await startUpload(server.port, 'gone/a.bin', MiB);
+      await fileStarted;
+      socket.destroy();
+      expect(await failure).to.include({ code: 'client_disconnected', status: 499 });
+      expect(await isStored('gone/a.bin')).to.equal(false);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('should answer a client that stalls mid-body with 400 after the idle timeout, and abort its multipart upload', async () => {
     const server = await serve(target({ idleTimeoutMs: 300 }));
     try {
@@ -85,11 +131,7 @@ describe('receiveMultipartUpload', () => {
       expect(answer).to.contain('validation_failed');
       expect(performance.now() - started).to.be.below(5000);
       expect(await readdir(path.join(s3.directory, 'ingest', '._S3rver_uploads')).catch(() => [])).to.deep.equal([]);
-      const stored = await s3.client.send(new HeadObjectCommand({ Bucket: 'ingest', Key: 'stall/a.bin' })).then(
-        () => true,
-        () => false,
-      );
-      expect(stored).to.equal(false);
+      expect(await isStored('stall/a.bin')).to.equal(false);
     } finally {
       await server.close();
     }

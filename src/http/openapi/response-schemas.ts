@@ -15,7 +15,7 @@ export const errorBody = z
   .strictObject({
     error: z.strictObject({
       code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
-      message: z.string().meta({ description: 'A human sentence.' }),
+      message: z.string().min(1).meta({ description: 'A human sentence.' }),
       details: z
         .array(z.unknown())
         .optional()
@@ -62,6 +62,10 @@ export const job = z
         code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
         message: z.string(),
         retryable: z.boolean(),
+        line: z.int().min(1).optional().meta({
+          description:
+            'The physical line of the CSV the error is about (malformed CSV, a bad header, the reject that passed maxRejected).',
+        }),
       })
       .nullable()
       .meta({ description: 'Why the job failed; null unless it failed.' }),

@@ -15,6 +15,7 @@ import {
   timer,
   type Observable,
 } from 'rxjs';
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../../config/config.ts';
 import { AppError } from '../../errors.ts';
 import { isFinished, type Job, type JobLifecycleEvent } from '../../jobs/job.ts';
 import type { JobStore } from '../../jobs/job-store.ts';
@@ -35,6 +36,8 @@ export interface EventStreamConfig {
   readonly recheckMs: number;
   /** Open event streams at most, both routes together (`SSE_MAX_CLIENTS`); past it `503 server_busy`. Default 100. */
   readonly maxClients: number;
+  /** `Retry-After` of a stream refused past `maxClients` (`RETRY_AFTER_SECONDS`), s. */
+  readonly retryAfterSeconds: number;
   /**
    * Bytes waiting for one client that does not read before it is dropped (closed). Above the largest
    * burst a healthy client takes at once (a 1,000-record trigger sends each client about 0.5 MB in
@@ -48,11 +51,9 @@ export const DEFAULT_EVENT_STREAM_CONFIG: EventStreamConfig = Object.freeze({
   progressIntervalMs: 250,
   recheckMs: 5_000,
   maxClients: 100,
+  retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS,
   maxBufferedBytes: 4 * 1024 * 1024,
 });
-
-/** Seconds a client refused for `SSE_MAX_CLIENTS` waits before it tries again. */
-const RETRY_AFTER_SECONDS = 5;
 
 export interface EventRoutesDeps {
   /** Bearer token the routes require; unset: open. */
@@ -110,10 +111,8 @@ export function eventRoutes(deps: EventRoutesDeps): Router {
     if (open >= config.maxClients) {
       throw new AppError(
         'server_busy',
-        `${config.maxClients} event streams are open, the most this service serves (SSE_MAX_CLIENTS); retry after ${RETRY_AFTER_SECONDS} s.`,
-        {
-          headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
-        },
+        `${config.maxClients} event streams are open, the most this service serves (SSE_MAX_CLIENTS); retry after ${config.retryAfterSeconds} s.`,
+        { headers: { 'Retry-After': String(config.retryAfterSeconds) } },
       );
     }
     open += 1;

@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../../config/config.ts';
 import { AppError, toAppError } from '../../errors.ts';
 import { checkBucketAllowed } from '../../jobs/check-bucket-allowed.ts';
 import type { Job } from '../../jobs/job.ts';
@@ -20,12 +21,13 @@ export function uploadRoutes(deps: Pick<AppDeps, 'apiToken' | 'uploads' | 'accep
   let open = 0;
 
   router.post('/v1/uploads', async (ctx) => {
+    const retryAfter = { 'Retry-After': String(uploads.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) };
     if (!accepting()) {
       ctx.set('Connection', 'close');
       throw new AppError(
         'shutting_down',
         'The service is shutting down and accepts no uploads; retry against another instance or after restart.',
-        { headers: { 'Retry-After': '5' } },
+        { headers: retryAfter },
       );
     }
     if (!ctx.is('multipart/form-data')) {
@@ -46,7 +48,7 @@ export function uploadRoutes(deps: Pick<AppDeps, 'apiToken' | 'uploads' | 'accep
       throw new AppError(
         'server_busy',
         `${uploads.concurrency} uploads are under way, UPLOAD_CONCURRENCY; retry after the Retry-After seconds.`,
-        { headers: { 'Retry-After': '5' } },
+        { headers: retryAfter },
       );
     }
     let received;

@@ -41,6 +41,8 @@ export interface UploadTarget {
   readonly allowedBuckets: readonly string[];
   /** UPLOAD_CONCURRENCY: uploads at once; past it `server_busy`, before the body is read. */
   readonly concurrency: number;
+  /** RETRY_AFTER_SECONDS: the `Retry-After` of an upload refused (busy, shutting down), s. */
+  readonly retryAfterSeconds?: number;
   /** UPLOAD_TIMEOUT_MS: the longest an upload may stream; past it `upload_timeout` and nothing is kept. */
   readonly timeoutMs: number;
   readonly ownWrites: OwnWrites;
@@ -253,7 +255,7 @@ function badRequest(message: string): AppError {
 
 function clientGone(): AppError {
   return new AppError(
-    'validation_failed',
+    'client_disconnected',
     'The request body ended before the multipart form was complete (the client disconnected).',
   );
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { appRoutes, type AppRoute } from '../helpers/app-routes.ts';
-import { rawRequest, type RawAnswer } from '../helpers/raw-request.ts';
-import { startTestService, type TestService } from '../helpers/test-service.ts';
+import { appRoutes, type AppRoute } from '../../helpers/app-routes.ts';
+import { rawRequest, type RawAnswer } from '../../helpers/raw-request.ts';
+import { startTestService, type TestService } from '../../helpers/test-service.ts';
 
 const TOKEN = 'exact-routes-token-0123456789';
 /** A value for each path parameter, so the exact spelling reaches the handler. */

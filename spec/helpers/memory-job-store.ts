@@ -1,7 +1,7 @@
-import { AppError } from '../errors.ts';
-import { isFinished, type Job } from './job.ts';
-import { decodeCursor, encodeCursor } from './job-cursor.ts';
-import { jobIdentity, type JobPage, type JobPatch, type JobQuery, type JobStore } from './job-store.ts';
+import { AppError } from '../../src/errors.ts';
+import { isFinished, type Job } from '../../src/jobs/job.ts';
+import { decodeCursor, encodeCursor } from '../../src/jobs/job-cursor.ts';
+import { jobIdentity, type JobPage, type JobPatch, type JobQuery, type JobStore } from '../../src/jobs/job-store.ts';
 
 /** A job store in process memory: for specs and for running without a data directory. */
 export function createMemoryJobStore(): JobStore {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { openSse } from '../helpers/read-sse.ts';
-import { pacedJob } from '../helpers/paced-job.ts';
-import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
+import { openSse } from '../../helpers/read-sse.ts';
+import { pacedJob } from '../../helpers/paced-job.ts';
+import { startTestService, waitForJob, type TestService } from '../../helpers/test-service.ts';
 
 const TOKEN = 'events-token';
 const auth = { authorization: `Bearer ${TOKEN}` };

@@ -3,9 +3,9 @@ import { expect } from 'chai';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pacedJob } from '../helpers/paced-job.ts';
-import { postTrigger } from '../helpers/post-trigger.ts';
-import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
+import { pacedJob } from '../../helpers/paced-job.ts';
+import { postTrigger } from '../../helpers/post-trigger.ts';
+import { startTestService, waitForJob, type TestService } from '../../helpers/test-service.ts';
 
 describe('POST /v1/trigger (running an object again)', () => {
   describe('with the CSV job', () => {

@@ -1,7 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { postTrigger } from '../helpers/post-trigger.ts';
-import { startTestService, type TestService } from '../helpers/test-service.ts';
+import { postTrigger } from '../../helpers/post-trigger.ts';
+import { startTestService, type TestService } from '../../helpers/test-service.ts';
 
 function record(key: string, object: Record<string, unknown> = {}, eventName = 'ObjectCreated:Put') {
   return {

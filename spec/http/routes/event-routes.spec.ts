@@ -7,7 +7,7 @@ import { Observable, Subject } from 'rxjs';
 import { handleErrors } from '../../../src/http/middleware/handle-errors.ts';
 import { eventRoutes, type EventStreamConfig } from '../../../src/http/routes/event-routes.ts';
 import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../../src/jobs/job.ts';
-import { createMemoryJobStore } from '../../../src/jobs/memory-job-store.ts';
+import { createMemoryJobStore } from '../../helpers/memory-job-store.ts';
 import { createLogger } from '../../../src/logging/create-logger.ts';
 import { openSse } from '../../helpers/read-sse.ts';
 
@@ -170,7 +170,7 @@ describe('eventRoutes (bounded fan-out)', () => {
   }
 
   it('should serve at most maxClients streams over both routes, refuse the next with 503 server_busy and Retry-After, and admit one when another leaves', async () => {
-    served = await serveEvents(events, [job(ids[0]!)], { maxClients: 3 });
+    served = await serveEvents(events, [job(ids[0]!)], { maxClients: 3, retryAfterSeconds: 7 });
     expect((await stream('/v1/events')).status).to.equal(200);
     expect((await stream(`/v1/jobs/${ids[0]}/events`)).status).to.equal(200);
     // An unknown job is 404 and holds no slot.
@@ -179,7 +179,7 @@ describe('eventRoutes (bounded fan-out)', () => {
     for (const path of ['/v1/events', `/v1/jobs/${ids[0]}/events`]) {
       const refused = await fetch(`${served.url}${path}`);
       expect(refused.status, path).to.equal(503);
-      expect(refused.headers.get('retry-after'), path).to.equal('5');
+      expect(refused.headers.get('retry-after'), path).to.equal('7');
       const body = (await refused.json()) as { error: { code: string; message: string } };
       expect(body.error.code, path).to.equal('server_busy');
       expect(body.error.message, path).to.match(/3 event streams are open.*SSE_MAX_CLIENTS/);

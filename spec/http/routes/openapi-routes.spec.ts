@@ -6,11 +6,11 @@ import path from 'node:path';
 import openapiTS from 'openapi-typescript';
 import ts from 'typescript';
 import { z } from 'zod';
-import { errorBody, job, jobList, uploadAnswer } from '../../src/http/openapi/response-schemas.ts';
-import { listJobsQuery } from '../../src/http/request-schemas.ts';
-import { restTrigger } from '../../src/http/triggers/rest-trigger.ts';
-import { appRoutes } from '../helpers/app-routes.ts';
-import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
+import { errorBody, job, jobList, uploadAnswer } from '../../../src/http/openapi/response-schemas.ts';
+import { listJobsQuery } from '../../../src/http/request-schemas.ts';
+import { restTrigger } from '../../../src/http/triggers/rest-trigger.ts';
+import { appRoutes } from '../../helpers/app-routes.ts';
+import { startTestService, waitForJob, type TestService } from '../../helpers/test-service.ts';
 
 type Document = {
   openapi: string;
@@ -49,7 +49,7 @@ describe('openapiRoutes', () => {
   after(async () => svc.stop());
 
   it('should serve an OpenAPI 3.1 document without auth, with the package version', async () => {
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as {
       version: string;
     };
     expect(doc.openapi).to.equal('3.1.0');

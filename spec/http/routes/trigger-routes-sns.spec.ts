@@ -1,8 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { postTrigger } from '../helpers/post-trigger.ts';
-import { CERT_URL, createSnsTestSigner, TOPIC_ARN, type SnsTestSigner } from '../helpers/sns-test-signer.ts';
-import { startTestService, type TestService } from '../helpers/test-service.ts';
+import { postTrigger } from '../../helpers/post-trigger.ts';
+import { CERT_URL, createSnsTestSigner, TOPIC_ARN, type SnsTestSigner } from '../../helpers/sns-test-signer.ts';
+import { startTestService, type TestService } from '../../helpers/test-service.ts';
 
 const SNS_TEXT = { 'content-type': 'text/plain; charset=UTF-8' };
 

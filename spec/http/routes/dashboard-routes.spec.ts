@@ -6,14 +6,14 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { defer, NEVER, throwError, type Observable } from 'rxjs';
-import { AppError } from '../../src/errors.ts';
-import type { Config } from '../../src/config/config.ts';
-import type { Job, JobProgress, JobRunResult } from '../../src/jobs/job.ts';
-import type { RunUpdate } from '../../src/pipeline/job-event.ts';
-import { openHeadlessPage, type HeadlessPage } from '../helpers/headless-page.ts';
-import { charactersWidth, layoutProblems } from '../helpers/layout-problems.ts';
-import { postTrigger } from '../helpers/post-trigger.ts';
-import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
+import { AppError } from '../../../src/errors.ts';
+import type { Config } from '../../../src/config/config.ts';
+import type { Job, JobProgress, JobRunResult } from '../../../src/jobs/job.ts';
+import type { RunUpdate } from '../../../src/pipeline/job-event.ts';
+import { openHeadlessPage, type HeadlessPage } from '../../helpers/headless-page.ts';
+import { charactersWidth, layoutProblems } from '../../helpers/layout-problems.ts';
+import { postTrigger } from '../../helpers/post-trigger.ts';
+import { startTestService, waitForJob, type TestService } from '../../helpers/test-service.ts';
 
 /** A long message with a long unbroken name in it, as real parse errors have. */
 const FAILING_KEY = 'fail/2024/sensor-exports/north-field/2024-01-04-hourly-readings.csv';
@@ -47,7 +47,7 @@ function scriptedJob({ s3, config }: { s3: TestService['service']['s3']; config:
   };
 }
 
-const ARTIFACTS = path.resolve(import.meta.dirname, '../../artifacts');
+const ARTIFACTS = path.resolve(import.meta.dirname, '../../../artifacts');
 const TOKEN = 'dashboard-token';
 const CSV = 'name,city\nAda,London\nGrace,New York\nLinus,Helsinki,extra\n';
 

@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { NEVER } from 'rxjs';
-import type { AppDeps } from '../../src/http/app-deps.ts';
-import { createApp } from '../../src/http/create-app.ts';
-import { createMemoryJobStore } from '../../src/jobs/memory-job-store.ts';
-import { createLogger } from '../../src/logging/create-logger.ts';
-import { createMetrics } from '../../src/metrics/create-metrics.ts';
-import { rawRequest, type RawRequest } from '../helpers/raw-request.ts';
-import { startTestService, type TestService } from '../helpers/test-service.ts';
+import type { AppDeps } from '../../../src/http/app-deps.ts';
+import { createApp } from '../../../src/http/create-app.ts';
+import { createMemoryJobStore } from '../../helpers/memory-job-store.ts';
+import { createLogger } from '../../../src/logging/create-logger.ts';
+import { createMetrics } from '../../../src/metrics/create-metrics.ts';
+import { rawRequest, type RawRequest } from '../../helpers/raw-request.ts';
+import { startTestService, type TestService } from '../../helpers/test-service.ts';
 
 const TOKEN = 'no-sniff-token';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
+import { startTestService, waitForJob, type TestService } from '../../helpers/test-service.ts';
 
 describe('metricsRoutes', () => {
   describe('without METRICS_TOKEN', () => {

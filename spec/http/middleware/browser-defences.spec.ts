@@ -1,8 +1,8 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { NEVER } from 'rxjs';
-import { rawRequest, type RawAnswer, type RawRequest } from '../helpers/raw-request.ts';
-import { startTestService, type TestService } from '../helpers/test-service.ts';
+import { rawRequest, type RawAnswer, type RawRequest } from '../../helpers/raw-request.ts';
+import { startTestService, type TestService } from '../../helpers/test-service.ts';
 
 const MULTIPART = 'multipart/form-data; boundary=b';
 

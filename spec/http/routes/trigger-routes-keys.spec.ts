@@ -1,8 +1,8 @@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { postTrigger, type TriggerAnswer } from '../helpers/post-trigger.ts';
-import { createSnsTestSigner, type SnsTestSigner } from '../helpers/sns-test-signer.ts';
-import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
+import { postTrigger, type TriggerAnswer } from '../../helpers/post-trigger.ts';
+import { createSnsTestSigner, type SnsTestSigner } from '../../helpers/sns-test-signer.ts';
+import { startTestService, waitForJob, type TestService } from '../../helpers/test-service.ts';
 
 function s3Event(...records: { bucket?: string; key: string }[]) {
   return {

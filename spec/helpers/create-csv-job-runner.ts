@@ -1,6 +1,6 @@
-import type { CsvJobResult } from './csv-job-result.ts';
-import { observeAttempts, type AttemptRunner } from './observe-attempts.ts';
-import { runCsvJob, type CsvJobDeps } from './run-csv-job.ts';
+import type { CsvJobResult } from '../../src/jobs/csv-job-result.ts';
+import { observeAttempts, type AttemptRunner } from '../../src/jobs/observe-attempts.ts';
+import { runCsvJob, type CsvJobDeps } from '../../src/jobs/run-csv-job.ts';
 
 export interface CsvJobRunnerDeps extends CsvJobDeps {
   /** How often a running job reports progress, ms. Default 500. */

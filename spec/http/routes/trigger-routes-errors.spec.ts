@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { NEVER } from 'rxjs';
-import { postTrigger } from '../helpers/post-trigger.ts';
-import { startTestService, type TestService } from '../helpers/test-service.ts';
+import { postTrigger } from '../../helpers/post-trigger.ts';
+import { startTestService, type TestService } from '../../helpers/test-service.ts';
 
 function records(count: number, prefix: string) {
   return {

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { startTestService, type TestService } from '../helpers/test-service.ts';
+import { startTestService, type TestService } from '../../helpers/test-service.ts';
 
 const MiB = 1024 * 1024;
 

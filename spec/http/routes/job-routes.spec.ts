@@ -3,13 +3,13 @@ import { expect } from 'chai';
 import http from 'node:http';
 import { text } from 'node:stream/consumers';
 import { defer, NEVER, throwError, type Observable } from 'rxjs';
-import type { Config } from '../../src/config/config.ts';
-import { AppError } from '../../src/errors.ts';
-import type { Job, JobProgress, JobRunResult } from '../../src/jobs/job.ts';
-import { outputKeys } from '../../src/jobs/output-keys.ts';
-import type { RunUpdate } from '../../src/pipeline/job-event.ts';
-import { postTrigger } from '../helpers/post-trigger.ts';
-import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
+import type { Config } from '../../../src/config/config.ts';
+import { AppError } from '../../../src/errors.ts';
+import type { Job, JobProgress, JobRunResult } from '../../../src/jobs/job.ts';
+import { outputKeys } from '../../../src/jobs/output-keys.ts';
+import type { RunUpdate } from '../../../src/pipeline/job-event.ts';
+import { postTrigger } from '../../helpers/post-trigger.ts';
+import { startTestService, waitForJob, type TestService } from '../../helpers/test-service.ts';
 
 /** A job by key prefix: `ok/` writes its three outputs and succeeds, `fail/` fails, anything else never ends. */
 function scriptedJob({ s3, config }: { s3: TestService['service']['s3']; config: Config }) {

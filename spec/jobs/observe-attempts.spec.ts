@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { lastValueFrom, toArray } from 'rxjs';
 import { AppError } from '../../src/errors.ts';
-import { createCsvJobRunner } from '../../src/jobs/create-csv-job-runner.ts';
+import { createCsvJobRunner } from '../helpers/create-csv-job-runner.ts';
 import type { CsvJobResult } from '../../src/jobs/csv-job-result.ts';
 import type { JobProgress } from '../../src/jobs/job.ts';
 import type { RunUpdate } from '../../src/pipeline/job-event.ts';
@@ -16,7 +16,7 @@ import {
 } from '../helpers/csv-job-fixture.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 
-describe('createCsvJobRunner', () => {
+describe('observeAttempts (runCsvJob in this thread)', () => {
   let s3: TestS3;
   const rows = 40_000;
   before(async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startTestService, type TestService } from '../helpers/test-service.ts';
+import { startTestService, type TestService } from '../../helpers/test-service.ts';
 
 const TOKEN = 'the-right-token-0123456789';
 const JOB = '3f1c7a52-52a4-4a5a-9b8b-8f6f0f0f0f0f';
