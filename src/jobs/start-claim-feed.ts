@@ -22,7 +22,7 @@ export interface ClaimFeedConfig {
 export interface ClaimFeedDeps {
   /** The PostgreSQL job store's pool. */
   readonly pool: pg.Pool;
-  readonly queue: Pick<JobQueue<Job>, 'enqueue'>;
+  readonly queue: Pick<JobQueue<Job>, 'enqueue' | 'cancel' | 'release'>;
   readonly events$: Observable<JobLifecycleEvent>;
   readonly logger: Logger;
 }
