@@ -1,6 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import type { JobLifecycleEvent } from '../../src/jobs/job.ts';
+import { endsRun } from '../../src/pipeline/job-event.ts';
 import { createPostgresJobClaims } from '../../src/jobs/postgres-job-claims.ts';
 import { createPostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
 import { pacedJob } from '../helpers/paced-job.ts';
@@ -15,9 +16,14 @@ describe('several instances on one PostgreSQL', function () {
   let postgres: TestPostgres;
   let s3: TestS3;
   const services: TestService[] = [];
-  const start = async (url: string, instanceId: string, env: Record<string, string> = {}) => {
+  const start = async (
+    url: string,
+    instanceId: string,
+    env: Record<string, string> = {},
+    runJob = pacedJob({ everyMs: 50, updates: 4 }),
+  ) => {
     const svc = await startTestService({
-      runJob: pacedJob({ everyMs: 50, updates: 4 }),
+      runJob,
       env: {
         DATABASE_URL: url,
         S3_ENDPOINT: s3.endpoint,
@@ -76,6 +82,49 @@ describe('several instances on one PostgreSQL', function () {
         ranHere.sort(),
       );
     }
+  });
+
+  it('should stop a job within a second when it is cancelled on an instance that does not run it, ending once', async () => {
+    const url = await postgres.createDatabase();
+    // The default lease (30 s, renewed every 10 s): only the cancel notification can be this fast.
+    const endless = pacedJob({ everyMs: 100, updates: Infinity });
+    const runner = await start(url, 'spec-runner', { JOB_CONCURRENCY: '1' }, endless);
+    const answer = await postTrigger(runner, { key: 'spread/1.csv' });
+    expect(answer.status).to.equal(202);
+    const id: string = answer.body.jobs[0].id;
+    await waitForJob(
+      runner,
+      id,
+      (job) => job['status'] === 'running' && (job['progress'] as { rows: number }).rows > 0,
+    );
+    const other = await start(url, 'spec-other', { JOB_CONCURRENCY: '1' }, endless);
+    const ends: string[] = [];
+    for (const [name, svc] of [
+      ['spec-runner', runner],
+      ['spec-other', other],
+    ] as const) {
+      svc.service.events$.subscribe((event) => {
+        if (endsRun(event) && event.job.id === id) ends.push(`${name} ${event.type} ${Date.now()}`);
+      });
+    }
+
+    const deletedAt = Date.now();
+    const response = await other.fetch(`/v1/jobs/${id}`, { method: 'DELETE' });
+    expect(response.status).to.equal(202);
+    expect(await response.json()).to.include({ id, status: 'cancelled' });
+    await waitForJob(runner, id, () => ends.length > 0, 5_000);
+    const [name, type, at] = ends[0]!.split(' ');
+    expect([name, type]).to.deep.equal(['spec-runner', 'cancelled']);
+    const stoppedInMs = Number(at) - deletedAt;
+    expect(stoppedInMs, 'stopped on the instance running it within a second').to.be.lessThan(1_000);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(
+      ends.map((end) => end.split(' ').slice(0, 2).join(' ')),
+      'one end, on the runner',
+    ).to.deep.equal(['spec-runner cancelled']);
+    expect(await waitForJob(other, id)).to.include({ status: 'cancelled', runner: 'spec-runner', output: null });
+    console.log(`      cross-instance cancel: stopped ${stoppedInMs} ms after the DELETE`);
   });
 
   it('should take over a job whose instance stopped renewing its lease, as its next attempt', async () => {

@@ -3,7 +3,7 @@ import { AppError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from './job-cursor.ts';
 import type { Job } from './job.ts';
 import { jobIdentity, type JobStore } from './job-store.ts';
-import { JOBS_CHANNEL } from './listen-for-jobs.ts';
+import { CANCELS_CHANNEL, JOBS_CHANNEL } from './listen-for-jobs.ts';
 import { migratePostgres } from './migrate-postgres.ts';
 
 export interface PostgresJobStoreConfig {
@@ -128,6 +128,9 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
       );
       // A job handed back (an instance stopping) is for the others to claim.
       if (job !== undefined && patch.status === 'queued') announce();
+      // The instance running a cancelled job stops it on this (its lease renewal finds it if this is lost).
+      if (job !== undefined && patch.status === 'cancelled')
+        await pool.query('SELECT pg_notify($1, $2)', [CANCELS_CHANNEL, id]).catch(() => undefined);
       return job;
     },
     async list(query) {

@@ -38,7 +38,8 @@ export interface StartedClaimFeed {
 /**
  * With a shared PostgreSQL store, the queue is filled by claims: a listener for
  * new-job notifications and a slow poll wake the claim feed, which claims as
- * many jobs as this instance has room for. Start it once `processJobs` reads
+ * many jobs as this instance has room for; a cancel notification stops the job
+ * here if it runs here. Start it once `processJobs` reads
  * the queue: a Subject keeps nothing for later subscribers.
  */
 export function startClaimFeed(config: ClaimFeedConfig, deps: ClaimFeedDeps): StartedClaimFeed {
@@ -56,6 +57,7 @@ export function startClaimFeed(config: ClaimFeedConfig, deps: ClaimFeedDeps): St
   const listener = listenForJobs({
     url,
     onWake: feed.wake,
+    onCancel: (id) => queue.cancel(id),
     onError: (error) =>
       logger.warn('the job notification connection failed; listening again shortly (the poll covers the gap)', {
         error: String(error),
