@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Observable } from 'rxjs';
+import { Subject, type Observable } from 'rxjs';
 import type { Logger } from '../logging/create-logger.ts';
 import type { JobQueue } from '../pipeline/job-queue.ts';
 import { feedClaims } from './feed-claims.ts';
@@ -28,6 +28,10 @@ export interface ClaimFeedDeps {
 }
 
 export interface StartedClaimFeed {
+  /** Ids of jobs changed on any instance, as notified. */
+  readonly changes$: Observable<readonly string[]>;
+  /** Reads jobs by id. */
+  fetchJobs(ids: readonly string[]): Promise<readonly Job[]>;
   /** A job was stored here: claim without waiting for the notification. */
   wake(): void;
   /** Claims nothing more (shutdown); running jobs keep their leases. */
@@ -54,16 +58,23 @@ export function startClaimFeed(config: ClaimFeedConfig, deps: ClaimFeedDeps): St
     pollMs: Math.min(POLL_MS, Math.floor(leaseMs / 2)),
     logger,
   });
+  const changes = new Subject<readonly string[]>();
   const listener = listenForJobs({
     url,
     onWake: feed.wake,
     onCancel: (id) => queue.cancel(id),
+    onChange: (ids) => changes.next(ids),
     onError: (error) =>
       logger.warn('the job notification connection failed; listening again shortly (the poll covers the gap)', {
         error: String(error),
       }),
   });
   return {
+    changes$: changes.asObservable(),
+    async fetchJobs(ids) {
+      const { rows } = await pool.query<{ data: Job }>('SELECT data FROM jobs WHERE id = ANY($1::text[])', [ids]);
+      return rows.map((row) => row.data);
+    },
     wake: feed.wake,
     stop() {
       feed.stop();
@@ -72,6 +83,7 @@ export function startClaimFeed(config: ClaimFeedConfig, deps: ClaimFeedDeps): St
     async close() {
       feed.close();
       await listener.close();
+      changes.complete();
     },
   };
 }
