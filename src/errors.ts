@@ -133,6 +133,13 @@ export const ERROR_CODES = {
     description: 'The job queue is at QUEUE_CAPACITY; retry after the Retry-After seconds.',
   },
   cancelled: { status: 409, retryable: false, expose: true, description: 'The job was cancelled.' },
+  lease_lost: {
+    status: 409,
+    retryable: false,
+    expose: true,
+    description:
+      "Another instance holds the job now (this instance's lease on it ran out): the attempt here was stopped and its outputs left to that instance.",
+  },
   sns_unreachable: {
     status: 502,
     retryable: true,

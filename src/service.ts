@@ -151,7 +151,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     },
     snsFetch: options.snsFetch ?? fetchSnsUrl,
     snsTopicArns: config.http.snsTopicArns,
-    events$: engine.events$,
+    events$: engine.shown$,
     eventStreams: { maxClients: config.http.sseMaxClients },
     metrics,
     metricsToken: config.http.metricsToken,

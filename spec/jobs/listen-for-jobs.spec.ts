@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import { JOBS_CHANNEL, listenForJobs, type JobListener } from '../../src/jobs/listen-for-jobs.ts';
+import { CANCELS_CHANNEL, JOBS_CHANNEL, listenForJobs, type JobListener } from '../../src/jobs/listen-for-jobs.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
 
 async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
@@ -53,5 +53,22 @@ describe('listenForJobs', function () {
     await until(() => errors.length > 0 && wakes === 3, 'the wake-up on reconnecting');
     await run(`NOTIFY ${JOBS_CHANNEL}`);
     await until(() => wakes === 4, 'a notification after reconnecting');
+  });
+
+  it('should hand each cancel notification to onCancel with its job id, without a wake-up', async () => {
+    let wakes = 0;
+    const cancelled: string[] = [];
+    listener = listenForJobs({
+      url,
+      onWake: () => (wakes += 1),
+      onCancel: (id) => cancelled.push(id),
+      onError: () => {},
+    });
+    await until(() => wakes === 1, 'the wake-up on connecting');
+    await run(`SELECT pg_notify('${CANCELS_CHANNEL}', 'job-1')`);
+    await run(`SELECT pg_notify('${CANCELS_CHANNEL}', 'job-2')`);
+    await until(() => cancelled.length === 2, 'two cancels');
+    expect(cancelled).to.deep.equal(['job-1', 'job-2']);
+    expect(wakes).to.equal(1);
   });
 });

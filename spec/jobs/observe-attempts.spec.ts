@@ -29,7 +29,9 @@ describe('observeAttempts (runCsvJob in this thread)', () => {
 
   it('should emit sampled progress, then one done with the outputs and the manifest', async () => {
     const runJob = createCsvJobRunner({ ...depsFor(s3.client), progressIntervalMs: 20 });
-    const updates = await lastValueFrom(runJob(jobFor('runner/big.csv'), { attempt: 1 }).pipe(toArray()));
+    const updates = await lastValueFrom(
+      runJob(jobFor('runner/big.csv'), { attempt: 1, released: () => false }).pipe(toArray()),
+    );
 
     const progress = updates
       .filter((u): u is Extract<RunUpdate<JobProgress, CsvJobResult>, { kind: 'progress' }> => u.kind === 'progress')
@@ -59,7 +61,7 @@ describe('observeAttempts (runCsvJob in this thread)', () => {
     const runJob = createCsvJobRunner({ ...depsFor(s3.client), progressIntervalMs: 10 });
     const seen: RunUpdate<JobProgress, CsvJobResult>[] = [];
     await new Promise<void>((resolve, reject) => {
-      const subscription = runJob(jobFor('runner/big.csv'), { attempt: 1 }).subscribe({
+      const subscription = runJob(jobFor('runner/big.csv'), { attempt: 1, released: () => false }).subscribe({
         next: (update) => {
           seen.push(update);
           if (update.kind === 'progress' && update.progress.rows > 0) {
@@ -80,7 +82,9 @@ describe('observeAttempts (runCsvJob in this thread)', () => {
 
   it('should end with the AppError of a failed attempt', async () => {
     const runJob = createCsvJobRunner(depsFor(s3.client));
-    const error = await lastValueFrom(runJob(jobFor('runner/missing.csv'), { attempt: 1 })).catch((e: unknown) => e);
+    const error = await lastValueFrom(
+      runJob(jobFor('runner/missing.csv'), { attempt: 1, released: () => false }),
+    ).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(AppError).and.include({ code: 'no_such_key', retryable: false });
     await runJob.drain();
   });

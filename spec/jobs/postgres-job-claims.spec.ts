@@ -45,7 +45,7 @@ describe('createPostgresJobClaims', function () {
     expect(await store.get(left[0]!.id)).to.include({ status: 'running', runner: 'a' });
   });
 
-  it('should renew only its own running jobs, and leave finished or cancelled ones alone', async () => {
+  it('should renew only its own running jobs, and name those cancelled while it ran them', async () => {
     const [a, b, c] = [job(), job(), job()];
     await store.insert([a!, b!, c!]);
     const mine = createPostgresJobClaims(store.pool, { runner: 'mine', leaseMs: 30_000 });
@@ -53,7 +53,10 @@ describe('createPostgresJobClaims', function () {
     expect((await mine.claim(2)).map((one) => one.id)).to.deep.equal([a!.id, b!.id]);
     expect((await theirs.claim(2)).map((one) => one.id)).to.deep.equal([c!.id]);
     await store.update(b!.id, { status: 'cancelled', finishedAt: new Date().toISOString() });
-    expect([...(await mine.renew([a!.id, b!.id, c!.id]))]).to.deep.equal([a!.id]);
+    const renewal = await mine.renew([a!.id, b!.id, c!.id]);
+    expect([...renewal.held]).to.deep.equal([a!.id]);
+    expect([...renewal.cancelled]).to.deep.equal([b!.id]);
+    expect([...(await theirs.renew([b!.id, c!.id])).cancelled], 'not theirs to stop').to.deep.equal([]);
     expect(await theirs.claim(5), 'nothing left to claim').to.deep.equal([]);
   });
 
@@ -65,7 +68,7 @@ describe('createPostgresJobClaims', function () {
     expect(await dying.claim(1)).to.have.length(1);
     expect(await other.claim(1), 'lease still held').to.deep.equal([]);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect([...(await dying.renew([a.id]))], 'renewed in time').to.deep.equal([a.id]);
+    expect([...(await dying.renew([a.id])).held], 'renewed in time').to.deep.equal([a.id]);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await other.claim(1), 'the renewal extended it').to.deep.equal([]);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -73,6 +76,9 @@ describe('createPostgresJobClaims', function () {
       (await other.claim(1)).map((one) => one.id),
       'expired',
     ).to.deep.equal([a.id]);
-    expect([...(await dying.renew([a.id]))], 'the old holder lost it').to.deep.equal([]);
+    expect(await dying.renew([a.id]), 'the old holder lost it').to.deep.equal({
+      held: new Set(),
+      cancelled: new Set(),
+    });
   });
 });

@@ -44,12 +44,22 @@ const failed = (id: string, attempt: number, error: unknown): Event => ({
   error,
 });
 const cancelled = (id: string, attempt: number): Event => ({ type: 'cancelled', job: { id }, attempt });
+const released = (id: string, attempt: number): Event => ({ type: 'released', job: { id }, attempt });
 
 /** A source over marbles: a job may start unless its id was seen on `cancels$` first. */
-function fakeSource(jobs$: Observable<Job>, cancels$: Observable<string> = NEVER): JobSource<Job> {
+function fakeSource(
+  jobs$: Observable<Job>,
+  cancels$: Observable<string> = NEVER,
+  releases$?: Observable<string>,
+): JobSource<Job> {
   const cancelledIds = new Set<string>();
   cancels$.subscribe((id) => cancelledIds.add(id));
-  return { jobs$, cancels$, claim: (job) => (cancelledIds.has(job.id) ? 'cancelled' : 'start') };
+  return {
+    jobs$,
+    cancels$,
+    ...(releases$ === undefined ? {} : { releases$ }),
+    claim: (job) => (cancelledIds.has(job.id) ? 'cancelled' : 'start'),
+  };
 }
 
 /** A runJob answering each job id with its cold observable. */
@@ -270,6 +280,80 @@ describe('processJobs', () => {
       });
       expectSubscriptions(runA.subscriptions).toBe(runASubs);
     });
+  });
+
+  it('should unsubscribe a released running job at the release frame, with released and no terminal event', () => {
+    testScheduler.run(({ hot, cold, expectObservable, expectSubscriptions }) => {
+      const jobs$ = hot('     a-b-------c  ', jobs);
+      const jobsSubs = '      ^            ';
+      const releases$ = hot(' ----a--b     ');
+      const runA = cold('     -p------d    ', updates);
+      const runASubs = '      ^---!        ';
+      const runB = cold('       -p------d  ', updates);
+      const runBSubs = '      --^----!     ';
+      const runC = cold('               --d', updates);
+      const expected = '      apbqr--y--c-s';
+
+      const source = fakeSource(jobs$, NEVER, releases$);
+      expectObservable(processJobs(source, runFrom({ a: runA, b: runB, c: runC }), config)).toBe(expected, {
+        a: started('a'),
+        p: progress('a'),
+        b: started('b'),
+        q: progress('b'),
+        r: released('a', 1),
+        y: released('b', 1),
+        c: started('c'),
+        s: succeeded('c'),
+      });
+      expectSubscriptions(runA.subscriptions).toBe(runASubs);
+      expectSubscriptions(runB.subscriptions).toBe(runBSubs);
+      expectSubscriptions(jobs$.subscriptions).toBe(jobsSubs);
+    });
+  });
+
+  it('should drop the pending retry of a job released during its backoff, and ignore a release after the end', () => {
+    testScheduler.run(({ hot, cold, expectObservable, expectSubscriptions }) => {
+      const jobs$ = hot('     a-------b                ', jobs);
+      const releases$ = hot(' ------------b 37ms a     ');
+      const runA = cold('     --#                      ', updates, unavailable);
+      const runASubs = '      ^-!                      ';
+      const runB = cold('             --d              ', updates);
+      const expected = '      a-x-----b-s 39ms r       ';
+
+      expectObservable(processJobs(fakeSource(jobs$, NEVER, releases$), runFrom({ a: runA, b: runB }), config)).toBe(
+        expected,
+        {
+          a: started('a'),
+          x: attemptFailed('a', 1, unavailable, 100),
+          r: released('a', 1),
+          b: started('b'),
+          s: succeeded('b'),
+        },
+      );
+      expectSubscriptions(runA.subscriptions).toBe(runASubs);
+    });
+  });
+
+  it('should neither start nor report a waiting job of a real queue that is released', () => {
+    const queue = createJobQueue<Job>({ capacity: 10 });
+    testScheduler.run(({ hot, cold, expectObservable, expectSubscriptions }) => {
+      const actions = hot('  e-r------c', {
+        e: () => queue.enqueue([jobs.a, jobs.b]),
+        r: () => queue.release('b'),
+        c: () => queue.close(),
+      });
+      const runA = cold('    ----d     ', updates);
+      const runB = cold('    d         ', updates);
+      const expected = '     a---s----|';
+
+      actions.subscribe((act) => act());
+      expectObservable(processJobs(queue, runFrom({ a: runA, b: runB }), { ...config, concurrency: 1 })).toBe(
+        expected,
+        { a: started('a'), s: succeeded('a') },
+      );
+      expectSubscriptions(runB.subscriptions).toBe([]);
+    });
+    expect(queue.size()).to.equal(0);
   });
 
   it('should report a waiting job of a real queue as cancelled at the cancel, never start it, and complete when the queue closes', () => {

@@ -1,10 +1,12 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import type { JobLifecycleEvent } from '../../src/jobs/job.ts';
+import { endsRun } from '../../src/pipeline/job-event.ts';
 import { createPostgresJobClaims } from '../../src/jobs/postgres-job-claims.ts';
 import { createPostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
 import { pacedJob } from '../helpers/paced-job.ts';
 import { postTrigger } from '../helpers/post-trigger.ts';
+import { openSse } from '../helpers/read-sse.ts';
 import { queuedJob } from '../helpers/queued-job.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
@@ -15,9 +17,14 @@ describe('several instances on one PostgreSQL', function () {
   let postgres: TestPostgres;
   let s3: TestS3;
   const services: TestService[] = [];
-  const start = async (url: string, instanceId: string, env: Record<string, string> = {}) => {
+  const start = async (
+    url: string,
+    instanceId: string,
+    env: Record<string, string> = {},
+    runJob = pacedJob({ everyMs: 50, updates: 4 }),
+  ) => {
     const svc = await startTestService({
-      runJob: pacedJob({ everyMs: 50, updates: 4 }),
+      runJob,
       env: {
         DATABASE_URL: url,
         S3_ENDPOINT: s3.endpoint,
@@ -75,6 +82,90 @@ describe('several instances on one PostgreSQL', function () {
       expect(started[index]!.map((event) => event.job.id).sort(), `${name} started what it ran`).to.deep.equal(
         ranHere.sort(),
       );
+    }
+  });
+
+  it('should stop a job within a second when it is cancelled on an instance that does not run it, ending once', async () => {
+    const url = await postgres.createDatabase();
+    // The default lease (30 s, renewed every 10 s): only the cancel notification can be this fast.
+    const endless = pacedJob({ everyMs: 100, updates: Infinity });
+    const runner = await start(url, 'spec-runner', { JOB_CONCURRENCY: '1' }, endless);
+    const answer = await postTrigger(runner, { key: 'spread/1.csv' });
+    expect(answer.status).to.equal(202);
+    const id: string = answer.body.jobs[0].id;
+    await waitForJob(
+      runner,
+      id,
+      (job) => job['status'] === 'running' && (job['progress'] as { rows: number }).rows > 0,
+    );
+    const other = await start(url, 'spec-other', { JOB_CONCURRENCY: '1' }, endless);
+    const ends: string[] = [];
+    for (const [name, svc] of [
+      ['spec-runner', runner],
+      ['spec-other', other],
+    ] as const) {
+      svc.service.events$.subscribe((event) => {
+        if (endsRun(event) && event.job.id === id) ends.push(`${name} ${event.type} ${Date.now()}`);
+      });
+    }
+
+    const deletedAt = Date.now();
+    const response = await other.fetch(`/v1/jobs/${id}`, { method: 'DELETE' });
+    expect(response.status).to.equal(202);
+    expect(await response.json()).to.include({ id, status: 'cancelled' });
+    await waitForJob(runner, id, () => ends.length > 0, 5_000);
+    const [name, type, at] = ends[0]!.split(' ');
+    expect([name, type]).to.deep.equal(['spec-runner', 'cancelled']);
+    const stoppedInMs = Number(at) - deletedAt;
+    expect(stoppedInMs, 'stopped on the instance running it within a second').to.be.lessThan(1_000);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(
+      ends.map((end) => end.split(' ').slice(0, 2).join(' ')),
+      'one end, on the runner',
+    ).to.deep.equal(['spec-runner cancelled']);
+    expect(await waitForJob(other, id)).to.include({ status: 'cancelled', runner: 'spec-runner', output: null });
+    console.log(`      cross-instance cancel: stopped ${stoppedInMs} ms after the DELETE`);
+  });
+
+  it("should show on one instance's event stream the start, progress and end of a job run on another", async () => {
+    const url = await postgres.createDatabase();
+    // spec-a is kept busy by a job that does not end, so the next one runs on spec-b.
+    const a = await start(url, 'spec-a', { JOB_CONCURRENCY: '1' }, pacedJob({ everyMs: 100, updates: Infinity }));
+    const busy = (await postTrigger(a, { key: 'spread/2.csv' })).body.jobs[0].id as string;
+    await waitForJob(a, busy, (job) => job['status'] === 'running');
+    const b = await start(url, 'spec-b', { JOB_CONCURRENCY: '1' }, pacedJob({ everyMs: 400, updates: 8 }));
+    const seenByA: JobLifecycleEvent[] = [];
+    a.service.events$.subscribe((event) => seenByA.push(event));
+    const { response, sse } = await openSse(new URL('/v1/events', a.url));
+    expect(response.status).to.equal(200);
+    try {
+      const answer = await postTrigger(a, { key: 'spread/3.csv' });
+      const id: string = answer.body.jobs[0].id;
+      const ofJob = (event: { data: unknown }) => (event.data as { job: { id: string } }).job.id === id;
+      await sse.waitFor((event) => event.event === 'succeeded' && ofJob(event), 15_000);
+      const shown = sse.events.filter(ofJob);
+      const types = shown.map((event) => event.event);
+      expect(types[0]).to.equal('queued');
+      expect(
+        types.filter((type) => type !== 'progress'),
+        'each change once',
+      ).to.deep.equal(['queued', 'started', 'succeeded']);
+      expect(types.filter((type) => type === 'progress').length, 'progress while it ran').to.be.greaterThan(1);
+      const succeeded = shown[shown.length - 1]!.data as { job: Record<string, unknown> };
+      expect(succeeded.job).to.include({ id, status: 'succeeded', attempts: 1 });
+      expect(succeeded.job['output']).to.not.equal(null);
+      const gaps = shown.slice(1).map((event, index) => event.at - shown[index]!.at);
+      expect(Math.max(...gaps), 'a message every few seconds at least').to.be.lessThan(2_500);
+      expect(await waitForJob(b, id)).to.include({ status: 'succeeded', runner: 'spec-b' });
+      expect(
+        seenByA.filter((event) => event.job.id === id),
+        "none of it in spec-a's own lifecycle (nor its records)",
+      ).to.deep.equal([]);
+      console.log(`      cross-instance events: ${types.join(' ')}; longest gap ${Math.round(Math.max(...gaps))} ms`);
+    } finally {
+      sse.close();
+      expect((await a.fetch(`/v1/jobs/${busy}`, { method: 'DELETE' })).status).to.equal(202);
     }
   });
 

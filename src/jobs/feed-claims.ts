@@ -1,14 +1,14 @@
 import { filter, type Observable } from 'rxjs';
 import type { Logger } from '../logging/create-logger.ts';
 import type { JobQueue } from '../pipeline/job-queue.ts';
-import { isTerminal } from '../pipeline/job-event.ts';
+import { endsRun } from '../pipeline/job-event.ts';
 import type { Job, JobLifecycleEvent } from './job.ts';
 import type { PostgresJobClaims } from './postgres-job-claims.ts';
 
 export interface FeedClaimsDeps {
   readonly claims: PostgresJobClaims;
-  /** The queue whose Subject feeds `processJobs`. */
-  readonly queue: Pick<JobQueue<Job>, 'enqueue'>;
+  /** The queue whose Subject feeds `processJobs`; lost and cancelled jobs are stopped through it. */
+  readonly queue: Pick<JobQueue<Job>, 'enqueue' | 'cancel' | 'release'>;
   readonly events$: Observable<JobLifecycleEvent>;
   /** `JOB_CONCURRENCY`: jobs held at once. */
   readonly concurrency: number;
@@ -34,7 +34,10 @@ export interface ClaimFeed {
  * so the RxJS pipeline runs them as it runs any job. It claims when woken, when
  * one of its jobs ends, and on a slow poll; one claim runs at a time, and a wake
  * during a claim makes it claim again. It renews the leases of the jobs it
- * holds every third of the lease, during retry backoff too.
+ * holds every third of the lease, during retry backoff too. A job whose lease
+ * is lost (another instance took it over) is released: stopped at once, with
+ * nothing more written for it here. One cancelled while it ran here is
+ * cancelled here too, as the cancel notification would have done.
  */
 export function feedClaims(deps: FeedClaimsDeps): ClaimFeed {
   const { claims, queue, events$, concurrency, leaseMs, pollMs, logger } = deps;
@@ -46,7 +49,7 @@ export function feedClaims(deps: FeedClaimsDeps): ClaimFeed {
   let again = false;
   let stopped = false;
 
-  const ended = events$.pipe(filter(isTerminal)).subscribe((event) => {
+  const ended = events$.pipe(filter(endsRun)).subscribe((event) => {
     if (held.delete(event.job.id)) wake();
   });
   const poll = setInterval(wake, pollMs);
@@ -91,9 +94,18 @@ export function feedClaims(deps: FeedClaimsDeps): ClaimFeed {
     if (held.size === 0) return;
     const ids = [...held];
     try {
-      const kept = await claims.renew(ids);
-      const lost = ids.filter((id) => !kept.has(id) && held.has(id));
-      if (lost.length > 0) logger.warn('job leases lost: another instance may run these jobs', { jobIds: lost });
+      const { held: kept, cancelled } = await claims.renew(ids);
+      // Still held here: a job that ended meanwhile is no longer this feed's to stop.
+      const current = ids.filter((id) => held.has(id) && !kept.has(id));
+      const lost = current.filter((id) => !cancelled.has(id));
+      for (const id of current.filter((id) => cancelled.has(id))) queue.cancel(id);
+      if (lost.length === 0) return;
+      logger.warn('job leases lost: another instance holds these jobs now; stopped here', { jobIds: lost });
+      for (const id of lost) {
+        held.delete(id);
+        queue.release(id);
+      }
+      wake();
     } catch (error) {
       logger.warn('renewing job leases failed; trying again within a third of the lease', { error: String(error) });
     }

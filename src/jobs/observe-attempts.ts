@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { cancelledError, toAppError } from '../errors.ts';
+import { AppError, cancelledError, toAppError } from '../errors.ts';
 import type { RunJob, RunUpdate } from '../pipeline/job-event.ts';
 import type { Job, JobProgress } from './job.ts';
 
@@ -28,7 +28,7 @@ export function observeAttempts<R>(run: AttemptRun<R>): AttemptRunner<R> {
   // Attempts started and not yet settled (clean-up included).
   const running = new Set<Promise<void>>();
 
-  const runJob: RunJob<Job, JobProgress, R> = (job, { attempt }) =>
+  const runJob: RunJob<Job, JobProgress, R> = (job, { attempt, released }) =>
     new Observable<RunUpdate<JobProgress, R>>((subscriber) => {
       const controller = new AbortController();
       const settled: Promise<void> = run(job, {
@@ -45,7 +45,12 @@ export function observeAttempts<R>(run: AttemptRun<R>): AttemptRunner<R> {
         )
         .finally(() => running.delete(settled));
       running.add(settled);
-      return () => controller.abort(cancelledError(`running job ${job.id}`));
+      return () =>
+        controller.abort(
+          released()
+            ? new AppError('lease_lost', `Another instance holds the job ${job.id} now; stopped here.`)
+            : cancelledError(`running job ${job.id}`),
+        );
     });
 
   async function drain(): Promise<void> {

@@ -12,8 +12,16 @@ export interface PostgresJobClaimsConfig {
 export interface PostgresJobClaims {
   /** Takes up to `limit` jobs, oldest first: queued ones, and running ones whose lease expired. */
   claim(limit: number): Promise<Job[]>;
-  /** Extends the leases of `ids`; returns the ids this instance still holds. */
-  renew(ids: readonly string[]): Promise<Set<string>>;
+  /** Extends the leases of `ids` this instance still holds, and says what became of the others. */
+  renew(ids: readonly string[]): Promise<LeaseRenewal>;
+}
+
+/** What a renewal found. An id in neither set is lost: another instance holds it, or it is gone. */
+export interface LeaseRenewal {
+  /** Still this instance's: their leases were extended. */
+  readonly held: ReadonlySet<string>;
+  /** Cancelled (through the API, on any instance) while this instance ran them. */
+  readonly cancelled: ReadonlySet<string>;
 }
 
 /**
@@ -46,14 +54,25 @@ export function createPostgresJobClaims(pool: pg.Pool, config: PostgresJobClaims
       return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((row) => row.data);
     },
     async renew(ids) {
-      if (ids.length === 0) return new Set();
-      const { rows } = await pool.query<{ id: string }>(
-        `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $2::double precision / 1000)
-         WHERE id = ANY($3::text[]) AND runner = $1 AND status = 'running'
-         RETURNING id`,
+      if (ids.length === 0) return { held: new Set(), cancelled: new Set() };
+      // The SELECT reads the rows as they were before the UPDATE: status and runner, which it does not change.
+      const { rows } = await pool.query<{ id: string; held: boolean; status: string; runner: string | null }>(
+        `WITH renewed AS (
+           UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $2::double precision / 1000)
+           WHERE id = ANY($3::text[]) AND runner = $1 AND status = 'running'
+           RETURNING id
+         )
+         SELECT jobs.id, renewed.id IS NOT NULL AS held, jobs.status, jobs.runner
+         FROM jobs LEFT JOIN renewed ON renewed.id = jobs.id
+         WHERE jobs.id = ANY($3::text[])`,
         [runner, leaseMs, ids],
       );
-      return new Set(rows.map((row) => row.id));
+      return {
+        held: new Set(rows.filter((row) => row.held).map((row) => row.id)),
+        cancelled: new Set(
+          rows.filter((row) => row.status === 'cancelled' && row.runner === runner).map((row) => row.id),
+        ),
+      };
     },
   };
 }

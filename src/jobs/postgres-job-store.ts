@@ -3,7 +3,7 @@ import { AppError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from './job-cursor.ts';
 import type { Job } from './job.ts';
 import { jobIdentity, type JobStore } from './job-store.ts';
-import { JOBS_CHANNEL } from './listen-for-jobs.ts';
+import { CANCELS_CHANNEL, CHANGES_CHANNEL, JOBS_CHANNEL } from './listen-for-jobs.ts';
 import { migratePostgres } from './migrate-postgres.ts';
 
 export interface PostgresJobStoreConfig {
@@ -30,6 +30,16 @@ interface DataRow {
  * lock at commit, and a listener needs only one hint to go and claim.
  */
 const NOTIFY_DEBOUNCE_MS = 20;
+
+/**
+ * Changed jobs are announced in batches: a status change within this many ms, a
+ * progress write within a second (event streams show progress every few seconds
+ * at least; one NOTIFY per write would take the commit lock twice a second per job).
+ */
+const CHANGE_HINT_MS = 20;
+const PROGRESS_HINT_MS = 1_000;
+/** Ids per change notification: a payload stays well under PostgreSQL's 8000 bytes. */
+const IDS_PER_HINT = 100;
 
 /** Unique violation: a duplicate id, or a second queued or running job for one identity. */
 const UNIQUE_VIOLATION = '23505';
@@ -69,6 +79,30 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
   let closed = false;
   // The pending wake-up notification.
   let notifying: NodeJS.Timeout | undefined;
+  // Ids of jobs changed since the last change notification, when it is due, and its timer.
+  const changed = new Set<string>();
+  let hintDue = 0;
+  let hinting: NodeJS.Timeout | undefined;
+
+  function hint(ids: readonly string[], delayMs: number): void {
+    for (const id of ids) changed.add(id);
+    const due = Date.now() + delayMs;
+    if (hinting !== undefined && hintDue <= due) return;
+    clearTimeout(hinting);
+    hintDue = due;
+    hinting = setTimeout(() => {
+      hinting = undefined;
+      const ids = [...changed];
+      changed.clear();
+      const payloads: string[] = [];
+      for (let at = 0; at < ids.length; at += IDS_PER_HINT) payloads.push(ids.slice(at, at + IDS_PER_HINT).join(','));
+      // A lost hint costs a late event on another instance's streams, never a job.
+      if (!closed && payloads.length > 0)
+        pool
+          .query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [CHANGES_CHANNEL, payloads])
+          .catch(() => undefined);
+    }, delayMs);
+  }
 
   function announce(): void {
     notifying ??= setTimeout(() => {
@@ -97,6 +131,10 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
           [JSON.stringify(items)],
         );
         announce();
+        hint(
+          jobs.map((job) => job.id),
+          CHANGE_HINT_MS,
+        );
       } catch (error) {
         const { code, constraint } = error as { code?: string; constraint?: string };
         if (code === UNIQUE_VIOLATION && constraint === ACTIVE_IDENTITY_INDEX) {
@@ -136,8 +174,12 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
         }
         throw error;
       });
+      if (job !== undefined) hint([id], patch.status === undefined ? PROGRESS_HINT_MS : CHANGE_HINT_MS);
       // A job handed back (an instance stopping) is for the others to claim.
       if (job !== undefined && patch.status === 'queued') announce();
+      // The instance running a cancelled job stops it on this (its lease renewal finds it if this is lost).
+      if (job !== undefined && patch.status === 'cancelled')
+        await pool.query('SELECT pg_notify($1, $2)', [CANCELS_CHANNEL, id]).catch(() => undefined);
       return job;
     },
     async list(query) {
@@ -193,6 +235,7 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
       if (closed) return;
       closed = true;
       clearTimeout(notifying);
+      clearTimeout(hinting);
       await pool.end();
     },
   };

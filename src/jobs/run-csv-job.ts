@@ -39,7 +39,10 @@ export interface CsvJobDeps {
 }
 
 export interface CsvJobRunOptions {
-  /** Aborting it stops the attempt: streams destroyed, multipart uploads aborted, outputs removed. */
+  /**
+   * Aborting it stops the attempt: streams destroyed, multipart uploads aborted, outputs removed
+   * (left as they are when the reason is `lease_lost`: they are another instance's then).
+   */
   readonly signal: AbortSignal;
   /** Called every `progressIntervalMs` with the counters (sampled by a timer, never per row). */
   readonly onProgress?: (progress: JobProgress) => void;
@@ -52,7 +55,9 @@ export interface CsvJobRunOptions {
  * One attempt of a CSV job: the object streamed from S3 through csv-parse into
  * `rows.ndjson` and `rejects.ndjson`, then `manifest.json` put last. Any stale
  * outputs are removed first (so a manifest never vouches for outputs being
- * rewritten), and a failed or cancelled attempt removes what it wrote. Rejects
+ * rewritten), and a failed or cancelled attempt removes what it wrote; one
+ * stopped because another instance took the job over removes nothing, since the
+ * same keys are that instance's to write. Rejects
  * with an `AppError`. Free of RxJS and of any logger: the runner (or a worker
  * thread) wraps it.
  */
@@ -143,12 +148,13 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
     // The job keeps the counters it had reached (a failure between two samples would otherwise show stale ones).
     onProgress?.(progress());
     // No partial outputs: best effort, bounded, and not under the (maybe aborted) job signal.
-    await removeObjects(
-      client,
-      output.bucket,
-      [output.rows, output.rejects, output.manifest],
-      AbortSignal.timeout(CLEANUP_TIMEOUT_MS),
-    ).catch(() => undefined);
+    if (failure.code !== 'lease_lost')
+      await removeObjects(
+        client,
+        output.bucket,
+        [output.rows, output.rejects, output.manifest],
+        AbortSignal.timeout(CLEANUP_TIMEOUT_MS),
+      ).catch(() => undefined);
     throw failure;
   } finally {
     if (timer) clearInterval(timer);

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Observable } from 'rxjs';
+import { Subject, type Observable } from 'rxjs';
 import type { Logger } from '../logging/create-logger.ts';
 import type { JobQueue } from '../pipeline/job-queue.ts';
 import { feedClaims } from './feed-claims.ts';
@@ -22,12 +22,16 @@ export interface ClaimFeedConfig {
 export interface ClaimFeedDeps {
   /** The PostgreSQL job store's pool. */
   readonly pool: pg.Pool;
-  readonly queue: Pick<JobQueue<Job>, 'enqueue'>;
+  readonly queue: Pick<JobQueue<Job>, 'enqueue' | 'cancel' | 'release'>;
   readonly events$: Observable<JobLifecycleEvent>;
   readonly logger: Logger;
 }
 
 export interface StartedClaimFeed {
+  /** Ids of jobs changed on any instance, as notified. */
+  readonly changes$: Observable<readonly string[]>;
+  /** Reads jobs by id. */
+  fetchJobs(ids: readonly string[]): Promise<readonly Job[]>;
   /** A job was stored here: claim without waiting for the notification. */
   wake(): void;
   /** Claims nothing more (shutdown); running jobs keep their leases. */
@@ -38,7 +42,8 @@ export interface StartedClaimFeed {
 /**
  * With a shared PostgreSQL store, the queue is filled by claims: a listener for
  * new-job notifications and a slow poll wake the claim feed, which claims as
- * many jobs as this instance has room for. Start it once `processJobs` reads
+ * many jobs as this instance has room for; a cancel notification stops the job
+ * here if it runs here. Start it once `processJobs` reads
  * the queue: a Subject keeps nothing for later subscribers.
  */
 export function startClaimFeed(config: ClaimFeedConfig, deps: ClaimFeedDeps): StartedClaimFeed {
@@ -53,15 +58,23 @@ export function startClaimFeed(config: ClaimFeedConfig, deps: ClaimFeedDeps): St
     pollMs: Math.min(POLL_MS, Math.floor(leaseMs / 2)),
     logger,
   });
+  const changes = new Subject<readonly string[]>();
   const listener = listenForJobs({
     url,
     onWake: feed.wake,
+    onCancel: (id) => queue.cancel(id),
+    onChange: (ids) => changes.next(ids),
     onError: (error) =>
       logger.warn('the job notification connection failed; listening again shortly (the poll covers the gap)', {
         error: String(error),
       }),
   });
   return {
+    changes$: changes.asObservable(),
+    async fetchJobs(ids) {
+      const { rows } = await pool.query<{ data: Job }>('SELECT data FROM jobs WHERE id = ANY($1::text[])', [ids]);
+      return rows.map((row) => row.data);
+    },
     wake: feed.wake,
     stop() {
       feed.stop();
@@ -70,6 +83,7 @@ export function startClaimFeed(config: ClaimFeedConfig, deps: ClaimFeedDeps): St
     async close() {
       feed.close();
       await listener.close();
+      changes.complete();
     },
   };
 }

@@ -7,6 +7,7 @@ import { createJobQueue, type JobQueue } from '../pipeline/job-queue.ts';
 import { processJobs } from '../pipeline/process-jobs.ts';
 import type { Job, JobLifecycleEvent, JobProgress, JobRunResult } from './job.ts';
 import type { JobStore } from './job-store.ts';
+import { followJobChanges } from './follow-job-changes.ts';
 import { recordJobEvents } from './record-job-events.ts';
 import { recoverJobs } from './recover-jobs.ts';
 import { reportJobFailures } from './report-job-failures.ts';
@@ -40,8 +41,13 @@ export interface JobEngineDeps {
 export interface JobEngine {
   /** Jobs waiting here for a free slot. */
   readonly queue: JobQueue<Job>;
-  /** Every job's lifecycle, from queued to its one terminal event. */
+  /** Every job's lifecycle on this instance, from queued to its one terminal event (or its release). */
   readonly events$: Observable<JobLifecycleEvent>;
+  /**
+   * What event streams show: this instance's events and, with a shared store, the
+   * changes of jobs that run elsewhere, each once. Never recorded.
+   */
+  readonly shown$: Observable<JobLifecycleEvent>;
   /** Where an accepted job goes: this queue, or (shared store) a wake-up of the claim feed. */
   readonly accepted: { enqueue(jobs: readonly Job[]): void; free(): number };
   /**
@@ -100,6 +106,16 @@ export async function startJobEngine(config: JobEngineConfig, deps: JobEngineDep
   return {
     queue,
     events$: events.asObservable(),
+    shown$:
+      claimFeed === undefined
+        ? events.asObservable()
+        : followJobChanges(events, {
+            hints$: claimFeed.changes$,
+            fetchJobs: (ids) => claimFeed.fetchJobs(ids),
+            runner: config.runner,
+            onError: (error) =>
+              logger.warn('could not read changed jobs for the event streams', { error: String(error) }),
+          }),
     // Shared: stored jobs wait for a claim (this instance's or another's), not for this queue.
     accepted: claimFeed === undefined ? queue : { enqueue: () => claimFeed.wake(), free: () => queue.free() },
     async drain(graceMs) {

@@ -70,6 +70,12 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
     contentType: NDJSON,
     ...parts,
   });
+  // Aborted while the uploads finish (the parse over): stop them too, so nothing is completed after an abort.
+  const abortUploads = () => {
+    const reason = signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+    for (const stream of [rowsUpload.stream, rejectsUpload.stream]) stream.destroy(reason);
+  };
+  signal.addEventListener('abort', abortUploads, { once: true });
   const gunzip = gzip ? createGunzip() : undefined;
   const decoding = gunzip ? pipeline(source.stream, gunzip) : Promise.resolve();
   decoding.catch(() => undefined);
@@ -117,6 +123,7 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
     for (const stream of [source.stream, gunzip, rowsUpload.stream, rejectsUpload.stream]) stream?.destroy(reason);
   }
   const [rows, rejects] = await Promise.allSettled([rowsUpload.done, rejectsUpload.done]);
+  signal.removeEventListener('abort', abortUploads);
   if (failure) throw failure.error;
   if (rows.status === 'rejected') throw rows.reason;
   if (rejects.status === 'rejected') throw rejects.reason;

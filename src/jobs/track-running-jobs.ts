@@ -1,5 +1,5 @@
 import { filter, firstValueFrom, map, race, scan, shareReplay, startWith, timer, type Observable } from 'rxjs';
-import { isTerminal } from '../pipeline/job-event.ts';
+import { endsRun } from '../pipeline/job-event.ts';
 import type { JobLifecycleEvent } from './job.ts';
 
 export interface RunningJobs {
@@ -12,7 +12,7 @@ export interface RunningJobs {
 /** Follows the lifecycle stream to know which jobs are running (shutdown waits on it). */
 export function trackRunningJobs(events$: Observable<JobLifecycleEvent>): RunningJobs {
   const running$ = events$.pipe(
-    filter((event) => event.type === 'started' || isTerminal(event)),
+    filter((event) => event.type === 'started' || endsRun(event)),
     scan((running, event) => {
       const next = new Set(running);
       if (event.type === 'started') next.add(event.job.id);

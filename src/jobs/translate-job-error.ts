@@ -2,12 +2,13 @@ import { AppError, cancelledError, isAppError, toAppError } from '../errors.ts';
 
 /**
  * The error a CSV job attempt ends with. A cancelled attempt is `cancelled`
+ * (or `lease_lost`, when stopped because another instance holds the job now)
  * whatever its streams reported while being torn down; a gzip stream that does
  * not inflate is `csv_invalid`; adapters already translated S3 and CSV errors.
  */
 export function translateJobError(error: unknown, signal: AbortSignal): AppError {
   if (signal.aborted) {
-    return isAppError(signal.reason) && signal.reason.code === 'cancelled'
+    return isAppError(signal.reason) && (signal.reason.code === 'cancelled' || signal.reason.code === 'lease_lost')
       ? signal.reason
       : cancelledError(undefined, signal.reason);
   }

@@ -62,6 +62,12 @@ export function observeJobEvents(
       case 'cancelled':
         finish(id, 'cancelled');
         return;
+      case 'released':
+        // Stopped here, not finished: another instance runs it on and counts its end.
+        startedAt.delete(id);
+        counted.delete(id);
+        metrics.jobsRunning.set(startedAt.size);
+        return;
     }
   });
 

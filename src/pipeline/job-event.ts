@@ -13,6 +13,12 @@ export type RunUpdate<P, R> =
 export interface RunContext {
   /** 1-based number of this attempt, counting attempts made before a restart. */
   readonly attempt: number;
+  /**
+   * Asked when the attempt is unsubscribed: true when it stops because the job was
+   * released (another instance holds it now), so its outputs are that instance's
+   * and must be left as they are; false for a cancel or a shutdown.
+   */
+  readonly released: () => boolean;
 }
 
 /**
@@ -34,7 +40,13 @@ export type JobEvent<J, P, R> =
     }
   | { readonly type: 'succeeded'; readonly job: J; readonly attempt: number; readonly result: R }
   | { readonly type: 'failed'; readonly job: J; readonly attempt: number; readonly error: unknown }
-  | { readonly type: 'cancelled'; readonly job: J; readonly attempt: number };
+  | { readonly type: 'cancelled'; readonly job: J; readonly attempt: number }
+  /**
+   * The job stopped here without an end: this instance no longer holds it (another took it
+   * over, or it was cancelled elsewhere). Its attempt was unsubscribed; its status is not
+   * this instance's to record.
+   */
+  | { readonly type: 'released'; readonly job: J; readonly attempt: number };
 
 export type JobEventType = JobEvent<unknown, unknown, unknown>['type'];
 
@@ -42,6 +54,13 @@ export type TerminalJobEvent<J, P, R> = Extract<JobEvent<J, P, R>, { type: 'succ
 
 export function isTerminal<J, P, R>(event: JobEvent<J, P, R>): event is TerminalJobEvent<J, P, R> {
   return event.type === 'succeeded' || event.type === 'failed' || event.type === 'cancelled';
+}
+
+/** The last event of a job on this instance: its terminal event, or its release. */
+export function endsRun<J, P, R>(
+  event: JobEvent<J, P, R>,
+): event is TerminalJobEvent<J, P, R> | Extract<JobEvent<J, P, R>, { type: 'released' }> {
+  return isTerminal(event) || event.type === 'released';
 }
 
 /** The error channel: the failures of the lifecycle stream. */

@@ -26,6 +26,11 @@ export interface JobSource<J> {
    * when its turn comes.
    */
   readonly withdrawn$?: Observable<J>;
+  /**
+   * Ids of jobs this instance no longer holds: a running one stops at once with a
+   * `released` event and no terminal event; a waiting one is dropped (its claim says so).
+   */
+  readonly releases$?: Observable<string>;
   /** Called when a job's turn comes. */
   claim(job: J): ClaimResult;
 }
@@ -33,6 +38,7 @@ export interface JobSource<J> {
 export interface JobQueue<J extends { readonly id: string }> extends JobSource<J> {
   /** Jobs cancelled while they waited, at the moment of the cancel. */
   readonly withdrawn$: Observable<J>;
+  readonly releases$: Observable<string>;
   /** `queued` lifecycle events. */
   readonly events$: Observable<JobEvent<J, never, never>>;
   /**
@@ -42,6 +48,8 @@ export interface JobQueue<J extends { readonly id: string }> extends JobSource<J
   enqueue(jobs: readonly J[], options?: { readonly overCapacity?: boolean }): void;
   /** Cancels a job: true when it was still waiting (it will not start). */
   cancel(id: string): boolean;
+  /** Lets go of a job held elsewhere now: it stops if it runs, and is dropped silently if it waits. */
+  release(id: string): void;
   /** Jobs waiting to start. */
   size(): number;
   /** Room left before `queue_full`. */
@@ -61,6 +69,8 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
   const cancels = new Subject<string>();
   // Jobs cancelled while they waited, reported at once.
   const withdrawn = new Subject<J>();
+  // Ids of jobs let go of, for the pipeline to stop running ones without an end.
+  const releases = new Subject<string>();
   // `queued` events for the lifecycle stream.
   const events = new Subject<JobEvent<J, never, never>>();
   // Jobs enqueued and not yet started or cancelled, by id: the queue's depth.
@@ -74,6 +84,7 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
     jobs$: jobs.asObservable(),
     cancels$: cancels.asObservable(),
     withdrawn$: withdrawn.asObservable(),
+    releases$: releases.asObservable(),
     events$: events.asObservable(),
     enqueue(batch, options = {}) {
       if (closed) throw new AppError('shutting_down', 'The job queue is closed; the service is shutting down.');
@@ -106,6 +117,11 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
       cancels.next(id);
       return job !== undefined;
     },
+    release(id) {
+      // A waiting job's claim then says `cancelled`, which reports nothing when withdrawn$ is read.
+      waiting.delete(id);
+      releases.next(id);
+    },
     size: () => waiting.size,
     free: () => Math.max(0, capacity - waiting.size),
     hold() {
@@ -117,6 +133,7 @@ export function createJobQueue<J extends { readonly id: string }>(config: JobQue
       jobs.complete();
       cancels.complete();
       withdrawn.complete();
+      releases.complete();
       events.complete();
     },
   };

@@ -8,6 +8,7 @@ import {
   map,
   merge,
   mergeMap,
+  NEVER,
   of,
   retry,
   take,
@@ -19,7 +20,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import { AppError, isRetryable as isRetryableError } from '../errors.ts';
-import { isTerminal, type JobEvent, type RunJob, type RunUpdate } from './job-event.ts';
+import { endsRun, type JobEvent, type RunJob, type RunUpdate } from './job-event.ts';
 import type { JobSource } from './job-queue.ts';
 
 export interface ProcessJobsConfig<J> {
@@ -41,7 +42,8 @@ export interface ProcessJobsConfig<J> {
  * The reactive core: runs each job from `source` through `runJob`, at most
  * `concurrency` at once. Retries (backoff, retryable errors only) and the final
  * `catchError` live inside each job's inner observable, so a failed job becomes a
- * `failed` event and the stream goes on with the next job.
+ * `failed` event and the stream goes on with the next job. A job ends with one
+ * terminal event, or (released by its source) with `released` and no terminal event.
  */
 export function processJobs<J extends { readonly id: string }, P, R>(
   source: JobSource<J>,
@@ -68,6 +70,8 @@ export function processJobs<J extends { readonly id: string }, P, R>(
   function runOne(job: J): Observable<JobEvent<J, P, R>> {
     // Attempt number of the attempt under way (or last made).
     let attempt = priorAttempts(job);
+    // Set as the job is released, before its attempt is unsubscribed (the runner asks at teardown).
+    let released = false;
     const claim = source.claim(job);
     if (claim === 'held') return EMPTY;
     if (claim === 'cancelled') return source.withdrawn$ === undefined ? of({ type: 'cancelled', job, attempt }) : EMPTY;
@@ -80,7 +84,7 @@ export function processJobs<J extends { readonly id: string }, P, R>(
       const current = attempt;
       // Whether this attempt delivered its result.
       let done = false;
-      const run$ = defer(() => runJob(job, { attempt: current })).pipe(
+      const run$ = defer(() => runJob(job, { attempt: current, released: () => released })).pipe(
         map((update: RunUpdate<P, R>): JobEvent<J, P, R> =>
           update.kind === 'progress'
             ? { type: 'progress', job, attempt: current, progress: update.progress }
@@ -121,6 +125,16 @@ export function processJobs<J extends { readonly id: string }, P, R>(
       map((): JobEvent<J, P, R> => ({ type: 'cancelled', job, attempt })),
     );
 
-    return merge(attempts$, cancelled$).pipe(takeWhile((event) => !isTerminal(event), true));
+    // Let go of (another instance holds the job now): the attempt is unsubscribed and nothing ends it here.
+    const released$ = (source.releases$ ?? NEVER).pipe(
+      filter((id) => id === job.id),
+      take(1),
+      map((): JobEvent<J, P, R> => {
+        released = true;
+        return { type: 'released', job, attempt };
+      }),
+    );
+
+    return merge(attempts$, cancelled$, released$).pipe(takeWhile((event) => !endsRun(event), true));
   }
 }

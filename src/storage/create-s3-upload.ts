@@ -66,6 +66,9 @@ class UploadWriter extends Writable {
   readonly #location: string;
   /** What lib-storage reads: fed by `_write`, ended by `_final`. */
   readonly #body: Readable;
+  readonly #upload: Upload;
+  /** The body was ended: lib-storage may have read it all, so destroying it no longer stops the upload. */
+  #ended = false;
   /** The write waiting for lib-storage to read (backpressure). */
   #resume: (() => void) | undefined;
   #settled = false;
@@ -80,13 +83,13 @@ class UploadWriter extends Writable {
     this.#body = new Readable({ highWaterMark: BODY_HIGH_WATER_MARK, read: () => this.#wake() });
     // Its errors are the ones this writer was destroyed with, reported through `done`.
     this.#body.on('error', () => undefined);
-    const upload = new Upload({
+    const upload = (this.#upload = new Upload({
       client,
       params: { Bucket: bucket, Key: key, ContentType: contentType, Body: this.#body, ...encryptionParams(sse) },
       partSize,
       queueSize,
       leavePartsOnError: false,
-    });
+    }));
     this.done = upload.done().then(
       (output): S3UploadResult => {
         this.#settled = true;
@@ -113,6 +116,7 @@ class UploadWriter extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
+    this.#ended = true;
     this.#body.push(null);
     this.done.then(
       () => callback(),
@@ -129,6 +133,10 @@ class UploadWriter extends Writable {
     this.#reason = error ?? cancelledError(`uploading to ${this.#location}`);
     // lib-storage's reader fails with the reason; its uploaders stop, and it aborts the multipart upload.
     this.#body.destroy(this.#reason);
+    // Read to its end already: the parts in flight finish, then lib-storage aborts the multipart upload
+    // instead of completing it (in the background: `done` rejects at once here). A single PutObject
+    // already sent cannot be called back.
+    if (this.#ended) void this.#upload.abort();
     this.done.then(
       () => callback(error),
       (failure: Error) => callback(error ?? failure),

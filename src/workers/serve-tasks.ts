@@ -41,7 +41,7 @@ export function serveTasks<T, P, R>(
       return;
     }
     if (message.type === 'cancel') {
-      running.get(message.taskId)?.abort();
+      running.get(message.taskId)?.abort(message.reason === undefined ? undefined : deserializeError(message.reason));
       return;
     }
     const { taskId } = message;

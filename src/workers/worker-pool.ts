@@ -179,7 +179,8 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
     dispatch();
   }
 
-  function cancel(task: Task<P>): void {
+  /** `reason`: why, as the task's signal says it; the worker's task is aborted with it. */
+  function cancel(task: Task<P>, reason?: unknown): void {
     const queued = waiting.indexOf(task);
     if (queued >= 0) {
       waiting.splice(queued, 1);
@@ -190,7 +191,11 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
     const slot = [...slots].find((candidate) => candidate.task === task);
     if (slot === undefined || task.cancelling) return;
     task.cancelling = true;
-    slot.worker.postMessage({ type: 'cancel', taskId: task.id } satisfies ToWorker);
+    slot.worker.postMessage({
+      type: 'cancel',
+      taskId: task.id,
+      ...(reason === undefined ? {} : { reason: serializeError(reason) }),
+    } satisfies ToWorker);
     slot.graceTimer = setTimeout(() => void slot.worker.terminate(), cancelGraceMs);
     slot.graceTimer.unref();
   }
@@ -213,7 +218,7 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
         };
         const signal = options.signal;
         if (signal !== undefined) {
-          const onAbort = () => cancel(task);
+          const onAbort = () => cancel(task, signal.reason);
           signal.addEventListener('abort', onAbort, { once: true });
           task.detach = () => signal.removeEventListener('abort', onAbort);
         }

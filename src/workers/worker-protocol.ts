@@ -3,7 +3,7 @@ import { AppError, ERROR_CODES, type AppErrorJson, type ErrorCode } from '../err
 /** Messages between the main thread and a job worker. */
 export type ToWorker =
   | { readonly type: 'run'; readonly taskId: number; readonly payload: unknown }
-  | { readonly type: 'cancel'; readonly taskId: number }
+  | { readonly type: 'cancel'; readonly taskId: number; readonly reason?: SerializedError }
   | { readonly type: 'reply'; readonly requestId: number; readonly result?: unknown; readonly error?: SerializedError };
 
 /** A task's `request` asks the main thread for work done elsewhere (a block parsed on the parse pool). */

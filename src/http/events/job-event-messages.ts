@@ -18,6 +18,9 @@ import { toAppError } from '../../errors.ts';
 import type { Job, JobLifecycleEvent } from '../../jobs/job.ts';
 import { isTerminal } from '../../pipeline/job-event.ts';
 
+/** What event streams show: a job let go of here (`released`) goes on elsewhere, so it is no change. */
+type ShownEvent = Exclude<JobLifecycleEvent, { type: 'released' }>;
+
 /** One Server-Sent Event: its `event:` name and its `data:` (sent as JSON). */
 export interface EventMessage {
   readonly event: string;
@@ -30,7 +33,7 @@ export interface EventMessage {
  * a job up to date by merging `job` into what it has.
  */
 export interface JobChange {
-  readonly type: JobLifecycleEvent['type'];
+  readonly type: ShownEvent['type'];
   readonly at: string;
   readonly job: Partial<Job> & Pick<Job, 'id' | 'status'>;
   /** `attempt_failed` only: when the next attempt starts. */
@@ -55,6 +58,7 @@ export function jobEventMessages(
 ): Observable<EventMessage> {
   const { progressIntervalMs, scheduler = asyncScheduler } = config;
   return events$.pipe(
+    filter((event): event is ShownEvent => event.type !== 'released'),
     groupBy((event) => event.job.id, { duration: (group) => group.pipe(filter(isTerminal)) }),
     mergeMap((group) =>
       group.pipe(
@@ -80,7 +84,7 @@ export function jobEventMessages(
   );
 }
 
-function toChange(event: JobLifecycleEvent, at: string): JobChange {
+function toChange(event: ShownEvent, at: string): JobChange {
   const { id } = event.job;
   switch (event.type) {
     case 'queued':

@@ -230,7 +230,8 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
         operationId: 'cancelJob',
         summary: 'Cancel a queued or running job',
         parameters: [idParam],
-        description: "A running job's streams are destroyed and its multipart uploads aborted.",
+        description:
+          "A running job's streams are destroyed and its multipart uploads aborted, on whichever instance runs it (with a shared `DATABASE_URL`), within about a second.",
         responses: { 202: json(job, 'Cancelled.'), ...errors('404', '409') },
       }),
     },
@@ -270,7 +271,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
         tags: ['events'],
         summary: 'Live events of every job',
         description:
-          'Until the service stops. Progress at most 4 a second per job. At most `SSE_MAX_CLIENTS` streams at once, both event routes together (`503 server_busy` with `Retry-After` past it).',
+          'Until the service stops. Every job, on whichever instance it runs (with a shared `DATABASE_URL`). Progress at most 4 a second per job. At most `SSE_MAX_CLIENTS` streams at once, both event routes together (`503 server_busy` with `Retry-After` past it).',
         responses: { 200: eventStream('The event stream.'), ...errors('503') },
       }),
     },
