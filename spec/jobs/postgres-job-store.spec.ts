@@ -3,6 +3,7 @@ import pg from 'pg';
 import { jobIdentity } from '../../src/jobs/job-store.ts';
 import { POSTGRES_SCHEMA_VERSION } from '../../src/jobs/migrate-postgres.ts';
 import { createPostgresJobStore, type PostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
+import { translatePostgresError } from '../../src/jobs/translate-postgres-error.ts';
 import { queuedJob } from '../helpers/queued-job.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
 
@@ -109,6 +110,31 @@ describe('createPostgresJobStore', function () {
     const a = queuedJob();
     await store.insert([a]);
     expect((await store.get(a.id))?.id).to.equal(a.id);
+  });
+
+  it('should name a database it cannot reach store_unavailable (503, Retry-After), and a bad statement internal', async () => {
+    const { port } = new URL(postgres.adminUrl);
+    const refused = await rejection(new pg.Client({ connectionString: url.replace(`:${port}/`, ':1/') }).connect());
+    const cutOff = new pg.Client({ connectionString: url });
+    cutOff.on('error', () => undefined);
+    await cutOff.connect();
+    const { rows } = await cutOff.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const sleeping = rejection(cutOff.query('SELECT pg_sleep(10)'));
+    await query(postgres.adminUrl, 'SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+    const terminated = await sleeping;
+    expect(terminated).to.have.property('code', '57P01');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const syntax = await rejection(client.query('SELEC 1'));
+    await client.end();
+
+    for (const cause of [refused, terminated]) {
+      const error = translatePostgresError(cause, 'read a job');
+      expect(error).to.include({ code: 'store_unavailable', status: 503, retryable: true });
+      expect(error.headers).to.deep.equal({ 'Retry-After': '5' });
+      expect(error.message).to.match(/^The job store cannot be reached to read a job \(/);
+    }
+    expect(translatePostgresError(syntax, 'read a job')).to.include({ code: 'internal', status: 500 });
   });
 
   it('should fail to start, naming DATABASE_URL, when the database cannot be reached', async () => {

@@ -5,6 +5,7 @@ import type { Job } from './job.ts';
 import { jobIdentity, type JobStore } from './job-store.ts';
 import { JOBS_CHANNEL } from './listen-for-jobs.ts';
 import { migratePostgres } from './migrate-postgres.ts';
+import { translatePostgresError } from './translate-postgres-error.ts';
 
 export interface PostgresJobStoreConfig {
   /** `DATABASE_URL`: postgres://… */
@@ -31,6 +32,11 @@ interface DataRow {
  */
 const NOTIFY_DEBOUNCE_MS = 20;
 
+/** Connections one instance opens at most: instances × (this + 1 listener) must fit `max_connections`. */
+export const POOL_SIZE = 10;
+/** How long a statement waits for a connection before the database counts as unreachable. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 /** Unique violation: a duplicate id, or a second queued or running job for one identity. */
 const UNIQUE_VIOLATION = '23505';
 /** The index that keeps one queued or running job per identity (see migrate-postgres.ts). */
@@ -51,8 +57,11 @@ const ACTIVE_IDENTITY_INDEX = 'jobs_one_active_per_identity';
 export async function createPostgresJobStore(config: PostgresJobStoreConfig): Promise<PostgresJobStore> {
   const pool = new pg.Pool({
     connectionString: config.url,
-    max: config.poolSize ?? 10,
-    connectionTimeoutMillis: 10_000,
+    max: config.poolSize ?? POOL_SIZE,
+    // A request waits this long at most for a connection while the database is away, then gets a 503.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // A server that vanished without closing the socket is noticed instead of awaited.
+    keepAlive: true,
   });
   pool.on('error', config.onPoolError);
   try {
@@ -78,8 +87,21 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
     }, NOTIFY_DEBOUNCE_MS);
   }
 
-  async function one(text: string, values: readonly unknown[]): Promise<Job | undefined> {
-    const { rows } = await pool.query<DataRow>(text, values as unknown[]);
+  /** Every statement goes through here, so an unreachable database is one error everywhere. */
+  async function sql<R extends pg.QueryResultRow>(
+    doing: string,
+    text: string,
+    values: readonly unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await pool.query<R>(text, values as unknown[]);
+    } catch (error) {
+      throw translatePostgresError(error, doing);
+    }
+  }
+
+  async function one(doing: string, text: string, values: readonly unknown[]): Promise<Job | undefined> {
+    const { rows } = await sql<DataRow>(doing, text, values);
     return rows[0]?.data;
   }
 
@@ -107,19 +129,16 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
             { cause: error },
           );
         }
-        throw new AppError(
-          'internal',
-          `The job store could not save ${jobs.length} job(s): ${(error as Error).message}`,
-          { cause: error },
-        );
+        throw translatePostgresError(error, `save ${jobs.length} job(s)`);
       }
     },
     get(id) {
-      return one('SELECT seq, data FROM jobs WHERE id = $1', [id]);
+      return one('read a job', 'SELECT seq, data FROM jobs WHERE id = $1', [id]);
     },
     async update(id, patch) {
       // jsonb || merges top-level keys, as the other stores spread a patch over the job.
       const job = await one(
+        'update a job',
         `UPDATE jobs SET data = data || $2::jsonb,
            status = (data || $2::jsonb)->>'status',
            finished_at = ((data || $2::jsonb)->>'finishedAt')::timestamptz
@@ -134,11 +153,12 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
       const before = query.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(query.cursor);
       const { rows } =
         query.status === undefined
-          ? await pool.query<DataRow>('SELECT seq, data FROM jobs WHERE seq < $1 ORDER BY seq DESC LIMIT $2', [
+          ? await sql<DataRow>('list jobs', 'SELECT seq, data FROM jobs WHERE seq < $1 ORDER BY seq DESC LIMIT $2', [
               before,
               query.limit + 1,
             ])
-          : await pool.query<DataRow>(
+          : await sql<DataRow>(
+              'list jobs',
               'SELECT seq, data FROM jobs WHERE seq < $1 AND status = $2 ORDER BY seq DESC LIMIT $3',
               [before, query.status, query.limit + 1],
             );
@@ -152,19 +172,22 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
     findActive(identity) {
       // A queued or running job first (at most one, by the unique index), else the newest succeeded one.
       return one(
+        'look up a job by its object',
         `SELECT seq, data FROM jobs WHERE identity = $1 AND status IN ('queued', 'running', 'succeeded')
          ORDER BY status = 'succeeded', seq DESC LIMIT 1`,
         [identity],
       );
     },
     async unfinished() {
-      const { rows } = await pool.query<DataRow>(
+      const { rows } = await sql<DataRow>(
+        'list unfinished jobs',
         "SELECT seq, data FROM jobs WHERE status IN ('queued', 'running') ORDER BY seq",
       );
       return rows.map((row) => row.data);
     },
     async prune(before) {
-      const result = await pool.query(
+      const result = await sql(
+        'prune old jobs',
         "DELETE FROM jobs WHERE finished_at < $1 AND status IN ('succeeded', 'failed', 'cancelled')",
         [before.toISOString()],
       );
