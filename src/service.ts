@@ -76,7 +76,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   // With DATABASE_URL (and no store given), instances share one store, and claims fill the queue.
   const shared =
     options.store === undefined && config.databaseUrl !== undefined
-      ? await openSharedJobStore(config.databaseUrl, logger)
+      ? await openSharedJobStore({ url: config.databaseUrl, queueCapacity: config.jobs.queueCapacity }, logger)
       : undefined;
   const store = options.store ?? shared ?? createSqliteJobStore({ dataDir: config.dataDir });
   const pool =

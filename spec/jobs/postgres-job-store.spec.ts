@@ -94,6 +94,34 @@ describe('createPostgresJobStore', function () {
     expect(await store.get(a.id)).to.include({ status: 'failed' });
   });
 
+  it('should queue at most queueCapacity jobs across stores inserting at once, refusing the rest with queue_full', async () => {
+    const stores = [
+      await createPostgresJobStore({ url, queueCapacity: 5, onPoolError: (error) => poolErrors.push(error) }),
+      await createPostgresJobStore({ url, queueCapacity: 5, onPoolError: (error) => poolErrors.push(error) }),
+    ];
+    open.push(...stores);
+    await stores[0]!.insert([queuedJob({ status: 'running' }), queuedJob({ status: 'succeeded' })]);
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        stores[i % 2]!.insert([queuedJob()]).then(
+          () => 'stored',
+          (error: { code?: string; headers?: unknown }) => `${error.code} ${JSON.stringify(error.headers)}`,
+        ),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'stored')).to.have.length(5);
+    expect(outcomes.filter((outcome) => outcome !== 'stored')).to.deep.equal(
+      Array(7).fill('queue_full {"Retry-After":"5"}'),
+    );
+    // All or none: a batch larger than the room left is refused whole.
+    await stores[1]!.update((await stores[1]!.unfinished()).find((job) => job.status === 'queued')!.id, {
+      status: 'running',
+    });
+    expect(await rejection(stores[0]!.insert([queuedJob(), queuedJob()]))).to.have.property('code', 'queue_full');
+    await stores[0]!.insert([queuedJob()]);
+    expect(await query(url, "SELECT count(*)::int AS n FROM jobs WHERE status = 'queued'")).to.deep.equal([{ n: 5 }]);
+  });
+
   it('should survive its idle connections being cut, reporting them to onPoolError', async () => {
     const store = await openStore();
     await Promise.all([store.ping(), store.ping(), store.ping()]);

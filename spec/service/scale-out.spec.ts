@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { JobLifecycleEvent } from '../../src/jobs/job.ts';
 import { createPostgresJobClaims } from '../../src/jobs/postgres-job-claims.ts';
 import { createPostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
-import { pacedJob } from '../helpers/paced-job.ts';
+import { pacedJob, type PacedJobOptions } from '../helpers/paced-job.ts';
 import { postTrigger } from '../helpers/post-trigger.ts';
 import { queuedJob } from '../helpers/queued-job.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
@@ -15,9 +15,14 @@ describe('several instances on one PostgreSQL', function () {
   let postgres: TestPostgres;
   let s3: TestS3;
   const services: TestService[] = [];
-  const start = async (url: string, instanceId: string, env: Record<string, string> = {}) => {
+  const start = async (
+    url: string,
+    instanceId: string,
+    env: Record<string, string> = {},
+    pace: PacedJobOptions = { everyMs: 50, updates: 4 },
+  ) => {
     const svc = await startTestService({
-      runJob: pacedJob({ everyMs: 50, updates: 4 }),
+      runJob: pacedJob(pace),
       env: {
         DATABASE_URL: url,
         S3_ENDPOINT: s3.endpoint,
@@ -99,5 +104,44 @@ describe('several instances on one PostgreSQL', function () {
     expect(started.map((event) => event.job.id)).to.deep.equal([job.id]);
     expect(Date.now() - claimedAt, 'not before the lease expired').to.be.greaterThan(1_500);
     await store.close();
+  });
+
+  it('should hold QUEUE_CAPACITY across the instances: what both queue together, then 429 on either', async () => {
+    const url = await postgres.createDatabase();
+    // One slot each, jobs that run until stopped: whatever is accepted past the first two stays queued.
+    const env = { JOB_CONCURRENCY: '1', QUEUE_CAPACITY: '3', SHUTDOWN_TIMEOUT_MS: '100' };
+    const [a, b] = await Promise.all(
+      ['spec-a', 'spec-b'].map((id) => start(url, id, env, { everyMs: 100, updates: Infinity })),
+    );
+    const running: string[] = [];
+    for (const [i, svc] of [a!, b!].entries()) {
+      const answer = await postTrigger(svc, { key: `spread/${i}.csv` });
+      expect(answer.status).to.equal(202);
+      running.push(answer.body.jobs[0].id);
+    }
+    for (const id of running) await waitForJob(a!, id, (job) => job['status'] === 'running');
+
+    const tooMany = await postTrigger(a!, {
+      Records: [2, 3, 4, 5].map((i) => ({
+        eventName: 'ObjectCreated:Put',
+        s3: { bucket: { name: 'ingest' }, object: { key: `spread/${i}.csv`, eTag: `e${i}` } },
+      })),
+    });
+    expect(tooMany.status, 'four asked for, room for three: none accepted').to.equal(429);
+    expect(tooMany.body.error.code).to.equal('queue_full');
+    const accepted = await Promise.all([
+      postTrigger(a!, { key: 'spread/2.csv' }),
+      postTrigger(b!, { key: 'spread/3.csv' }),
+      postTrigger(a!, { key: 'spread/4.csv' }),
+    ]);
+    expect(accepted.map((answer) => answer.status)).to.deep.equal([202, 202, 202]);
+    for (const svc of [a!, b!]) {
+      const refused = await postTrigger(svc, { key: 'spread/5.csv' });
+      expect(refused.status).to.equal(429);
+      expect(refused.body.error.code).to.equal('queue_full');
+      expect(refused.headers.get('retry-after')).to.equal('5');
+    }
+    const queued = (await (await b!.fetch('/v1/jobs?status=queued')).json()) as { jobs: unknown[] };
+    expect(queued.jobs).to.have.length(3);
   });
 });

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { AppError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from './job-cursor.ts';
 import type { Job } from './job.ts';
+import { insertPostgresJobs } from './insert-postgres-jobs.ts';
 import { jobIdentity, type JobStore } from './job-store.ts';
 import { JOBS_CHANNEL } from './listen-for-jobs.ts';
 import { migratePostgres } from './migrate-postgres.ts';
@@ -12,6 +13,11 @@ export interface PostgresJobStoreConfig {
   readonly url: string;
   /** Connections this instance opens at most (instances × this must fit `max_connections`). */
   readonly poolSize?: number;
+  /**
+   * `QUEUE_CAPACITY`, held across the instances: an insert that would queue more
+   * jobs than this is refused with `queue_full`. Unset: no limit.
+   */
+  readonly queueCapacity?: number;
   /** An idle pooled connection failed (the server restarted, a proxy cut it); the pool replaces it. */
   readonly onPoolError: (error: Error) => void;
 }
@@ -111,15 +117,11 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
       if (jobs.length === 0) return;
       const items = jobs.map((job) => ({ job, identity: jobIdentity(job) ?? null }));
       try {
-        // One statement: all or none. Rows take their sequence in batch order, as list() pages by it.
-        await pool.query(
-          `INSERT INTO jobs (id, status, identity, finished_at, data)
-           SELECT item->'job'->>'id', item->'job'->>'status', item->>'identity', (item->'job'->>'finishedAt')::timestamptz, item->'job'
-           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS batch(item, n) ORDER BY n`,
-          [JSON.stringify(items)],
-        );
+        await insertPostgresJobs(pool, { json: JSON.stringify(items), size: jobs.length }, config.queueCapacity);
         announce();
       } catch (error) {
+        // queue_full
+        if (error instanceof AppError) throw error;
         const { code, constraint } = error as { code?: string; constraint?: string };
         if (code === UNIQUE_VIOLATION && constraint === ACTIVE_IDENTITY_INDEX) {
           // Another instance stored a job for the same object in between: acceptJobs answers with it.

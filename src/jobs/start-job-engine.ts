@@ -101,8 +101,10 @@ export async function startJobEngine(config: JobEngineConfig, deps: JobEngineDep
   return {
     queue,
     events$: events.asObservable(),
-    // Shared: stored jobs wait for a claim (this instance's or another's), not for this queue.
-    accepted: claimFeed === undefined ? queue : { enqueue: () => claimFeed.wake(), free: () => queue.free() },
+    // Shared: stored jobs wait for a claim (this instance's or another's), not for this queue, and the
+    // store holds QUEUE_CAPACITY across the instances as it inserts them (queue_full).
+    accepted:
+      claimFeed === undefined ? queue : { enqueue: () => claimFeed.wake(), free: () => Number.POSITIVE_INFINITY },
     async drain(graceMs) {
       claimFeed?.stop();
       queue.hold();
