@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { jobIdentity } from '../../src/jobs/job-store.ts';
 import { POSTGRES_SCHEMA_VERSION } from '../../src/jobs/migrate-postgres.ts';
-import { createPostgresJobStore, type PostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
+import { createPostgresJobStore, PRUNE_LOCK, type PostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
 import { translatePostgresError } from '../../src/jobs/translate-postgres-error.ts';
 import { queuedJob } from '../helpers/queued-job.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
@@ -120,6 +120,33 @@ describe('createPostgresJobStore', function () {
     expect(await rejection(stores[0]!.insert([queuedJob(), queuedJob()]))).to.have.property('code', 'queue_full');
     await stores[0]!.insert([queuedJob()]);
     expect(await query(url, "SELECT count(*)::int AS n FROM jobs WHERE status = 'queued'")).to.deep.equal([{ n: 5 }]);
+  });
+
+  it('should prune each old job once when two instances prune at once, and skip while another prunes', async () => {
+    const [a, b] = [await openStore(), await openStore()];
+    const finished = (daysAgo: number) =>
+      queuedJob({ status: 'succeeded', finishedAt: new Date(Date.now() - daysAgo * 86_400_000).toISOString() });
+    const old = Array.from({ length: 40 }, () => finished(40));
+    const recent = finished(1);
+    await a.insert([...old, recent, queuedJob()]);
+    const before = new Date(Date.now() - 30 * 86_400_000);
+
+    // Another instance is pruning: this one skips its round.
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    await other.query('SELECT pg_advisory_lock($1)', [PRUNE_LOCK]);
+    try {
+      expect(await a.prune(before)).to.equal(0);
+    } finally {
+      await other.end();
+    }
+    expect(await query(url, 'SELECT count(*)::int AS n FROM jobs')).to.deep.equal([{ n: 42 }]);
+
+    const pruned = await Promise.all([a.prune(before), b.prune(before), a.prune(before), b.prune(before)]);
+    expect(pruned.reduce((sum, n) => sum + n, 0)).to.equal(40);
+    expect((await a.list({ limit: 10 })).jobs.map((job) => job.id).sort()).to.have.members(
+      [recent.id, (await a.unfinished())[0]!.id].sort(),
+    );
   });
 
   it('should survive its idle connections being cut, reporting them to onPoolError', async () => {

@@ -43,6 +43,9 @@ export const POOL_SIZE = 10;
 /** How long a statement waits for a connection before the database counts as unreachable. */
 const CONNECT_TIMEOUT_MS = 5_000;
 
+/** Any fixed number: the instances of this service agree on it, nothing else in the database uses it. */
+export const PRUNE_LOCK = 0x5343_5650;
+
 /** Unique violation: a duplicate id, or a second queued or running job for one identity. */
 const UNIQUE_VIOLATION = '23505';
 /** The index that keeps one queued or running job per identity (see migrate-postgres.ts). */
@@ -188,10 +191,14 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
       return rows.map((row) => row.data);
     },
     async prune(before) {
+      // One instance prunes at a time: the others find the lock taken and skip this round. The lock is
+      // transaction-level, so it goes with the statement's own transaction, whatever happens to the connection.
       const result = await sql(
         'prune old jobs',
-        "DELETE FROM jobs WHERE finished_at < $1 AND status IN ('succeeded', 'failed', 'cancelled')",
-        [before.toISOString()],
+        `WITH turn AS (SELECT pg_try_advisory_xact_lock($2) AS mine)
+         DELETE FROM jobs WHERE (SELECT mine FROM turn) AND finished_at < $1
+           AND status IN ('succeeded', 'failed', 'cancelled')`,
+        [before.toISOString(), PRUNE_LOCK],
       );
       return result.rowCount ?? 0;
     },
