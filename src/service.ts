@@ -82,7 +82,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const pool =
     options.runJob === undefined ? createCsvWorkerPool(config, definitions, storage.clientConfig) : undefined;
   const threaded = pool === undefined ? undefined : createThreadedJobRunner(pool);
-  const metrics = createMetrics({ queueDepth: () => engine.queue.size() });
+  const metrics = createMetrics({
+    queueDepth: () => engine.queue.size(),
+    ...(shared === undefined ? {} : { clusterQueueDepth: () => shared.queued() }),
+    instance: config.instanceId,
+  });
   const engine = await startJobEngine(
     { ...config.jobs, runner: config.instanceId },
     {

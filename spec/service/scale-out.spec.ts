@@ -106,7 +106,7 @@ describe('several instances on one PostgreSQL', function () {
     await store.close();
   });
 
-  it('should hold QUEUE_CAPACITY across the instances: what both queue together, then 429 on either', async () => {
+  it('should hold QUEUE_CAPACITY across the instances: what both queue together, then 429 on either; both show that depth', async () => {
     const url = await postgres.createDatabase();
     // One slot each, jobs that run until stopped: whatever is accepted past the first two stays queued.
     const env = { JOB_CONCURRENCY: '1', QUEUE_CAPACITY: '3', SHUTDOWN_TIMEOUT_MS: '100' };
@@ -143,5 +143,15 @@ describe('several instances on one PostgreSQL', function () {
     }
     const queued = (await (await b!.fetch('/v1/jobs?status=queued')).json()) as { jobs: unknown[] };
     expect(queued.jobs).to.have.length(3);
+    for (const [svc, name] of [
+      [a!, 'spec-a'],
+      [b!, 'spec-b'],
+    ] as const) {
+      const metrics = await (await svc.fetch('/metrics')).text();
+      expect(metrics).to.match(new RegExp(`^s3_csv_ingest_cluster_queue_depth\\{instance="${name}"\\} 3$`, 'm'));
+      expect(metrics, 'none waits in its own queue').to.match(
+        new RegExp(`^s3_csv_ingest_queue_depth\\{instance="${name}"\\} 0$`, 'm'),
+      );
+    }
   });
 });

@@ -25,6 +25,8 @@ export interface PostgresJobStoreConfig {
 /** A PostgreSQL job store, and the pool it runs on (claims and leases share it). */
 export interface PostgresJobStore extends JobStore {
   readonly pool: pg.Pool;
+  /** Jobs queued, waiting for any instance to claim them. */
+  queued(): Promise<number>;
 }
 
 interface DataRow {
@@ -182,6 +184,13 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
          ORDER BY status = 'succeeded', seq DESC LIMIT 1`,
         [identity],
       );
+    },
+    async queued() {
+      const { rows } = await sql<{ queued: number }>(
+        'count queued jobs',
+        "SELECT count(*)::int AS queued FROM jobs WHERE status = 'queued'",
+      );
+      return rows[0]?.queued ?? 0;
     },
     async unfinished() {
       const { rows } = await sql<DataRow>(
