@@ -8,8 +8,11 @@ import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
 
 const JOBS = 4;
-/** How long each job's source read is held: the jobs are running when the database stops, and end while it is away. */
-const READ_DELAY_MS = 3_000;
+/**
+ * Leases renewed every 7 s: the outage below lasts past one renewal of each instance, and ends well
+ * within the lease, so that no job is taken over.
+ */
+const LEASE_MS = 21_000;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -27,13 +30,18 @@ describe('a PostgreSQL outage under several instances', function () {
   let s3: TestS3;
   let proxy: SlowDownProxy;
   const services: TestService[] = [];
+  // The jobs' reads of their sources wait for this: they run when the database stops, and end while it is away.
+  let releaseReads: () => void;
+  const readsReleased = new Promise<void>((resolve) => {
+    releaseReads = resolve;
+  });
 
   before(async () => {
     [postgres, s3] = await Promise.all([startTestPostgres(), startTestS3()]);
     proxy = await startSlowDownProxy(s3.endpoint);
     // Only the jobs' reads of their sources wait; HEADs at trigger time and output writes pass at once.
     proxy.rule(({ method, url }) =>
-      method === 'GET' && url.startsWith('/ingest/outage/') ? { delayMs: READ_DELAY_MS } : undefined,
+      method === 'GET' && url.startsWith('/ingest/outage/') ? { until: readsReleased } : undefined,
     );
     for (let i = 0; i < JOBS; i += 1) {
       const rows = Array.from({ length: 100 }, (_, row) => `${i}-${row},${row}`).join('\n');
@@ -41,6 +49,7 @@ describe('a PostgreSQL outage under several instances', function () {
     }
   });
   after(async () => {
+    releaseReads();
     for (const svc of services.splice(0)) await svc.stop();
     await proxy.close();
     await Promise.all([postgres.close(), s3.close()]);
@@ -58,6 +67,7 @@ describe('a PostgreSQL outage under several instances', function () {
             INSTANCE_ID: id,
             JOB_CONCURRENCY: '2',
             WORKER_THREADS: '1',
+            JOB_LEASE_MS: String(LEASE_MS),
           },
         }),
       );
@@ -95,6 +105,16 @@ describe('a PostgreSQL outage under several instances', function () {
       expect(upload.headers.get('retry-after')).to.equal('5');
       expect(((await upload.json()) as { error: { code: string } }).error.code).to.equal('store_unavailable');
 
+      // Each instance fails to renew its leases, and its jobs go on.
+      for (const svc of services) {
+        await until(
+          'a lease renewal failed',
+          async () =>
+            svc.logs().some((line) => String(line['message']).startsWith('renewing job leases failed')) || undefined,
+          LEASE_MS,
+        );
+      }
+      releaseReads();
       // The jobs run on and end while the database is away.
       await until(
         'every job ended while the database was down',
