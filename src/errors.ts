@@ -172,6 +172,13 @@ export const ERROR_CODES = {
     description:
       'A limit on work at once is reached (SSE_MAX_CLIENTS event streams, 8 output downloads, UPLOAD_CONCURRENCY uploads); retry after the Retry-After seconds.',
   },
+  store_unavailable: {
+    status: 503,
+    retryable: true,
+    expose: true,
+    description:
+      'The job store (PostgreSQL) cannot be reached, so a trigger or upload queued no job; retry after the Retry-After seconds.',
+  },
   shutting_down: {
     status: 503,
     retryable: true,

@@ -76,13 +76,17 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   // With DATABASE_URL (and no store given), instances share one store, and claims fill the queue.
   const shared =
     options.store === undefined && config.databaseUrl !== undefined
-      ? await openSharedJobStore(config.databaseUrl, logger)
+      ? await openSharedJobStore({ url: config.databaseUrl, queueCapacity: config.jobs.queueCapacity }, logger)
       : undefined;
   const store = options.store ?? shared ?? createSqliteJobStore({ dataDir: config.dataDir });
   const pool =
     options.runJob === undefined ? createCsvWorkerPool(config, definitions, storage.clientConfig) : undefined;
   const threaded = pool === undefined ? undefined : createThreadedJobRunner(pool);
-  const metrics = createMetrics({ queueDepth: () => engine.queue.size() });
+  const metrics = createMetrics({
+    queueDepth: () => engine.queue.size(),
+    ...(shared === undefined ? {} : { clusterQueueDepth: () => shared.queued() }),
+    instance: config.instanceId,
+  });
   const engine = await startJobEngine(
     { ...config.jobs, runner: config.instanceId },
     {

@@ -11,11 +11,14 @@ export interface ProxiedRequest {
   finishedAt?: number;
 }
 
-/** What the proxy does with a request a rule matches: answer it with an S3 error, or forward it late. */
+/**
+ * What the proxy does with a request a rule matches: answer it with an S3 error, or forward it late (after
+ * `delayMs`, or once `until` settles).
+ */
 export type ProxyRule = (request: {
   method: string;
   url: string;
-}) => { status: number; code: string } | { delayMs: number } | undefined;
+}) => { status: number; code: string } | { delayMs: number } | { until: Promise<unknown> } | undefined;
 
 export interface SlowDownProxy {
   readonly endpoint: string;
@@ -70,7 +73,8 @@ export async function startSlowDownProxy(upstream: string): Promise<SlowDownProx
       forward.on('error', () => res.destroy());
       req.pipe(forward);
     };
-    if (action) setTimeout(forwardNow, action.delayMs);
+    if (action && 'until' in action) void action.until.finally(forwardNow);
+    else if (action) setTimeout(forwardNow, action.delayMs);
     else forwardNow();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -11,6 +11,10 @@ export interface TestPostgres {
   readonly adminUrl: string;
   /** Creates an empty database and returns its URL: one per test, so tests never see each other's rows. */
   createDatabase(): Promise<string>;
+  /** Stops the server's process as an operator would (fast shutdown: open connections are cut); data kept. */
+  stopServer(): Promise<void>;
+  /** Starts the stopped server again on the same port and data. */
+  startServer(): Promise<void>;
   /** Stops the server and deletes its data. */
   close(): Promise<void>;
 }
@@ -30,7 +34,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     user: 'postgres',
     password,
     port,
-    persistent: false,
+    // Kept across stopServer(); close() deletes it.
+    persistent: true,
     postgresFlags: [
       '-c',
       'fsync=off',
@@ -61,6 +66,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       }
       return `${base}/${name}`;
     },
+    stopServer: () => server.stop(),
+    startServer: () => server.start(),
     async close() {
       await server.stop();
       await rm(databaseDir, { recursive: true, force: true });

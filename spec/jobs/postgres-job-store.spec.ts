@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { jobIdentity } from '../../src/jobs/job-store.ts';
 import { POSTGRES_SCHEMA_VERSION } from '../../src/jobs/migrate-postgres.ts';
-import { createPostgresJobStore, type PostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
+import { createPostgresJobStore, PRUNE_LOCK, type PostgresJobStore } from '../../src/jobs/postgres-job-store.ts';
+import { translatePostgresError } from '../../src/jobs/translate-postgres-error.ts';
 import { queuedJob } from '../helpers/queued-job.ts';
 import { rejectionOf } from '../helpers/rejection-of.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/test-postgres.ts';
@@ -85,6 +86,61 @@ describe('createPostgresJobStore', function () {
     expect(await store.get(a.id)).to.include({ status: 'failed' });
   });
 
+  it('should queue at most queueCapacity jobs across stores inserting at once, refusing the rest with queue_full', async () => {
+    const stores = [
+      await createPostgresJobStore({ url, queueCapacity: 5, onPoolError: (error) => poolErrors.push(error) }),
+      await createPostgresJobStore({ url, queueCapacity: 5, onPoolError: (error) => poolErrors.push(error) }),
+    ];
+    open.push(...stores);
+    await stores[0]!.insert([queuedJob({ status: 'running' }), queuedJob({ status: 'succeeded' })]);
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        stores[i % 2]!.insert([queuedJob()]).then(
+          () => 'stored',
+          (error: { code?: string; headers?: unknown }) => `${error.code} ${JSON.stringify(error.headers)}`,
+        ),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'stored')).to.have.length(5);
+    expect(outcomes.filter((outcome) => outcome !== 'stored')).to.deep.equal(
+      Array(7).fill('queue_full {"Retry-After":"5"}'),
+    );
+    // All or none: a batch larger than the room left is refused whole.
+    await stores[1]!.update((await stores[1]!.unfinished()).find((job) => job.status === 'queued')!.id, {
+      status: 'running',
+    });
+    expect(await rejectionOf(stores[0]!.insert([queuedJob(), queuedJob()]))).to.have.property('code', 'queue_full');
+    await stores[0]!.insert([queuedJob()]);
+    expect(await query(url, "SELECT count(*)::int AS n FROM jobs WHERE status = 'queued'")).to.deep.equal([{ n: 5 }]);
+  });
+
+  it('should prune each old job once when two instances prune at once, and skip while another prunes', async () => {
+    const [a, b] = [await openStore(), await openStore()];
+    const finished = (daysAgo: number) =>
+      queuedJob({ status: 'succeeded', finishedAt: new Date(Date.now() - daysAgo * 86_400_000).toISOString() });
+    const old = Array.from({ length: 40 }, () => finished(40));
+    const recent = finished(1);
+    await a.insert([...old, recent, queuedJob()]);
+    const before = new Date(Date.now() - 30 * 86_400_000);
+
+    // Another instance is pruning: this one skips its round.
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    await other.query('SELECT pg_advisory_lock($1)', [PRUNE_LOCK]);
+    try {
+      expect(await a.prune(before)).to.equal(0);
+    } finally {
+      await other.end();
+    }
+    expect(await query(url, 'SELECT count(*)::int AS n FROM jobs')).to.deep.equal([{ n: 42 }]);
+
+    const pruned = await Promise.all([a.prune(before), b.prune(before), a.prune(before), b.prune(before)]);
+    expect(pruned.reduce((sum, n) => sum + n, 0)).to.equal(40);
+    expect((await a.list({ limit: 10 })).jobs.map((job) => job.id).sort()).to.have.members(
+      [recent.id, (await a.unfinished())[0]!.id].sort(),
+    );
+  });
+
   it('should survive its idle connections being cut, reporting them to onPoolError', async () => {
     const store = await openStore();
     await Promise.all([store.ping(), store.ping(), store.ping()]);
@@ -101,6 +157,31 @@ describe('createPostgresJobStore', function () {
     const a = queuedJob();
     await store.insert([a]);
     expect((await store.get(a.id))?.id).to.equal(a.id);
+  });
+
+  it('should name a database it cannot reach store_unavailable (503, Retry-After), and a bad statement internal', async () => {
+    const { port } = new URL(postgres.adminUrl);
+    const refused = await rejectionOf(new pg.Client({ connectionString: url.replace(`:${port}/`, ':1/') }).connect());
+    const cutOff = new pg.Client({ connectionString: url });
+    cutOff.on('error', () => undefined);
+    await cutOff.connect();
+    const { rows } = await cutOff.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const sleeping = rejectionOf(cutOff.query('SELECT pg_sleep(10)'));
+    await query(postgres.adminUrl, 'SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+    const terminated = await sleeping;
+    expect(terminated).to.have.property('code', '57P01');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const syntax = await rejectionOf(client.query('SELEC 1'));
+    await client.end();
+
+    for (const cause of [refused, terminated]) {
+      const error = translatePostgresError(cause, 'read a job');
+      expect(error).to.include({ code: 'store_unavailable', status: 503, retryable: true });
+      expect(error.headers).to.deep.equal({ 'Retry-After': '5' });
+      expect(error.message).to.match(/^The job store cannot be reached to read a job \(/);
+    }
+    expect(translatePostgresError(syntax, 'read a job')).to.include({ code: 'internal', status: 500 });
   });
 
   it('should fail to start, naming DATABASE_URL, when the database cannot be reached', async () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import { Subject } from 'rxjs';
 import { AppError } from '../../src/errors.ts';
+import { createJobWrites } from '../../src/jobs/create-job-writes.ts';
 import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../src/jobs/job.ts';
 import { createMemoryJobStore } from '../helpers/memory-job-store.ts';
 import { recordJobEvents } from '../../src/jobs/record-job-events.ts';
@@ -45,8 +46,9 @@ async function setUp() {
   );
   const logger = createLogger({ level: 'debug', format: 'json', stream });
   const events = new Subject<JobLifecycleEvent>();
-  recordJobEvents(events, { store, runner: 'spec-1', now, onWriteError: () => undefined });
-  reportJobFailures(events, { store, logger, now });
+  const writes = createJobWrites({ store, logger });
+  recordJobEvents(events, { writes, runner: 'spec-1', now });
+  reportJobFailures(events, { writes, logger, now });
   const settle = () => new Promise((resolve) => setImmediate(resolve));
   return { store, lines, events, settle };
 }

@@ -191,4 +191,53 @@ describe('several instances on one PostgreSQL', function () {
     expect(Date.now() - claimedAt, 'not before the lease expired').to.be.greaterThan(1_500);
     await store.close();
   });
+
+  it('should hold QUEUE_CAPACITY across the instances: what both queue together, then 429 on either; both show that depth', async () => {
+    const url = await postgres.createDatabase();
+    // One slot each, jobs that run until stopped: whatever is accepted past the first two stays queued.
+    const env = { JOB_CONCURRENCY: '1', QUEUE_CAPACITY: '3', SHUTDOWN_TIMEOUT_MS: '100' };
+    const [a, b] = await Promise.all(
+      ['spec-a', 'spec-b'].map((id) => start(url, id, env, pacedJob({ everyMs: 100, updates: Infinity }))),
+    );
+    const running: string[] = [];
+    for (const [i, svc] of [a!, b!].entries()) {
+      const answer = await postTrigger(svc, { key: `spread/${i}.csv` });
+      expect(answer.status).to.equal(202);
+      running.push(answer.body.jobs[0].id);
+    }
+    for (const id of running) await waitForJob(a!, id, (job) => job['status'] === 'running');
+
+    const tooMany = await postTrigger(a!, {
+      Records: [2, 3, 4, 5].map((i) => ({
+        eventName: 'ObjectCreated:Put',
+        s3: { bucket: { name: 'ingest' }, object: { key: `spread/${i}.csv`, eTag: `e${i}` } },
+      })),
+    });
+    expect(tooMany.status, 'four asked for, room for three: none accepted').to.equal(429);
+    expect(tooMany.body.error.code).to.equal('queue_full');
+    const accepted = await Promise.all([
+      postTrigger(a!, { key: 'spread/2.csv' }),
+      postTrigger(b!, { key: 'spread/3.csv' }),
+      postTrigger(a!, { key: 'spread/4.csv' }),
+    ]);
+    expect(accepted.map((answer) => answer.status)).to.deep.equal([202, 202, 202]);
+    for (const svc of [a!, b!]) {
+      const refused = await postTrigger(svc, { key: 'spread/5.csv' });
+      expect(refused.status).to.equal(429);
+      expect(refused.body.error.code).to.equal('queue_full');
+      expect(refused.headers.get('retry-after')).to.equal('5');
+    }
+    const queued = (await (await b!.fetch('/v1/jobs?status=queued')).json()) as { jobs: unknown[] };
+    expect(queued.jobs).to.have.length(3);
+    for (const [svc, name] of [
+      [a!, 'spec-a'],
+      [b!, 'spec-b'],
+    ] as const) {
+      const metrics = await (await svc.fetch('/metrics')).text();
+      expect(metrics).to.match(new RegExp(`^s3_csv_ingest_cluster_queue_depth\\{instance="${name}"\\} 3$`, 'm'));
+      expect(metrics, 'none waits in its own queue').to.match(
+        new RegExp(`^s3_csv_ingest_queue_depth\\{instance="${name}"\\} 0$`, 'm'),
+      );
+    }
+  });
 });

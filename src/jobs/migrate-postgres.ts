@@ -33,6 +33,10 @@ const MIGRATION_LOCK = 0x5343_5649;
  */
 export async function migratePostgres(pool: pg.Pool): Promise<{ from: number; to: number }> {
   const client = await pool.connect();
+  // A checked-out client has no listener of the pool's: a connection dropped mid-migration would crash the process.
+  // The statement under way fails too, and that failure is what this function reports.
+  const ignore = () => undefined;
+  client.on('error', ignore);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -56,6 +60,7 @@ export async function migratePostgres(pool: pg.Pool): Promise<{ from: number; to
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    client.off('error', ignore);
     client.release();
   }
 }

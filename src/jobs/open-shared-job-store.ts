@@ -2,9 +2,14 @@ import type { Logger } from '../logging/create-logger.ts';
 import { createPostgresJobStore, type PostgresJobStore } from './postgres-job-store.ts';
 
 /** The PostgreSQL store shared by the instances that name one DATABASE_URL. */
-export async function openSharedJobStore(url: string, logger: Logger): Promise<PostgresJobStore> {
+export async function openSharedJobStore(
+  config: { readonly url: string; readonly queueCapacity: number },
+  logger: Logger,
+): Promise<PostgresJobStore> {
+  const { url, queueCapacity } = config;
   const store = await createPostgresJobStore({
     url,
+    queueCapacity,
     onPoolError: (error) =>
       logger.warn('an idle job store connection failed; the pool replaces it', { error: String(error) }),
   });

@@ -2,15 +2,22 @@ import pg from 'pg';
 import { AppError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from './job-cursor.ts';
 import type { Job } from './job.ts';
+import { insertPostgresJobs } from './insert-postgres-jobs.ts';
 import { jobIdentity, type JobStore } from './job-store.ts';
 import { CANCELS_CHANNEL, CHANGES_CHANNEL, JOBS_CHANNEL } from './listen-for-jobs.ts';
 import { migratePostgres } from './migrate-postgres.ts';
+import { translatePostgresError } from './translate-postgres-error.ts';
 
 export interface PostgresJobStoreConfig {
   /** `DATABASE_URL`: postgres://… */
   readonly url: string;
   /** Connections this instance opens at most (instances × this must fit `max_connections`). */
   readonly poolSize?: number;
+  /**
+   * `QUEUE_CAPACITY`, held across the instances: an insert that would queue more
+   * jobs than this is refused with `queue_full`. Unset: no limit.
+   */
+  readonly queueCapacity?: number;
   /** An idle pooled connection failed (the server restarted, a proxy cut it); the pool replaces it. */
   readonly onPoolError: (error: Error) => void;
 }
@@ -18,6 +25,8 @@ export interface PostgresJobStoreConfig {
 /** A PostgreSQL job store, and the pool it runs on (claims and leases share it). */
 export interface PostgresJobStore extends JobStore {
   readonly pool: pg.Pool;
+  /** Jobs queued, waiting for any instance to claim them. */
+  queued(): Promise<number>;
 }
 
 interface DataRow {
@@ -41,6 +50,14 @@ const PROGRESS_HINT_MS = 1_000;
 /** Ids per change notification: a payload stays well under PostgreSQL's 8000 bytes. */
 const IDS_PER_HINT = 100;
 
+/** Connections one instance opens at most: instances × (this + 1 listener) must fit `max_connections`. */
+export const POOL_SIZE = 10;
+/** How long a statement waits for a connection before the database counts as unreachable. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** Any fixed number: the instances of this service agree on it, nothing else in the database uses it. */
+export const PRUNE_LOCK = 0x5343_5650;
+
 /** Unique violation: a duplicate id, or a second queued or running job for one identity. */
 const UNIQUE_VIOLATION = '23505';
 /** The index that keeps one queued or running job per identity (see migrate-postgres.ts). */
@@ -61,8 +78,11 @@ const ACTIVE_IDENTITY_INDEX = 'jobs_one_active_per_identity';
 export async function createPostgresJobStore(config: PostgresJobStoreConfig): Promise<PostgresJobStore> {
   const pool = new pg.Pool({
     connectionString: config.url,
-    max: config.poolSize ?? 10,
-    connectionTimeoutMillis: 10_000,
+    max: config.poolSize ?? POOL_SIZE,
+    // A request waits this long at most for a connection while the database is away, then gets a 503.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // A server that vanished without closing the socket is noticed instead of awaited.
+    keepAlive: true,
   });
   pool.on('error', config.onPoolError);
   try {
@@ -112,8 +132,21 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
     }, NOTIFY_DEBOUNCE_MS);
   }
 
-  async function one(text: string, values: readonly unknown[]): Promise<Job | undefined> {
-    const { rows } = await pool.query<DataRow>(text, values as unknown[]);
+  /** Every statement goes through here, so an unreachable database is one error everywhere. */
+  async function sql<R extends pg.QueryResultRow>(
+    doing: string,
+    text: string,
+    values: readonly unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await pool.query<R>(text, values as unknown[]);
+    } catch (error) {
+      throw translatePostgresError(error, doing);
+    }
+  }
+
+  async function one(doing: string, text: string, values: readonly unknown[]): Promise<Job | undefined> {
+    const { rows } = await sql<DataRow>(doing, text, values);
     return rows[0]?.data;
   }
 
@@ -123,19 +156,15 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
       if (jobs.length === 0) return;
       const items = jobs.map((job) => ({ job, identity: jobIdentity(job) ?? null }));
       try {
-        // One statement: all or none. Rows take their sequence in batch order, as list() pages by it.
-        await pool.query(
-          `INSERT INTO jobs (id, status, identity, finished_at, data)
-           SELECT item->'job'->>'id', item->'job'->>'status', item->>'identity', (item->'job'->>'finishedAt')::timestamptz, item->'job'
-           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS batch(item, n) ORDER BY n`,
-          [JSON.stringify(items)],
-        );
+        await insertPostgresJobs(pool, { json: JSON.stringify(items), size: jobs.length }, config.queueCapacity);
         announce();
         hint(
           jobs.map((job) => job.id),
           CHANGE_HINT_MS,
         );
       } catch (error) {
+        // queue_full
+        if (error instanceof AppError) throw error;
         const { code, constraint } = error as { code?: string; constraint?: string };
         if (code === UNIQUE_VIOLATION && constraint === ACTIVE_IDENTITY_INDEX) {
           // Another instance stored a job for the same object in between: acceptJobs answers with it.
@@ -145,19 +174,16 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
             { cause: error },
           );
         }
-        throw new AppError(
-          'internal',
-          `The job store could not save ${jobs.length} job(s): ${(error as Error).message}`,
-          { cause: error },
-        );
+        throw translatePostgresError(error, `save ${jobs.length} job(s)`);
       }
     },
     get(id) {
-      return one('SELECT seq, data FROM jobs WHERE id = $1', [id]);
+      return one('read a job', 'SELECT seq, data FROM jobs WHERE id = $1', [id]);
     },
     async update(id, patch) {
       // jsonb || merges top-level keys, as the other stores spread a patch over the job.
       const job = await one(
+        'update a job',
         `UPDATE jobs SET data = data || $2::jsonb,
            status = (data || $2::jsonb)->>'status',
            finished_at = ((data || $2::jsonb)->>'finishedAt')::timestamptz
@@ -186,11 +212,12 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
       const before = query.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(query.cursor);
       const { rows } =
         query.status === undefined
-          ? await pool.query<DataRow>('SELECT seq, data FROM jobs WHERE seq < $1 ORDER BY seq DESC LIMIT $2', [
+          ? await sql<DataRow>('list jobs', 'SELECT seq, data FROM jobs WHERE seq < $1 ORDER BY seq DESC LIMIT $2', [
               before,
               query.limit + 1,
             ])
-          : await pool.query<DataRow>(
+          : await sql<DataRow>(
+              'list jobs',
               'SELECT seq, data FROM jobs WHERE seq < $1 AND status = $2 ORDER BY seq DESC LIMIT $3',
               [before, query.status, query.limit + 1],
             );
@@ -204,21 +231,35 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
     findActive(identity) {
       // A queued or running job first (at most one, by the unique index), else the newest succeeded one.
       return one(
+        'look up a job by its object',
         `SELECT seq, data FROM jobs WHERE identity = $1 AND status IN ('queued', 'running', 'succeeded')
          ORDER BY status = 'succeeded', seq DESC LIMIT 1`,
         [identity],
       );
     },
+    async queued() {
+      const { rows } = await sql<{ queued: number }>(
+        'count queued jobs',
+        "SELECT count(*)::int AS queued FROM jobs WHERE status = 'queued'",
+      );
+      return rows[0]?.queued ?? 0;
+    },
     async unfinished() {
-      const { rows } = await pool.query<DataRow>(
+      const { rows } = await sql<DataRow>(
+        'list unfinished jobs',
         "SELECT seq, data FROM jobs WHERE status IN ('queued', 'running') ORDER BY seq",
       );
       return rows.map((row) => row.data);
     },
     async prune(before) {
-      const result = await pool.query(
-        "DELETE FROM jobs WHERE finished_at < $1 AND status IN ('succeeded', 'failed', 'cancelled')",
-        [before.toISOString()],
+      // One instance prunes at a time: the others find the lock taken and skip this round. The lock is
+      // transaction-level, so it goes with the statement's own transaction, whatever happens to the connection.
+      const result = await sql(
+        'prune old jobs',
+        `WITH turn AS (SELECT pg_try_advisory_xact_lock($2) AS mine)
+         DELETE FROM jobs WHERE (SELECT mine FROM turn) AND finished_at < $1
+           AND status IN ('succeeded', 'failed', 'cancelled')`,
+        [before.toISOString(), PRUNE_LOCK],
       );
       return result.rowCount ?? 0;
     },

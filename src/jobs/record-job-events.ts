@@ -1,34 +1,28 @@
-import { concatMap, filter, from, type Observable, type Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
+import type { JobWrites } from './create-job-writes.ts';
 import type { JobLifecycleEvent } from './job.ts';
-import type { JobPatch, JobStore } from './job-store.ts';
+import type { JobPatch } from './job-store.ts';
 
 export interface RecordJobEventsDeps {
-  readonly store: JobStore;
+  /** The job writes, shared with the error channel so each job's changes stay in order. */
+  readonly writes: Pick<JobWrites, 'write'>;
   /** This instance's `INSTANCE_ID`: the `runner` of the jobs it starts. */
   readonly runner: string;
   readonly now?: () => Date;
-  /** Called when a store write fails (logged by the caller); the stream goes on. */
-  readonly onWriteError: (error: unknown, event: JobLifecycleEvent) => void;
 }
 
 /**
  * Keeps the job store in step with the lifecycle stream (status, attempts,
  * timestamps, progress, output). Failures are recorded by the error channel
- * (`reportJobFailures`). Writes run one at a time, in event order.
+ * (`reportJobFailures`). Each change is handed to the job writes as its event
+ * arrives, which send them in order and retry them while the store is away.
  */
 export function recordJobEvents(events$: Observable<JobLifecycleEvent>, deps: RecordJobEventsDeps): Subscription {
-  const { store, runner, now = () => new Date(), onWriteError } = deps;
-  return events$
-    .pipe(
-      filter((event) => event.type !== 'queued' && event.type !== 'failed' && event.type !== 'attempt_failed'),
-      concatMap((event) => from(apply(event).catch((error: unknown) => onWriteError(error, event)))),
-    )
-    .subscribe();
-
-  async function apply(event: JobLifecycleEvent): Promise<void> {
+  const { writes, runner, now = () => new Date() } = deps;
+  return events$.subscribe((event) => {
     const patch = patchFor(event);
-    if (patch !== undefined) await store.update(event.job.id, patch);
-  }
+    if (patch !== undefined) writes.write(event.job.id, patch);
+  });
 
   function patchFor(event: JobLifecycleEvent): JobPatch | undefined {
     switch (event.type) {

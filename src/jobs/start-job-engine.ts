@@ -6,6 +6,7 @@ import type { RunJob } from '../pipeline/job-event.ts';
 import { createJobQueue, type JobQueue } from '../pipeline/job-queue.ts';
 import { processJobs } from '../pipeline/process-jobs.ts';
 import type { Job, JobLifecycleEvent, JobProgress, JobRunResult } from './job.ts';
+import { createJobWrites } from './create-job-writes.ts';
 import type { JobStore } from './job-store.ts';
 import { followJobChanges } from './follow-job-changes.ts';
 import { recordJobEvents } from './record-job-events.ts';
@@ -13,6 +14,9 @@ import { recoverJobs } from './recover-jobs.ts';
 import { reportJobFailures } from './report-job-failures.ts';
 import { startClaimFeed } from './start-claim-feed.ts';
 import { trackRunningJobs } from './track-running-jobs.ts';
+
+/** How long a stopping instance keeps trying to record its jobs' last changes. */
+const WRITES_GRACE_MS = 5_000;
 
 export interface JobEngineConfig {
   /** `JOB_CONCURRENCY`: jobs at once on this instance. */
@@ -71,14 +75,11 @@ export async function startJobEngine(config: JobEngineConfig, deps: JobEngineDep
   const queue = createJobQueue<Job>({ capacity: config.queueCapacity });
   const events = new Subject<JobLifecycleEvent>();
   const running = trackRunningJobs(events);
+  // One writer for both subscribers, so a job's changes reach the store in event order, outage or not.
+  const writes = createJobWrites({ store, logger });
   const subscriptions: Subscription[] = [
-    recordJobEvents(events, {
-      store,
-      runner: config.runner,
-      onWriteError: (error, event) =>
-        logger.error('could not record a job event', { jobId: event.job.id, type: event.type, error: String(error) }),
-    }),
-    reportJobFailures(events, { store, logger }),
+    recordJobEvents(events, { writes, runner: config.runner }),
+    reportJobFailures(events, { writes, logger }),
     ...(deps.observers ?? []).map((observe) => observe(events.asObservable())),
   ];
   const pipeline = merge(
@@ -116,8 +117,10 @@ export async function startJobEngine(config: JobEngineConfig, deps: JobEngineDep
             onError: (error) =>
               logger.warn('could not read changed jobs for the event streams', { error: String(error) }),
           }),
-    // Shared: stored jobs wait for a claim (this instance's or another's), not for this queue.
-    accepted: claimFeed === undefined ? queue : { enqueue: () => claimFeed.wake(), free: () => queue.free() },
+    // Shared: stored jobs wait for a claim (this instance's or another's), not for this queue, and the
+    // store holds QUEUE_CAPACITY across the instances as it inserts them (queue_full).
+    accepted:
+      claimFeed === undefined ? queue : { enqueue: () => claimFeed.wake(), free: () => Number.POSITIVE_INFINITY },
     async drain(graceMs) {
       claimFeed?.stop();
       queue.hold();
@@ -127,15 +130,21 @@ export async function startJobEngine(config: JobEngineConfig, deps: JobEngineDep
       const cut = drained ? [] : [...(await firstValueFrom(running.running$))];
       pipeline.unsubscribe();
       await deps.closeRunner?.();
-      for (const id of cut) await store.update(id, { status: 'queued' }).catch(() => undefined);
+      for (const id of cut) writes.write(id, { status: 'queued' });
       if (cut.length > 0)
         logger.warn('jobs still running at the end of the grace period were stopped and left queued', { jobIds: cut });
       queue.close();
       // The lifecycle stream ends here, which also ends open event streams (SSE) cleanly.
       events.complete();
+      // The last outcomes, written before the store closes (retried a while if the store is away).
+      if (!(await writes.settled(WRITES_GRACE_MS)))
+        logger.warn('the job store did not answer; the last job changes were not recorded', {
+          graceMs: WRITES_GRACE_MS,
+        });
     },
     async close() {
       for (const subscription of subscriptions) subscription.unsubscribe();
+      writes.close();
       await claimFeed?.close();
     },
   };

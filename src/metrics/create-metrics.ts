@@ -3,6 +3,13 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export interface MetricsOptions {
   /** Jobs waiting to start, read at each scrape (the queue's size). */
   readonly queueDepth: () => number;
+  /**
+   * Jobs queued in the job store, for the whole cluster when it is shared (read at each scrape); default:
+   * `queueDepth`. A failed read (the store unreachable) shows as NaN rather than failing the scrape.
+   */
+  readonly clusterQueueDepth?: () => number | Promise<number>;
+  /** `INSTANCE_ID`: the `instance` label of every metric, so the instances of a cluster can be told apart. */
+  readonly instance?: string;
   /** Prefix of every metric name of the service. Default `s3_csv_ingest_`. */
   readonly prefix?: string;
   /** Whether to add prom-client's default process and Node.js metrics. Default true. */
@@ -34,8 +41,16 @@ export interface Metrics {
  * Prometheus scrapes.
  */
 export function createMetrics(options: MetricsOptions): Metrics {
-  const { queueDepth, prefix = 's3_csv_ingest_', defaultMetrics = true } = options;
+  const {
+    queueDepth,
+    clusterQueueDepth = queueDepth,
+    instance,
+    prefix = 's3_csv_ingest_',
+    defaultMetrics = true,
+  } = options;
   const registry = new Registry();
+  // Before any metric is made, so that default process metrics carry it too.
+  if (instance !== undefined) registry.setDefaultLabels({ instance });
   if (defaultMetrics) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
@@ -45,6 +60,18 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registers,
     collect() {
       this.set(queueDepth());
+    },
+  });
+  new Gauge({
+    name: `${prefix}cluster_queue_depth`,
+    help: 'Jobs queued in the job store, waiting for any instance (with the embedded store: this instance).',
+    registers,
+    async collect() {
+      this.set(
+        await Promise.resolve()
+          .then(clusterQueueDepth)
+          .catch(() => Number.NaN),
+      );
     },
   });
 

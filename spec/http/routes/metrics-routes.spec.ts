@@ -6,7 +6,7 @@ describe('metricsRoutes', () => {
     let svc: TestService;
 
     before(async () => {
-      svc = await startTestService({ embeddedS3Events: false });
+      svc = await startTestService({ embeddedS3Events: false, env: { INSTANCE_ID: 'spec-metrics' } });
     });
     after(async () => svc.stop());
 
@@ -27,15 +27,24 @@ describe('metricsRoutes', () => {
       }
     });
 
+    it('should label every sample with this instance, and show the queue depth of the store as the cluster one', async () => {
+      const text = await scrape();
+      const samples = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+      expect(samples.length).to.be.greaterThan(50);
+      for (const sample of samples) expect(sample).to.match(/^\w+\{(.*,)?instance="spec-metrics"(,.*)?\} \S+$/);
+      expect(text).to.match(/^s3_csv_ingest_cluster_queue_depth\{instance="spec-metrics"\} 0$/m);
+      expect(text).to.match(/^s3_csv_ingest_queue_depth\{instance="spec-metrics"\} 0$/m);
+    });
+
     it('should time requests by router path and status, never by raw URL', async () => {
       await fetch(new URL('/v1/jobs/3f1c7a52-52a4-4a5a-9b8b-8f6f0f0f0f0f', svc.url));
       await fetch(new URL('/no/such/thing-42', svc.url));
       const text = await scrape();
       expect(text).to.match(
-        /^s3_csv_ingest_http_request_duration_seconds_count\{method="GET",route="\/v1\/jobs\/:id",status="404"\} 1$/m,
+        /^s3_csv_ingest_http_request_duration_seconds_count\{instance="spec-metrics",method="GET",route="\/v1\/jobs\/:id",status="404"\} 1$/m,
       );
       expect(text).to.match(
-        /^s3_csv_ingest_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} 1$/m,
+        /^s3_csv_ingest_http_request_duration_seconds_count\{instance="spec-metrics",method="GET",route="unmatched",status="404"\} 1$/m,
       );
       expect(text).not.to.include('3f1c7a52');
       expect(text).not.to.include('thing-42');
@@ -51,13 +60,15 @@ describe('metricsRoutes', () => {
       expect((await waitForJob(svc, job.id))['status']).to.equal('succeeded');
 
       const text = await scrape();
-      expect(text).to.match(/^s3_csv_ingest_uploads_total 1$/m);
-      expect(text).to.match(/^s3_csv_ingest_upload_bytes_total 12$/m);
-      expect(text).to.match(/^s3_csv_ingest_jobs_accepted_total\{trigger="upload"\} 1$/m);
-      expect(text).to.match(/^s3_csv_ingest_jobs_finished_total\{status="succeeded"\} 1$/m);
-      expect(text).to.match(/^s3_csv_ingest_job_duration_seconds_count\{status="succeeded"\} 1$/m);
+      expect(text).to.match(/^s3_csv_ingest_uploads_total\{instance="spec-metrics"\} 1$/m);
+      expect(text).to.match(/^s3_csv_ingest_upload_bytes_total\{instance="spec-metrics"\} 12$/m);
+      expect(text).to.match(/^s3_csv_ingest_jobs_accepted_total\{trigger="upload",instance="spec-metrics"\} 1$/m);
+      expect(text).to.match(/^s3_csv_ingest_jobs_finished_total\{status="succeeded",instance="spec-metrics"\} 1$/m);
       expect(text).to.match(
-        /^s3_csv_ingest_http_request_duration_seconds_count\{method="POST",route="\/v1\/uploads",status="201"\} 1$/m,
+        /^s3_csv_ingest_job_duration_seconds_count\{instance="spec-metrics",status="succeeded"\} 1$/m,
+      );
+      expect(text).to.match(
+        /^s3_csv_ingest_http_request_duration_seconds_count\{instance="spec-metrics",method="POST",route="\/v1\/uploads",status="201"\} 1$/m,
       );
     });
   });

@@ -216,7 +216,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
           required: false,
           schema: input(schema),
         })),
-        responses: { 200: json(jobList, 'A page of jobs.'), ...errors('400') },
+        responses: { 200: json(jobList, 'A page of jobs.'), ...errors('400', '503') },
       }),
     },
     '/v1/jobs/{id}': {
@@ -224,7 +224,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
         operationId: 'getJob',
         summary: 'One job',
         parameters: [idParam],
-        responses: { 200: json(job, 'The job.'), ...errors('404') },
+        responses: { 200: json(job, 'The job.'), ...errors('404', '503') },
       }),
       delete: v1({
         operationId: 'cancelJob',
@@ -232,7 +232,7 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
         parameters: [idParam],
         description:
           "A running job's streams are destroyed and its multipart uploads aborted, on whichever instance runs it (with a shared `DATABASE_URL`), within about a second.",
-        responses: { 202: json(job, 'Cancelled.'), ...errors('404', '409') },
+        responses: { 202: json(job, 'Cancelled.'), ...errors('404', '409', '503') },
       }),
     },
     '/v1/jobs/{id}/outputs/{name}': {
@@ -319,6 +319,8 @@ export function buildOpenApi(options: OpenApiOptions): Record<string, unknown> {
 
 /** Shared error answers whose name alone does not say when they come. */
 const RESPONSE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  Unavailable:
+    'Unavailable: `store_unavailable` (the job store, PostgreSQL, cannot be reached; nothing was queued), `shutting_down` or `server_busy` (a limit on work at once), each with `Retry-After`; `s3_unavailable` or `s3_throttled` when S3 fails an output download.',
   Forbidden:
     'Forbidden (`forbidden`, or a more precise code): without `API_TOKEN`, a `Host` that is not loopback or a cross-site state-changing request; on a trigger, an SNS message that does not verify.',
 };
