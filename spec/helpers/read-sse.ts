@@ -13,6 +13,8 @@ export interface SseReader {
   comments(): number;
   /** Resolves when an event satisfying `until` has arrived; rejects after `timeoutMs`. */
   waitFor(until: (event: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
+  /** Resolves once `count` comment lines have arrived; rejects after `timeoutMs`. */
+  waitForComments(count: number, timeoutMs?: number): Promise<void>;
   /** Resolves when the server ends the stream. */
   readonly ended: Promise<void>;
   /** Leaves: aborts the request. */
@@ -65,31 +67,38 @@ export function readSse(response: Response, abort: AbortController): SseReader {
     comments: () => comments,
     ended,
     close: () => abort.abort(),
-    waitFor(until, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = events.find(until);
-          if (found !== undefined) {
-            cleanup();
-            resolve(found);
-          } else if (finished) {
-            cleanup();
-            reject(new Error(`the stream ended without the event; got ${JSON.stringify(events.map((e) => e.event))}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no such event in ${timeoutMs} ms; got ${JSON.stringify(events.map((e) => e.event))}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
+    waitFor: (until, timeoutMs = 10_000) => wait(() => events.find(until), 'the event', timeoutMs),
+    waitForComments: async (count, timeoutMs = 10_000) => {
+      await wait(() => (comments >= count ? true : undefined), `${count} comments (${comments} came)`, timeoutMs);
     },
   };
+
+  /** Resolves with what `found` gives once it gives something, as frames arrive. */
+  function wait<T>(found: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const seen = () => JSON.stringify(events.map((e) => e.event));
+      const check = () => {
+        const value = found();
+        if (value !== undefined) {
+          cleanup();
+          resolve(value);
+        } else if (finished) {
+          cleanup();
+          reject(new Error(`the stream ended without ${what}; got ${seen()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`not ${what} in ${timeoutMs} ms; got ${seen()}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  }
 }
 
 /** Opens an event stream with `fetch`; the caller closes it. */

@@ -1,5 +1,7 @@
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
+import sinon from 'sinon';
+import { AppError } from '../../src/errors.ts';
 import { createEmbeddedEventHandler } from '../../src/jobs/create-embedded-event-handler.ts';
 import { createOwnWrites } from '../../src/jobs/create-own-writes.ts';
 import type { JobRequest } from '../../src/jobs/accept-jobs.ts';
@@ -145,6 +147,43 @@ describe('createEmbeddedEventHandler', () => {
         handle(record(key));
       await Promise.resolve();
       expect(asked.map((request) => request.key)).to.deep.equal(['a.csv']);
+    });
+
+    it('should offer events refused for a full queue again after retryMs, in arrival order, until close()', async () => {
+      // Only the handler's retry timer is faked: nothing else here waits.
+      const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      try {
+        const offered: string[] = [];
+        let room = 0;
+        const handle = createEmbeddedEventHandler({
+          acceptJobs: async (requests) => {
+            offered.push(requests[0]!.key);
+            if (room === 0) throw new AppError('queue_full', 'The job queue is full.');
+            room -= 1;
+            return [];
+          },
+          logger: createLogger({ level: 'error', format: 'json' }),
+          inputBucket: 'ingest',
+          outputBucket: 'ingest',
+          outputPrefix: 'processed/',
+          ownWrites: createOwnWrites(),
+          retryMs: 1000,
+        });
+        handle(record('1.csv'));
+        await clock.tickAsync(0);
+        for (const key of ['2.csv', '3.csv']) handle(record(key));
+        await clock.tickAsync(999);
+        expect(offered, 'the first refused, the others kept behind it').to.deep.equal(['1.csv']);
+        room = 2;
+        await clock.tickAsync(1);
+        expect(offered, 'room for two: the third refused again').to.deep.equal(['1.csv', '1.csv', '2.csv', '3.csv']);
+        handle.close();
+        room = 1;
+        await clock.tickAsync(10_000);
+        expect(offered, 'nothing offered once closed').to.have.length(4);
+      } finally {
+        clock.restore();
+      }
     });
 
     it('should skip objects being written by the upload endpoint, and those it just wrote (same ETag)', async () => {

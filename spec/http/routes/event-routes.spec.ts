@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import Koa from 'koa';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -79,11 +80,21 @@ describe('eventRoutes', () => {
   });
   afterEach(async () => served.close());
 
-  it('should send keep-alive comments while nothing happens', async () => {
-    const { sse } = await openSse(`${url}/v1/events`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(sse.comments()).to.be.at.least(3); // ": connected", then one every 40 ms
-    sse.close();
+  it('should send a keep-alive comment every keepAliveMs while nothing happens', async () => {
+    // RxJS's interval runs on setInterval: faked, 45 s pass at once; the sockets keep their own timers.
+    const clock = sinon.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const quiet = await serveEvents(events, [job(id)], { keepAliveMs: 15_000 });
+    try {
+      const { sse } = await openSse(`${quiet.url}/v1/events`);
+      await clock.tickAsync(14_999);
+      await clock.tickAsync(30_001);
+      await sse.waitForComments(4);
+      expect(sse.comments(), '": connected", then one each 15 s').to.equal(4);
+      sse.close();
+    } finally {
+      clock.restore();
+      await quiet.close();
+    }
   });
 
   for (const path of ['/v1/events', `/v1/jobs/${id}/events`]) {
