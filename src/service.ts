@@ -76,7 +76,14 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   // With DATABASE_URL (and no store given), instances share one store, and claims fill the queue.
   const shared =
     options.store === undefined && config.databaseUrl !== undefined
-      ? await openSharedJobStore({ url: config.databaseUrl, queueCapacity: config.jobs.queueCapacity }, logger)
+      ? await openSharedJobStore(
+          {
+            url: config.databaseUrl,
+            queueCapacity: config.jobs.queueCapacity,
+            retryAfterSeconds: config.http.retryAfterSeconds,
+          },
+          logger,
+        )
       : undefined;
   const store = options.store ?? shared ?? createSqliteJobStore({ dataDir: config.dataDir });
   const pool =
@@ -106,6 +113,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   let accepting = true;
   const acceptJobs = createAcceptJobs({
     store,
+    retryAfterSeconds: config.http.retryAfterSeconds,
     queue: engine.accepted,
     allowedBuckets: config.buckets.allowed,
     reservedPrefix: config.buckets.outputPrefix,
@@ -138,6 +146,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       return storage.downloads.open(job.output.bucket, job.output[name], contentType);
     },
     uploads: {
+      retryAfterSeconds: config.http.retryAfterSeconds,
       writer: storage.uploadWriter,
       bucket: config.buckets.input,
       maxBytes: config.uploads.maxBytes,
@@ -156,7 +165,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     snsFetch: options.snsFetch ?? fetchSnsUrl,
     snsTopicArns: config.http.snsTopicArns,
     events$: engine.shown$,
-    eventStreams: { maxClients: config.http.sseMaxClients },
+    eventStreams: { maxClients: config.http.sseMaxClients, retryAfterSeconds: config.http.retryAfterSeconds },
     metrics,
     metricsToken: config.http.metricsToken,
     accepting: () => accepting,

@@ -1,11 +1,9 @@
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../config/config.ts';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
 
 /** Any fixed number: the instances of this service agree on it, nothing else in the database uses it. */
 const CAPACITY_LOCK = 0x5343_5651;
-
-/** Seconds a client refused for a full queue is asked to wait (as the single-instance queue asks). */
-const QUEUE_FULL_RETRY_AFTER_SECONDS = 5;
 
 /** Rows in batch order: their sequence follows it, as list() pages by it. */
 const INSERT_BATCH = `INSERT INTO jobs (id, status, identity, finished_at, data)
@@ -26,6 +24,7 @@ export async function insertPostgresJobs(
   pool: pg.Pool,
   batch: { readonly json: string; readonly size: number },
   capacity?: number,
+  retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS,
 ): Promise<void> {
   if (capacity === undefined) {
     await pool.query(INSERT_BATCH, [batch.json]);
@@ -49,7 +48,7 @@ export async function insertPostgresJobs(
       throw new AppError(
         'queue_full',
         `The job queue is full: ${batch.size} job(s) asked for, room for ${room} (QUEUE_CAPACITY ${capacity}, across the instances). Nothing of this request was accepted.`,
-        { headers: { 'Retry-After': String(QUEUE_FULL_RETRY_AFTER_SECONDS) } },
+        { headers: { 'Retry-After': String(retryAfterSeconds) } },
       );
     }
     await client.query(INSERT_BATCH, [batch.json]);

@@ -18,6 +18,8 @@ export interface PostgresJobStoreConfig {
    * jobs than this is refused with `queue_full`. Unset: no limit.
    */
   readonly queueCapacity?: number;
+  /** `RETRY_AFTER_SECONDS`: the `Retry-After` of `queue_full` and `store_unavailable`. */
+  readonly retryAfterSeconds?: number;
   /** An idle pooled connection failed (the server restarted, a proxy cut it); the pool replaces it. */
   readonly onPoolError: (error: Error) => void;
 }
@@ -141,7 +143,7 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
     try {
       return await pool.query<R>(text, values as unknown[]);
     } catch (error) {
-      throw translatePostgresError(error, doing);
+      throw translatePostgresError(error, doing, config.retryAfterSeconds);
     }
   }
 
@@ -156,7 +158,12 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
       if (jobs.length === 0) return;
       const items = jobs.map((job) => ({ job, identity: jobIdentity(job) ?? null }));
       try {
-        await insertPostgresJobs(pool, { json: JSON.stringify(items), size: jobs.length }, config.queueCapacity);
+        await insertPostgresJobs(
+          pool,
+          { json: JSON.stringify(items), size: jobs.length },
+          config.queueCapacity,
+          config.retryAfterSeconds,
+        );
         announce();
         hint(
           jobs.map((job) => job.id),
@@ -174,7 +181,7 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
             { cause: error },
           );
         }
-        throw translatePostgresError(error, `save ${jobs.length} job(s)`);
+        throw translatePostgresError(error, `save ${jobs.length} job(s)`, config.retryAfterSeconds);
       }
     },
     get(id) {

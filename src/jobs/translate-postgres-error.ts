@@ -1,7 +1,5 @@
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../config/config.ts';
 import { AppError } from '../errors.ts';
-
-/** Seconds a client refused while the database is away is asked to wait. */
-export const STORE_RETRY_AFTER_SECONDS = 5;
 
 /** Socket-level failures: the server is down, restarting, or not reachable. */
 const NETWORK_CODES: ReadonlySet<string> = new Set([
@@ -47,13 +45,17 @@ export function isConnectionError(error: unknown): boolean {
  * callers may retry; anything else is `internal`. `doing` completes "The job
  * store could not …".
  */
-export function translatePostgresError(error: unknown, doing: string): AppError {
+export function translatePostgresError(
+  error: unknown,
+  doing: string,
+  retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS,
+): AppError {
   if (error instanceof AppError) return error;
   const reason = error instanceof Error ? error.message : String(error);
   if (isConnectionError(error)) {
     return new AppError('store_unavailable', `The job store cannot be reached to ${doing} (${reason}).`, {
       cause: error,
-      headers: { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) },
+      headers: { 'Retry-After': String(retryAfterSeconds) },
     });
   }
   return new AppError('internal', `The job store could not ${doing}: ${reason}`, { cause: error });

@@ -60,7 +60,7 @@ export async function startStorage(config: Config, hooks: StorageHooks = {}): Pr
   // Enough sockets for every upload's parallel parts and the HEAD checks beside them.
   const s3 = createS3Client({ ...clientConfig, maxSockets: Math.max(16, config.s3.queueSize * 2 + 8) });
   // Downloads on their own sockets: clients that stop reading cannot starve HEAD checks and uploads.
-  const downloads = createOutputDownloads({ s3: clientConfig });
+  const downloads = createOutputDownloads({ s3: clientConfig, retryAfterSeconds: config.http.retryAfterSeconds });
   const uploadWriter = createObjectWriter(s3, {
     bucket: config.buckets.input,
     partSize: config.s3.partSize,
