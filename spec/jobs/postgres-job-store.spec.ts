@@ -161,18 +161,20 @@ describe('createPostgresJobStore', function () {
 
   it('should name a database it cannot reach store_unavailable (503, Retry-After), and a bad statement internal', async () => {
     const { port } = new URL(postgres.adminUrl);
-    const refused = await rejectionOf(new pg.Client({ connectionString: url.replace(`:${port}/`, ':1/') }).connect());
+    const refused = await driverRejection(
+      new pg.Client({ connectionString: url.replace(`:${port}/`, ':1/') }).connect(),
+    );
     const cutOff = new pg.Client({ connectionString: url });
     cutOff.on('error', () => undefined);
     await cutOff.connect();
     const { rows } = await cutOff.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    const sleeping = rejectionOf(cutOff.query('SELECT pg_sleep(10)'));
+    const sleeping = driverRejection(cutOff.query('SELECT pg_sleep(10)'));
     await query(postgres.adminUrl, 'SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
     const terminated = await sleeping;
     expect(terminated).to.have.property('code', '57P01');
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const syntax = await rejectionOf(client.query('SELEC 1'));
+    const syntax = await driverRejection(client.query('SELEC 1'));
     await client.end();
 
     for (const cause of [refused, terminated]) {
@@ -199,3 +201,13 @@ describe('createPostgresJobStore', function () {
     expect(await store.ping()).to.equal(false);
   });
 });
+
+/** What the driver rejects with (not an AppError: the store translates it). */
+async function driverRejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject');
+}

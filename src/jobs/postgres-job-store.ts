@@ -197,7 +197,11 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
          WHERE id = $1 RETURNING seq, data`,
         [id, JSON.stringify(patch)],
       ).catch((error: unknown) => {
-        const { code, constraint } = error as { code?: string; constraint?: string };
+        // `one` translated it (internal); the driver's error is its cause.
+        const { code, constraint } = (error instanceof AppError ? error.cause : error) as {
+          code?: string;
+          constraint?: string;
+        };
         if (code === UNIQUE_VIOLATION && constraint === ACTIVE_IDENTITY_INDEX) {
           throw new AppError(
             'duplicate_job',
