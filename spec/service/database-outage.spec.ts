@@ -9,10 +9,10 @@ import { startTestService, waitForJob, type TestService } from '../helpers/test-
 
 const JOBS = 4;
 /**
- * Leases renewed every 7 s: the outage below lasts past one renewal of each instance, and ends well
- * within the lease, so that no job is taken over.
+ * Leases renewed every 10 s (the default): the outage below lasts past one renewal of each instance, and
+ * ends well within the lease (20 s at least after the last renewal), so that no job is taken over.
  */
-const LEASE_MS = 21_000;
+const LEASE_MS = 30_000;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -34,7 +34,8 @@ describe('eventRoutes (through the service)', () => {
 
   async function gauge(name: string): Promise<number> {
     const text = await (await fetch(new URL('/metrics', svc.url))).text();
-    const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    // Every sample carries the instance label.
+    const match = new RegExp(`^${name}\\{instance="[^"]*"\\} (\\S+)$`, 'm').exec(text);
     return Number(match?.[1]);
   }
 
