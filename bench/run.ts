@@ -124,9 +124,9 @@ if (parts.has('job-rss')) {
   await put('bench/small.csv', smallFile);
 }
 
-// The image's command and environment: node --max-semi-space-size=1 dist/main.js, with glibc's
+// The image's command and environment: node --max-semi-space-size=1 --expose-gc dist/main.js, with glibc's
 // mmap threshold fixed (see Dockerfile).
-const IMAGE_NODE_ARGS = ['--max-semi-space-size=1'];
+const IMAGE_NODE_ARGS = ['--max-semi-space-size=1', '--expose-gc'];
 const IMAGE_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
 const env = {
   ...IMAGE_ENV,

@@ -28,7 +28,7 @@ describe('deployment files', () => {
     expect(dockerfile).to.match(/^EXPOSE 8080$/m);
     expect(dockerfile).to.match(/DATA_DIR=\/data/);
     expect(dockerfile).to.match(/^VOLUME \["\/data"\]$/m);
-    expect(dockerfile).to.match(/^CMD \["node", "--max-semi-space-size=1", "dist\/main.js"\]$/m);
+    expect(dockerfile).to.match(/^CMD \["node", "--max-semi-space-size=1", "--expose-gc", "dist\/main.js"\]$/m);
     for (const [, name] of dockerfile.matchAll(/^\s+([A-Z][A-Z0-9_]+)=/gm))
       expect(known, `Dockerfile ENV ${name}`).to.include(name);
   });
@@ -111,7 +111,7 @@ describe('deployment files', () => {
       await cp(path.join(ROOT, 'public'), path.join(app, 'public'), { recursive: true });
       await cp(path.join(ROOT, 'package.json'), path.join(app, 'package.json'));
       await symlink(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'));
-      const child = spawn(process.execPath, ['--max-semi-space-size=1', 'dist/main.js'], {
+      const child = spawn(process.execPath, ['--max-semi-space-size=1', '--expose-gc', 'dist/main.js'], {
         cwd: app,
         env: {
           PATH: process.env['PATH'] ?? '',

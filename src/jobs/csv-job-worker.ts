@@ -10,6 +10,7 @@ import type { Job, JobProgress } from './job.ts';
 import type { ParseBlockTask } from './parse-block-worker.ts';
 import { runCsvJob, type CsvJobDeps } from './run-csv-job.ts';
 import { createS3Client, type S3ClientConfig } from '../storage/create-s3-client.ts';
+import { collectGarbage } from '../workers/collect-garbage.ts';
 import { serveTasks, type TaskContext } from '../workers/serve-tasks.ts';
 
 /** What every CSV job worker is started with (cloneable: no clients, no functions). */
@@ -67,7 +68,11 @@ function permitsOnPool(request: TaskContext<JobProgress>['request']): BlockPermi
     acquire: async () => {
       await request({ type: 'permit' } satisfies BlockRequest);
     },
-    // Nothing waits on a release; one that fails does so because the attempt ended, which gives back all its permits.
-    release: () => void request({ type: 'release' } satisfies BlockRequest).catch(() => undefined),
+    release: () => {
+      // Nothing waits on a release; one that fails does so because the attempt ended, which gives back all its permits.
+      void request({ type: 'release' } satisfies BlockRequest).catch(() => undefined);
+      // A block was joined and handed to the uploads: its NDJSON is dead once they have copied it.
+      collectGarbage();
+    },
   };
 }
