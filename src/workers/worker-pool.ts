@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { AppError } from '../errors.ts';
 import { deserializeError, serializeError, type FromWorker, type ToWorker } from './worker-protocol.ts';
@@ -211,7 +212,7 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
           reject,
           group: options.group,
           transfer: options.transfer ?? [],
-          ended: new AbortController(),
+          ended: endedController(),
           cancelling: false,
         };
         const signal = options.signal;
@@ -247,6 +248,13 @@ function startWorker(entry: URL, options: WorkerOptions): Worker {
     argv: [entry.href],
     execArgv: [],
   });
+}
+
+/** A task's end signal: each of its requests under way listens to it (a job's blocks in flight, any number). */
+function endedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 function cancelledError(): AppError {
