@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServiceProcess, type Child } from '../spec/helpers/child-process.ts';
-import { cpuSecondsOf, memoryOf, round, sampleLatency } from './measure.ts';
+import { cpuSecondsOf, memoryOf, round, sampleLatency, startControlServer, threadTimesOf } from './measure.ts';
 import { bestOf, runJobs, stopService, timed } from './run-jobs.ts';
 
 const execFileAsync = promisify(execFile);
@@ -104,16 +104,27 @@ export async function runBlocks(
   await stopService(w1);
 
   // Two jobs at once in a fresh service at the defaults: its peak RSS, and /healthz probed every
-  // 10 ms meanwhile.
+  // 10 ms meanwhile, beside a trivial server in its own process (the machine's own latency), with
+  // the service's main thread's CPU and its time waiting for a core.
   const pairService = await start('blocks-pair', {});
-  const idleRss = (await memoryOf(pairService.process.pid!)).rssMb;
+  const control = await startControlServer();
+  const pairPid = pairService.process.pid!;
+  const idleRss = (await memoryOf(pairPid)).rssMb;
+  const mainBefore = await threadTimesOf(pairPid);
   const pairJobs = runJobs(pairService, KEYS.slice(-2));
-  const [pair, healthz] = await Promise.all([
+  const [pair, healthz, controlLatency] = await Promise.all([
     timed(() => pairJobs),
     sampleLatency(`${pairService.url}/healthz`, 10, pairJobs),
+    sampleLatency(control.url, 10, pairJobs),
   ]);
-  const pairRss = await memoryOf(pairService.process.pid!);
+  const mainAfter = await threadTimesOf(pairPid);
+  const pairRss = await memoryOf(pairPid);
+  control.stop();
   await stopService(pairService);
+  const mainThread = {
+    cores: round((mainAfter.cpuSeconds - mainBefore.cpuSeconds) / pair.seconds, 2),
+    waitingShare: round((mainAfter.waitSeconds - mainBefore.waitSeconds) / pair.seconds, 2),
+  };
 
   const mbs = (run: Run, jobs = 1) => round((jobs * sizeMb) / run.seconds);
   const best = { w2: bestOf(w2Runs), w1: bestOf(w1Runs), naive: bestOf(naiveRuns) };
@@ -138,6 +149,8 @@ export async function runBlocks(
     blocksTwoJobsIdleRssMb: round(idleRss),
     blocksTwoJobsPeakRssMb: round(pairRss.peakMb),
     blocksHealthzTwoJobsMs: healthz,
+    blocksControlServerMs: controlLatency,
+    blocksMainThreadTwoJobs: mainThread,
   };
   const table: Record<string, Row> = {
     [`one ${sizeMb} MiB job, WORKER_THREADS=2 (MB/s)`]: {
@@ -172,8 +185,13 @@ export async function runBlocks(
     },
     '/healthz p50/p99, two jobs (ms)': {
       measured: `${healthz.p50} / ${healthz.p99}`,
-      ratio: `${healthz.n} samples`,
+      ratio: `${healthz.n} samples; a trivial server meanwhile: ${controlLatency.p50} / ${controlLatency.p99}`,
       target: 'p99 ≤ 25',
+    },
+    "service's main thread during the two jobs: cores / share of time waiting for a core": {
+      measured: `${mainThread.cores} / ${mainThread.waitingShare}`,
+      ratio: '',
+      target: '',
     },
   };
   return { result, table };

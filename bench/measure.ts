@@ -67,3 +67,32 @@ export async function cpuSecondsOfTree(pid: number): Promise<number> {
   }
   return seconds;
 }
+
+/**
+ * One thread's CPU seconds and seconds spent runnable but waiting for a core, from
+ * /proc (Linux schedstat): a thread slow to answer while using little CPU is waiting for the machine.
+ */
+export async function threadTimesOf(pid: number, tid = pid): Promise<{ cpuSeconds: number; waitSeconds: number }> {
+  const [cpu, wait] = (await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')).split(' ').map(Number);
+  return { cpuSeconds: (cpu ?? NaN) / 1e9, waitSeconds: (wait ?? NaN) / 1e9 };
+}
+
+/**
+ * A trivial HTTP server in its own process: its latency, sampled beside the service's, is what the
+ * machine's scheduling alone gives under the same load. Returns its URL and a stop function.
+ */
+export async function startControlServer(): Promise<{ url: string; stop: () => void }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      "const s=require('node:http').createServer((q,r)=>r.end('ok')).listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<string>((resolve) =>
+    child.stdout.once('data', (data: Buffer) => resolve(String(data).trim())),
+  );
+  return { url: `http://127.0.0.1:${port}/`, stop: () => void child.kill() };
+}

@@ -127,10 +127,10 @@ if (parts.has('job-rss')) {
   await put('bench/small.csv', smallFile);
 }
 
-// The image's command and environment: node --max-semi-space-size=1 dist/main.js, with glibc's
-// mmap threshold fixed (see Dockerfile).
-const IMAGE_NODE_ARGS = ['--max-semi-space-size=1'];
-const IMAGE_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+// The image's command and environment: node --max-semi-space-size=1 --expose-gc dist/main.js, with glibc's
+// mmap threshold fixed and two malloc arenas (see Dockerfile).
+const IMAGE_NODE_ARGS = ['--max-semi-space-size=1', '--expose-gc'];
+const IMAGE_ENV = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' };
 const env = {
   ...IMAGE_ENV,
   S3_ENDPOINT: s3.endpoint,

@@ -6,10 +6,11 @@ import { createNdjsonParser, type RowStats } from '../../src/csv/create-ndjson-p
 import { createRejectWriter } from '../../src/csv/create-reject-writer.ts';
 import { csvParseOptions } from '../../src/csv/csv-parse-options.ts';
 import { parseBlock } from '../../src/csv/parse-block.ts';
-import { parseCsvInBlocks } from '../../src/csv/parse-csv-in-blocks.ts';
+import { parseCsvInBlocks, type BlockPermits } from '../../src/csv/parse-csv-in-blocks.ts';
 import { parsePipelines } from '../../src/csv/parse-pipelines.ts';
 import type { Pipeline } from '../../src/csv/pipeline-schema.ts';
 import { AppError } from '../../src/errors.ts';
+import { createFairPermits } from '../../src/workers/create-fair-permits.ts';
 
 const MAX_RECORD_BYTES = 300;
 
@@ -78,7 +79,13 @@ interface BlockSettings {
   maxInFlight: number;
 }
 
-function inBlocks(definition: Pipeline, delimiter: string, input: Buffer, settings: BlockSettings) {
+function inBlocks(
+  definition: Pipeline,
+  delimiter: string,
+  input: Buffer,
+  settings: BlockSettings,
+  permits?: BlockPermits,
+) {
   return outcome(async (rows, rejects, stats) => {
     const controller = new AbortController();
     const blocks = await parseCsvInBlocks(Readable.from(chunksOf(input, settings.chunkSize)), {
@@ -90,6 +97,7 @@ function inBlocks(definition: Pipeline, delimiter: string, input: Buffer, settin
       rejects,
       stats,
       signal: controller.signal,
+      ...(permits ? { permits } : {}),
       // Each block on its own, in any order of completion.
       parse: async (block, context) => {
         await new Promise((resolve) => setTimeout(resolve, (block.index * 7) % 3));
@@ -248,5 +256,35 @@ describe('parseCsvInBlocks', () => {
     // (240 to 270 of each in 600 runs); these floors sit far enough below to hold on any seed.
     expect(split).to.be.greaterThan(150);
     expect(failed).to.be.greaterThan(150);
+  });
+
+  it('should finish objects parsed at once under fewer shared permits than their blocks in flight, as one pass (property)', async function () {
+    this.timeout(120_000);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(csvCase, { minLength: 2, maxLength: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (values, limit) => {
+          const permits = createFairPermits(limit);
+          const cases = (values as unknown as CaseValue[]).map((c) => ({ c, ...build(c) }));
+          const actual = await Promise.all(
+            cases.map(({ c, input, definition }) =>
+              inBlocks(definition, c.d.delimiter, input, c.settings, {
+                acquire: () => permits.acquire(c),
+                release: () => permits.release(c),
+              }),
+            ),
+          );
+          for (const [index, { c, input, definition }] of cases.entries()) {
+            const expected = await sequential(definition, c.d.delimiter, input, c.settings.chunkSize);
+            expect(comparable(actual[index]!)).to.deep.equal(comparable(expected));
+          }
+          // Failed objects too: results no one joins give their permits back.
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          expect([permits.held(), permits.waiting()]).to.deep.equal([0, 0]);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });

@@ -9,13 +9,14 @@ import { readTrigger } from '../../src/http/triggers/read-trigger.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const read = (file: string) => readFile(path.join(ROOT, file), 'utf8');
-// MALLOC_MMAP_THRESHOLD_ is glibc's, set in the image for memory (docs/memory-and-speed.md).
+// MALLOC_MMAP_THRESHOLD_ and MALLOC_ARENA_MAX are glibc's, set in the image for memory (docs/memory-and-speed.md).
 const known = new Set([
   ...Object.keys(envSchema.shape),
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'NODE_ENV',
   'MALLOC_MMAP_THRESHOLD_',
+  'MALLOC_ARENA_MAX',
 ]);
 
 describe('deployment files', () => {
@@ -28,7 +29,7 @@ describe('deployment files', () => {
     expect(dockerfile).to.match(/^EXPOSE 8080$/m);
     expect(dockerfile).to.match(/DATA_DIR=\/data/);
     expect(dockerfile).to.match(/^VOLUME \["\/data"\]$/m);
-    expect(dockerfile).to.match(/^CMD \["node", "--max-semi-space-size=1", "dist\/main.js"\]$/m);
+    expect(dockerfile).to.match(/^CMD \["node", "--max-semi-space-size=1", "--expose-gc", "dist\/main.js"\]$/m);
     for (const [, name] of dockerfile.matchAll(/^\s+([A-Z][A-Z0-9_]+)=/gm))
       expect(known, `Dockerfile ENV ${name}`).to.include(name);
   });
@@ -123,7 +124,7 @@ describe('deployment files', () => {
       await cp(path.join(ROOT, 'public'), path.join(app, 'public'), { recursive: true });
       await cp(path.join(ROOT, 'package.json'), path.join(app, 'package.json'));
       await symlink(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'));
-      const child = spawn(process.execPath, ['--max-semi-space-size=1', 'dist/main.js'], {
+      const child = spawn(process.execPath, ['--max-semi-space-size=1', '--expose-gc', 'dist/main.js'], {
         cwd: app,
         env: {
           PATH: process.env['PATH'] ?? '',

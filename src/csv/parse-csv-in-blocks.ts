@@ -12,6 +12,16 @@ import type { Pipeline } from './pipeline-schema.ts';
 /** Parses one block (on a worker thread, or in place). */
 export type BlockParser = (block: CsvBlock, context: BlockContext) => Promise<BlockResult>;
 
+/**
+ * Blocks in flight across every job: one permit is taken before a block is
+ * sent to be parsed and given back once its result is joined, so the blocks
+ * held at once stay bounded however many jobs run.
+ */
+export interface BlockPermits {
+  acquire(): Promise<void>;
+  release(): void;
+}
+
 export interface CsvInBlocksOptions {
   readonly pipeline: Pipeline;
   /** The delimiter in use (configured or detected). */
@@ -31,6 +41,8 @@ export interface CsvInBlocksOptions {
   /** Blocks being parsed at once. */
   readonly maxInFlight: number;
   readonly parse: BlockParser;
+  /** Shared with other jobs; unset: only `maxInFlight` bounds the blocks. */
+  readonly permits?: BlockPermits;
   /** The outputs; they are written with backpressure and left open. */
   readonly rows: Writable;
   readonly rejects: Writable;
@@ -55,6 +67,7 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     maxBlockBytes,
     maxInFlight,
     parse,
+    permits,
     rows,
     rejects,
     stats,
@@ -100,10 +113,49 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
   let blocks = 0;
 
   const settle = async (result: BlockResult): Promise<void> => {
-    const joined = join.add(result);
-    blocks += 1;
-    await write(rows, joined.rows, signal);
-    await write(rejects, joined.rejects, signal);
+    try {
+      const joined = join.add(result);
+      blocks += 1;
+      await write(rows, joined.rows, signal);
+      await write(rejects, joined.rejects, signal);
+    } finally {
+      permits?.release();
+    }
+  };
+  /** Parses a block under the permit taken for it (given back if the parse fails: no result will be joined). */
+  const parseHeld = (block: CsvBlock, context: BlockContext): Promise<BlockResult> =>
+    parse(block, context).catch((error: unknown) => {
+      permits?.release();
+      throw error;
+    });
+  /**
+   * Takes a permit, joining this job's own results while it waits: a job never
+   * waits for a permit while holding one it could give back (no deadlock).
+   */
+  const acquire = async (): Promise<void> => {
+    if (permits === undefined) return;
+    const granted = permits.acquire();
+    try {
+      while (inFlight.length > 0) {
+        const first = await Promise.race([
+          granted.then(() => true),
+          inFlight[0]!.then(
+            () => false,
+            () => false,
+          ),
+        ]);
+        if (first) return;
+        await settle(await inFlight.shift()!);
+      }
+    } catch (error) {
+      // The job failed while waiting: the permit, once granted, goes straight back.
+      granted.then(
+        () => permits.release(),
+        () => undefined,
+      );
+      throw error;
+    }
+    await granted;
   };
   const handle = async (block: CsvBlock, last: boolean): Promise<void> => {
     const context: BlockContext = {
@@ -115,16 +167,18 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
       last,
       ...(names === undefined ? {} : { names }),
     };
+    await acquire();
     if (names !== undefined) {
-      const parsed = parse(block, context);
+      const parsed = parseHeld(block, context);
       parsed.catch(() => undefined);
       inFlight.push(parsed);
       while (inFlight.length >= maxInFlight) await settle(await inFlight.shift()!);
       return;
     }
     const bytes = head === undefined ? block.bytes : concat([head, block.bytes]);
-    const result = await parse({ index: 0, offset: 0, bytes }, { ...context, index: 0, offset: 0 });
+    const result = await parseHeld({ index: 0, offset: 0, bytes }, { ...context, index: 0, offset: 0 });
     if (result.names === undefined && result.error === undefined && !last) {
+      permits?.release();
       head = bytes;
       return;
     }
@@ -133,23 +187,37 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     await settle(result);
   };
 
-  for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
-    signal.throwIfAborted();
-    for (const block of scanner.push(next.value)) await handle(block, false);
-    if (!scanner.splitting || scanner.pendingBytes > maxBlockBytes || (head?.length ?? 0) > maxBlockBytes) {
-      while (inFlight.length > 0) await settle(await inFlight.shift()!);
-      const rest = scanner.drain();
-      if (names === undefined) await parseRest([...(head === undefined ? [] : [head]), rest.bytes], undefined);
-      else await parseRest([rest.bytes], { line: join.line, record: join.records, byteOffset: rest.offset, names });
-      return blocks + 1;
-    }
+  try {
+    return await run();
+  } catch (error) {
+    // Results no one will join give their permits back as they come.
+    for (const parsed of inFlight.splice(0))
+      parsed.then(
+        () => permits?.release(),
+        () => undefined,
+      );
+    throw error;
   }
-  const last = scanner.end();
-  // The object ended right after a cut while block 0 still waited for its header.
-  if (last.length === 0 && names === undefined) last.push({ index: 0, offset: 0, bytes: Buffer.alloc(0) });
-  for (const block of last) await handle(block, true);
-  while (inFlight.length > 0) await settle(await inFlight.shift()!);
-  return blocks;
+
+  async function run(): Promise<number> {
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
+      signal.throwIfAborted();
+      for (const block of scanner.push(next.value)) await handle(block, false);
+      if (!scanner.splitting || scanner.pendingBytes > maxBlockBytes || (head?.length ?? 0) > maxBlockBytes) {
+        while (inFlight.length > 0) await settle(await inFlight.shift()!);
+        const rest = scanner.drain();
+        if (names === undefined) await parseRest([...(head === undefined ? [] : [head]), rest.bytes], undefined);
+        else await parseRest([rest.bytes], { line: join.line, record: join.records, byteOffset: rest.offset, names });
+        return blocks + 1;
+      }
+    }
+    const last = scanner.end();
+    // The object ended right after a cut while block 0 still waited for its header.
+    if (last.length === 0 && names === undefined) last.push({ index: 0, offset: 0, bytes: Buffer.alloc(0) });
+    for (const block of last) await handle(block, true);
+    while (inFlight.length > 0) await settle(await inFlight.shift()!);
+    return blocks;
+  }
 }
 
 async function write(stream: Writable, data: Buffer | string, signal: AbortSignal): Promise<void> {

@@ -3,11 +3,14 @@
 import { workerData } from 'node:worker_threads';
 import { createPipelineRegistry } from '../csv/create-pipeline-registry.ts';
 import type { BlockResult } from '../csv/parse-block.ts';
+import type { BlockPermits } from '../csv/parse-csv-in-blocks.ts';
 import type { Pipeline } from '../csv/pipeline-schema.ts';
 import type { CsvJobResult } from './csv-job-result.ts';
 import type { Job, JobProgress } from './job.ts';
+import type { ParseBlockTask } from './parse-block-worker.ts';
 import { runCsvJob, type CsvJobDeps } from './run-csv-job.ts';
 import { createS3Client, type S3ClientConfig } from '../storage/create-s3-client.ts';
+import { collectGarbage } from '../workers/collect-garbage.ts';
 import { serveTasks, type TaskContext } from '../workers/serve-tasks.ts';
 
 /** What every CSV job worker is started with (cloneable: no clients, no functions). */
@@ -21,6 +24,10 @@ export interface CsvJobWorkerData {
   /** `CSV_BLOCK_BYTES`, and blocks in flight per job (about two per parse thread). */
   readonly blocks: { readonly blockBytes: number; readonly maxInFlight: number };
 }
+
+/** What a job asks the main thread for: a permit for one more block in flight, its return, a block parsed. */
+export type BlockRequest =
+  { readonly type: 'permit' } | { readonly type: 'release' } | ({ readonly type: 'parse' } & ParseBlockTask);
 
 /** One task: an attempt of a job. */
 export interface CsvJobTask {
@@ -40,7 +47,7 @@ const deps: CsvJobDeps = {
 serveTasks<CsvJobTask, JobProgress, CsvJobResult>((task, { signal, progress, request }) =>
   runCsvJob(
     task.job,
-    { ...deps, blocks: { ...data.blocks, parse: parseOnPool(request) } },
+    { ...deps, blocks: { ...data.blocks, parse: parseOnPool(request), permits: permitsOnPool(request) } },
     { signal, attempt: task.attempt, onProgress: progress, progressIntervalMs: data.progressIntervalMs },
   ),
 );
@@ -48,8 +55,24 @@ serveTasks<CsvJobTask, JobProgress, CsvJobResult>((task, { signal, progress, req
 /** Blocks go to the shared parse pool through the main thread, moved both ways. */
 function parseOnPool(request: TaskContext<JobProgress>['request']): NonNullable<CsvJobDeps['blocks']>['parse'] {
   return async (block, context) => {
-    const result = (await request({ bytes: block.bytes, context }, [block.bytes.buffer as ArrayBuffer])) as BlockResult;
+    const task: BlockRequest = { type: 'parse', bytes: block.bytes, context };
+    const result = (await request(task, [block.bytes.buffer as ArrayBuffer])) as BlockResult;
     const { ndjson } = result;
     return { ...result, ndjson: Buffer.from(ndjson.buffer, ndjson.byteOffset, ndjson.byteLength) };
+  };
+}
+
+/** The permits for blocks in flight are the main thread's, shared by every job. */
+function permitsOnPool(request: TaskContext<JobProgress>['request']): BlockPermits {
+  return {
+    acquire: async () => {
+      await request({ type: 'permit' } satisfies BlockRequest);
+    },
+    release: () => {
+      // Nothing waits on a release; one that fails does so because the attempt ended, which gives back all its permits.
+      void request({ type: 'release' } satisfies BlockRequest).catch(() => undefined);
+      // A block was joined and handed to the uploads: its NDJSON is dead once they have copied it.
+      collectGarbage();
+    },
   };
 }

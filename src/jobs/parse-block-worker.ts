@@ -1,6 +1,7 @@
 // Entry of a parse thread: parses the CSV blocks of every running job (the pool
 // of `WORKER_THREADS` the jobs share). Blocks and their NDJSON are moved, not copied.
 import { parseBlock, type BlockContext, type BlockResult } from '../csv/parse-block.ts';
+import { collectGarbage } from '../workers/collect-garbage.ts';
 import { serveTasks } from '../workers/serve-tasks.ts';
 
 /** One task: a block and what parsing it needs (a `Buffer` arrives as a `Uint8Array`). */
@@ -10,6 +11,11 @@ export interface ParseBlockTask {
 }
 
 serveTasks<ParseBlockTask, never, BlockResult>(
-  ({ bytes, context }) => parseBlock(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context),
+  async ({ bytes, context }) => {
+    const result = await parseBlock(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
+    // Once the result has left: the block and its pieces are dead by then.
+    setImmediate(collectGarbage);
+    return result;
+  },
   { transferOf: (result) => [result.ndjson.buffer as ArrayBuffer] },
 );

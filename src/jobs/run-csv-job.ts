@@ -1,6 +1,6 @@
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { RowStats } from '../csv/create-ndjson-parser.ts';
-import type { BlockParser } from '../csv/parse-csv-in-blocks.ts';
+import type { BlockParser, BlockPermits } from '../csv/parse-csv-in-blocks.ts';
 import type { PipelineRegistry } from '../csv/create-pipeline-registry.ts';
 import { AppError } from '../errors.ts';
 import { encryptionParams, type S3Encryption } from '../storage/encryption-params.ts';
@@ -27,10 +27,16 @@ export interface CsvJobDeps {
   /** `CSV_MAX_RECORD_BYTES`. */
   readonly csvMaxRecordBytes: number;
   /**
-   * `CSV_BLOCK_BYTES` (0: one pass), blocks in flight, and where a block is parsed
-   * (the shared parse pool; unset: in place, on this thread). Unset: one pass.
+   * `CSV_BLOCK_BYTES` (0: one pass), blocks in flight, where a block is parsed
+   * (the shared parse pool; unset: in place, on this thread), and the permits
+   * that bound blocks in flight across jobs. Unset: one pass.
    */
-  readonly blocks?: { readonly blockBytes: number; readonly maxInFlight: number; readonly parse?: BlockParser };
+  readonly blocks?: {
+    readonly blockBytes: number;
+    readonly maxInFlight: number;
+    readonly parse?: BlockParser;
+    readonly permits?: BlockPermits;
+  };
   /**
    * Resumed reads: broken reads in a row tolerated (default 3), first back-off (default 200 ms), silence that counts as
    * broken (default 30 s).

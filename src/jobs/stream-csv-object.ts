@@ -5,7 +5,7 @@ import { createGunzip } from 'node:zlib';
 import type { RowStats } from '../csv/create-ndjson-parser.ts';
 import { headerLine } from '../csv/header-line.ts';
 import { parseBlock } from '../csv/parse-block.ts';
-import { parseCsvInBlocks, type BlockParser } from '../csv/parse-csv-in-blocks.ts';
+import { parseCsvInBlocks, type BlockParser, type BlockPermits } from '../csv/parse-csv-in-blocks.ts';
 import { peekHead } from '../csv/peek-head.ts';
 import type { Pipeline } from '../csv/pipeline-schema.ts';
 import { sniffDelimiter } from '../csv/sniff-delimiter.ts';
@@ -30,8 +30,13 @@ export interface StreamCsvObjectParams {
   readonly maxRecordBytes: number;
   readonly stats: RowStats;
   readonly signal: AbortSignal;
-  /** `CSV_BLOCK_BYTES` (0: one pass), blocks in flight, where blocks are parsed (default: in place). */
-  readonly blocks: { readonly blockBytes: number; readonly maxInFlight: number; readonly parse?: BlockParser };
+  /** `CSV_BLOCK_BYTES` (0: one pass), blocks in flight, where blocks are parsed (default: in place), permits. */
+  readonly blocks: {
+    readonly blockBytes: number;
+    readonly maxInFlight: number;
+    readonly parse?: BlockParser;
+    readonly permits?: BlockPermits;
+  };
 }
 
 export interface StreamedOutputs {
@@ -106,6 +111,7 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
         maxBlockBytes: blocks.blockBytes + 4 * maxRecordBytes,
         maxInFlight: blocks.maxInFlight,
         parse: blocks.parse ?? ((block, context) => parseBlock(block.bytes, context)),
+        ...(blocks.permits ? { permits: blocks.permits } : {}),
         rows: rowsUpload.stream,
         rejects: rejectsUpload.stream,
         stats,

@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { AppError } from '../errors.ts';
 import { deserializeError, serializeError, type FromWorker, type ToWorker } from './worker-protocol.ts';
 
 export interface TaskContext<P> {
@@ -6,7 +7,10 @@ export interface TaskContext<P> {
   readonly signal: AbortSignal;
   /** Sends a progress value to the main thread. */
   progress(value: P): void;
-  /** Asks the main thread (the pool's `onRequest`) for a result; `transfer` moves buffers instead of copying them. */
+  /**
+   * Asks the main thread (the pool's `onRequest`) for a result; `transfer` moves buffers instead of copying them.
+   * Rejects with `cancelled` as soon as the task is cancelled (a late reply is dropped).
+   */
   request(payload: unknown, transfer?: readonly ArrayBuffer[]): Promise<unknown>;
 }
 
@@ -52,8 +56,28 @@ export function serveTasks<T, P, R>(
       progress: (progress) => send({ type: 'progress', taskId, progress }),
       request: (payload, transfer) =>
         new Promise((resolve, reject) => {
+          const { signal } = controller;
+          if (signal.aborted) {
+            reject(new AppError('cancelled', 'The job was cancelled.'));
+            return;
+          }
           const requestId = nextRequestId++;
-          requests.set(requestId, { resolve, reject });
+          const onAbort = () => {
+            requests.delete(requestId);
+            reject(new AppError('cancelled', 'The job was cancelled.'));
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+          const settled = () => signal.removeEventListener('abort', onAbort);
+          requests.set(requestId, {
+            resolve: (result) => {
+              settled();
+              resolve(result);
+            },
+            reject: (error) => {
+              settled();
+              reject(error);
+            },
+          });
           send({ type: 'request', taskId, requestId, payload }, transfer);
         }),
     })

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { AppError, cancelledError } from '../errors.ts';
 import { deserializeError, serializeError, type FromWorker, type ToWorker } from './worker-protocol.ts';
@@ -15,7 +16,8 @@ export interface WorkerPoolConfig {
   readonly youngGenerationMb?: number;
   /**
    * Serves a task's `request` (see `serveTasks`); its signal aborts when the
-   * task ends, however it ends. Unset: requests fail.
+   * task ends, however it ends, or as soon as it is cancelled (so work done
+   * for it elsewhere stops too). `group` is the task's id. Unset: requests fail.
    */
   readonly onRequest?: (
     payload: unknown,
@@ -43,6 +45,10 @@ export interface WorkerPool<T, P, R> {
   run(payload: T, options?: RunOptions<P>): Promise<R>;
   /** Workers alive now. */
   threads(): number;
+  /** Tasks waiting or running now. */
+  tasks(): number;
+  /** The live workers (to supervise them from outside). */
+  workers(): readonly Worker[];
   /** Terminates every worker; tasks under way fail with `cancelled`. */
   close(): Promise<void>;
 }
@@ -55,8 +61,8 @@ interface Task<P> {
   readonly reject: (error: unknown) => void;
   readonly group: unknown;
   transfer: readonly ArrayBuffer[];
-  /** The task's requests under way; aborted when it ends. */
-  readonly requests: Set<AbortController>;
+  /** Aborted when the task ends or is cancelled: its requests under way stop. */
+  readonly ended: AbortController;
   cancelling: boolean;
   detach?: () => void;
 }
@@ -128,16 +134,13 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
 
   function request(slot: Slot<P>, message: Extract<FromWorker, { type: 'request' }>): void {
     const task = slot.task!;
-    const controller = new AbortController();
-    task.requests.add(controller);
     const reply = (answer: ToWorker, transfer: readonly ArrayBuffer[] = []) => {
-      task.requests.delete(controller);
       if (slot.task === task) slot.worker.postMessage(answer, [...transfer]);
     };
     const served =
       onRequest === undefined
         ? Promise.reject(new AppError('internal', 'This pool serves no requests.'))
-        : onRequest(message.payload, { signal: controller.signal, group: task.id });
+        : onRequest(message.payload, { signal: task.ended.signal, group: task.id });
     served.then(
       ({ result, transfer }) => reply({ type: 'reply', requestId: message.requestId, result }, transfer),
       (error: unknown) => reply({ type: 'reply', requestId: message.requestId, error: serializeError(error) }),
@@ -150,7 +153,7 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
     slot.task = undefined;
     clearTimeout(slot.graceTimer);
     task.detach?.();
-    for (const controller of task.requests) controller.abort();
+    task.ended.abort();
     settleTask(task);
     dispatch();
   }
@@ -191,6 +194,7 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
     const slot = [...slots].find((candidate) => candidate.task === task);
     if (slot === undefined || task.cancelling) return;
     task.cancelling = true;
+    task.ended.abort();
     slot.worker.postMessage({
       type: 'cancel',
       taskId: task.id,
@@ -213,7 +217,7 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
           reject,
           group: options.group,
           transfer: options.transfer ?? [],
-          requests: new Set(),
+          ended: endedController(),
           cancelling: false,
         };
         const signal = options.signal;
@@ -227,6 +231,8 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
       });
     },
     threads: () => slots.size,
+    tasks: () => waiting.length + [...slots].filter((slot) => slot.task !== undefined).length,
+    workers: () => [...slots].map((slot) => slot.worker),
     async close() {
       closed = true;
       for (const task of waiting.splice(0)) task.reject(cancelledError());
@@ -247,4 +253,11 @@ function startWorker(entry: URL, options: WorkerOptions): Worker {
     argv: [entry.href],
     execArgv: [],
   });
+}
+
+/** A task's end signal: each of its requests under way listens to it (a job's blocks in flight, any number). */
+function endedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
