@@ -19,6 +19,8 @@ export interface JobWritesDeps {
 export interface JobWrites {
   /** Queues a patch of one job; a job's patches reach the store in the order written. */
   write(id: string, patch: JobPatch): void;
+  /** Whether a job has changes not yet in the store. */
+  writing(id: string): boolean;
   /** Resolves true once nothing waits, or false after `timeoutMs` (the store still unreachable). */
   settled(timeoutMs: number): Promise<boolean>;
   /** Tries no more; returns how many jobs still had writes waiting. */
@@ -132,6 +134,7 @@ export function createJobWrites(deps: JobWritesDeps): JobWrites {
 
   return {
     write,
+    writing: (id) => waiting.has(id) || current === id,
     settled(timeoutMs) {
       if (waiting.size === 0 && !busy) return Promise.resolve(true);
       return new Promise((resolve) => {

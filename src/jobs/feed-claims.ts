@@ -17,6 +17,12 @@ export interface FeedClaimsDeps {
   /** The slow poll: it covers lost notifications and finds expired leases. */
   readonly pollMs: number;
   readonly logger: Logger;
+  /**
+   * Whether a job's changes still wait to reach the store (an outage): such a
+   * job that ended keeps its lease renewed until its final status is written,
+   * or another instance could take it over and run it again.
+   */
+  readonly writing?: (id: string) => boolean;
 }
 
 export interface ClaimFeed {
@@ -43,6 +49,8 @@ export function feedClaims(deps: FeedClaimsDeps): ClaimFeed {
   const { claims, queue, events$, concurrency, leaseMs, pollMs, logger } = deps;
   // Ids of the jobs this instance claimed and that have not ended.
   const held = new Set<string>();
+  // Ids of jobs that ended here and whose final status is not written yet: leases renewed, no slot taken.
+  const finishing = new Set<string>();
   // A claim is under way.
   let claiming = false;
   // Woken during a claim: claim again when it ends.
@@ -50,7 +58,9 @@ export function feedClaims(deps: FeedClaimsDeps): ClaimFeed {
   let stopped = false;
 
   const ended = events$.pipe(filter(endsRun)).subscribe((event) => {
-    if (held.delete(event.job.id)) wake();
+    if (!held.delete(event.job.id)) return;
+    if (deps.writing?.(event.job.id) === true) finishing.add(event.job.id);
+    wake();
   });
   const poll = setInterval(wake, pollMs);
   const renewal = setInterval(() => void renew(), Math.max(1, Math.floor(leaseMs / 3)));
@@ -91,8 +101,9 @@ export function feedClaims(deps: FeedClaimsDeps): ClaimFeed {
   }
 
   async function renew(): Promise<void> {
-    if (held.size === 0) return;
-    const ids = [...held];
+    for (const id of finishing) if (deps.writing?.(id) !== true) finishing.delete(id);
+    if (held.size === 0 && finishing.size === 0) return;
+    const ids = [...held, ...finishing];
     try {
       const { held: kept, cancelled } = await claims.renew(ids);
       // Still held here: a job that ended meanwhile is no longer this feed's to stop.

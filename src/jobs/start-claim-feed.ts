@@ -25,6 +25,8 @@ export interface ClaimFeedDeps {
   readonly queue: Pick<JobQueue<Job>, 'enqueue' | 'cancel' | 'release'>;
   readonly events$: Observable<JobLifecycleEvent>;
   readonly logger: Logger;
+  /** Whether a job's changes still wait to reach the store: an ended job keeps its lease until they land. */
+  readonly writing?: (id: string) => boolean;
 }
 
 export interface StartedClaimFeed {
@@ -57,6 +59,7 @@ export function startClaimFeed(config: ClaimFeedConfig, deps: ClaimFeedDeps): St
     leaseMs,
     pollMs: Math.min(POLL_MS, Math.floor(leaseMs / 2)),
     logger,
+    ...(deps.writing === undefined ? {} : { writing: deps.writing }),
   });
   const changes = new Subject<readonly string[]>();
   const listener = listenForJobs({

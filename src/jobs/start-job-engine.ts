@@ -97,7 +97,7 @@ export async function startJobEngine(config: JobEngineConfig, deps: JobEngineDep
       ? undefined
       : startClaimFeed(
           { url: deps.shared.url, runner: config.runner, leaseMs: config.leaseMs, concurrency: config.concurrency },
-          { pool: deps.shared.pool, queue, events$: events, logger },
+          { pool: deps.shared.pool, queue, events$: events, logger, writing: (id) => writes.writing(id) },
         );
   if (claimFeed === undefined) {
     const recovered = await recoverJobs(store, queue);
