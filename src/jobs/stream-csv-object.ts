@@ -106,6 +106,7 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
         rejects: rejectsUpload.stream,
         stats,
         signal: stop.signal,
+        key: sourceKey,
       });
     } finally {
       signal.removeEventListener('abort', onAbort);
