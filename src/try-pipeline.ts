@@ -60,7 +60,8 @@ async function main(argv: readonly string[]): Promise<void> {
   if (out !== undefined) await writeFile(path.join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
   const print = (line: string) => process.stdout.write(`${line}\n`);
-  print(`pipeline "${pipeline.name}"${pipeline.transform === undefined ? '' : ` (${pipeline.transform})`} on ${file}`);
+  const module = pipeline.transform === undefined ? '' : ` (${path.relative(process.cwd(), pipeline.transform)})`;
+  print(`pipeline "${pipeline.name}"${module} on ${file}`);
   if (values.pipeline === undefined && definitions.length > 0 && !definitions.includes(pipeline)) {
     print(`  (no pipeline matches the key ${key}: name one with --pipeline, or give the object's key with --key)`);
   }
