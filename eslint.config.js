@@ -64,7 +64,7 @@ export default tseslint.config(
   },
   {
     // chai's property assertions (`.to.be.true`) are expressions by design.
-    files: ['spec/**/*.ts'],
+    files: ['spec/**/*.ts', 'examples/**/*.spec.ts'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off' },
   },
   ...Object.entries(LAYERS).map(([folder, allowed]) => ({

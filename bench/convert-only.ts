@@ -17,7 +17,7 @@ if (file === undefined) throw new Error('usage: convert-only.ts FILE');
 const [benchPipeline] = parsePipelines({
   pipelines: [{ name: 'bench', match: 'bench/**', columns: GENERATED_COLUMNS }],
 });
-const stats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
+const stats = { rows: 0, rejected: 0, dropped: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
 const sink = () =>
   new Writable({
     write(_chunk, _encoding, callback) {

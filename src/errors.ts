@@ -126,6 +126,13 @@ export const ERROR_CODES = {
     expose: true,
     description: "More records were rejected than the pipeline's maxRejected.",
   },
+  transform_failed: {
+    status: 422,
+    retryable: false,
+    expose: true,
+    description:
+      "A pipeline's transform module threw (the message names the module, the line and the error), or did not load.",
+  },
   queue_full: {
     status: 429,
     retryable: false,

@@ -74,4 +74,24 @@ describe('compileRecordConverter', () => {
   it('should fail with csv_invalid when the header repeats a name', () => {
     expect(() => compileRecordConverter(['a', 'b', 'a'], iot, 1)).to.throw(/repeats the column "a"/);
   });
+
+  it('should build the same row as an object for a transform, and reject the same records', () => {
+    const records = [
+      ['2024-02-12 10:00:00+01:00', 'dev "1"', ' 1e3 ', '-0042', 'TRUE', ''],
+      ['2024-02-12T00:00:00Z', 'd', '', '  ', '0', 'x\ny'],
+      ['2024-02-12T00:00:00Z', 'd', '1.50', '7', '1', '\u00e9'],
+      ['soon', 'd', '1', '1', 'true', ''],
+      ['2024-02-12T00:00:00Z', '', '1', '1', 'true', ''],
+      ['2024-02-12T00:00:00Z', 'd', '1'],
+    ];
+    for (const fields of records) {
+      const line = converter.convert(fields);
+      const row = converter.toRow(fields);
+      if (typeof line === 'string') expect(row, fields.join('|')).to.deep.equal(JSON.parse(line));
+      else expect(row, fields.join('|')).to.equal(line.reason);
+    }
+    const proto = compileRecordConverter(['__proto__'], pipelineSchema.parse({ name: 'p' }), 1).toRow(['x']);
+    expect(Object.keys(proto)).to.deep.equal(['__proto__']);
+    expect(JSON.stringify(proto)).to.equal('{"__proto__":"x"}');
+  });
 });

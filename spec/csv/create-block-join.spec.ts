@@ -10,6 +10,7 @@ function result(overrides: Partial<BlockResult>): BlockResult {
   return {
     ndjson: Buffer.from(''),
     rows: 0,
+    dropped: 0,
     rejects: [],
     lines: 0,
     records: 0,
@@ -21,7 +22,7 @@ function result(overrides: Partial<BlockResult>): BlockResult {
 }
 
 function join(maxRejected: number | null) {
-  const stats: RowStats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
+  const stats: RowStats = { rows: 0, rejected: 0, dropped: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
   return { stats, join: createBlockJoin({ pipeline: { name: 'p', maxRejected }, maxRecordBytes: 100, stats }) };
 }
 

@@ -41,7 +41,7 @@ async function parse(
       else callback();
     },
   });
-  const stats: RowStats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
+  const stats: RowStats = { rows: 0, rejected: 0, dropped: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
   const parser = createNdjsonParser({
     pipeline: definition!,
     csv: csvParseOptions(definition!.csv, ',', 1 << 20),

@@ -13,6 +13,7 @@ const context = (overrides: Partial<BlockContext>): BlockContext => ({
   offset: 0,
   names: ['n', 's'],
   last: false,
+  key: 'k.csv',
   ...overrides,
 });
 

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { createMetrics } from '../../src/metrics/create-metrics.ts';
 
 const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
@@ -14,11 +16,32 @@ function section(name: string, text = readme): string {
 }
 
 describe('README and docs/ examples', () => {
-  it('should show spec/docs/custom-pipeline.spec.ts verbatim in docs/pipeline-authors.md, so the example it shows runs in the suite', async () => {
-    const spec = await readFile(new URL('./custom-pipeline.spec.ts', import.meta.url), 'utf8');
-    const block = /^\n```ts\n([\s\S]*)```\n$/.exec(section('custom-pipeline', authors));
-    expect(block, 'one ```ts block').not.to.equal(null);
-    expect(block![1]).to.equal(spec);
+  it('should show in docs/pipeline-authors.md each example file as it is, in under 30 lines', async () => {
+    const examples = [...authors.matchAll(/<!-- example: (\S+) -->\n```\w+\n([\s\S]*?)```\n/g)];
+    expect(examples.map((example) => example[1])).to.deep.equal([
+      'examples/iot-readings/readings.ts',
+      'examples/iot-readings/pipelines.json',
+      'examples/iot-readings/readings.spec.ts',
+      'dry-run',
+      'spec/docs/retry-marbles.spec.ts',
+    ]);
+    for (const [, file, shown] of examples) {
+      expect(shown!.split('\n').length - 1, file).to.be.below(30);
+      if (file !== 'dry-run')
+        expect(shown, file).to.equal(await readFile(new URL(`../../${file}`, import.meta.url), 'utf8'));
+    }
+  });
+
+  it('should print what docs/pipeline-authors.md shows for the dry run', async function () {
+    this.timeout(30_000);
+    const [command, ...shown] = /<!-- example: dry-run -->\n```sh\n([\s\S]*?)```\n/
+      .exec(authors)![1]!
+      .trimEnd()
+      .split('\n');
+    const args = command!.replace('$ npm run try -- ', '').split(' ');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/try-pipeline.ts', ...args]);
+    const masked = (lines: string) => lines.replace(/\d+ ms$/m, 'N ms');
+    expect(masked(stdout.trimEnd())).to.equal(masked(shown.join('\n')));
   });
 
   it('should list every metric of the service, with its type and labels, and no other', async () => {

@@ -1,6 +1,7 @@
 import { AppError } from '../errors.ts';
 import { COLUMN_CONVERTERS, EXPECTED, type ColumnConverter } from './column-converters.ts';
 import type { ColumnType, Pipeline } from './pipeline-schema.ts';
+import type { Row, Value } from './transform.ts';
 
 export interface ColumnInfo {
   readonly name: string;
@@ -17,7 +18,21 @@ export interface RecordConverter {
   readonly columns: readonly ColumnInfo[];
   /** The record as one NDJSON line (newline included), or why it is rejected. */
   convert(fields: readonly string[]): string | RecordRejection;
+  /**
+   * The record as a row object with the same conversions (for a transform), or the reason it is
+   * rejected (a string).
+   */
+  toRow(fields: readonly string[]): Row | string;
 }
+
+/** A typed value from its field and the JSON text its converter gave. */
+const VALUE_OF: Readonly<Record<ColumnType, (field: string, json: string) => Value>> = Object.freeze({
+  string: (field) => field,
+  number: (_field, json) => Number(json),
+  integer: (_field, json) => Number(json),
+  boolean: (_field, json) => json === 'true',
+  timestamp: (_field, json) => json.slice(1, -1),
+});
 
 const MAX_VALUE_IN_REASON = 100;
 
@@ -82,12 +97,35 @@ export function compileRecordConverter(
     return line + close;
   }
 
+  const values = columns.map(({ type }) => VALUE_OF[type]);
+
+  function toRow(fields: readonly string[]): Row | string {
+    if (fields.length !== count) {
+      return `expected ${count} field${count === 1 ? '' : 's'} as in the header, found ${fields.length}`;
+    }
+    const row: Row = {};
+    for (let index = 0; index < count; index += 1) {
+      const field = fields[index] as string;
+      let json = field === '' ? 'null' : (converters[index] as ColumnConverter)(field);
+      if (json === undefined && field.trim() === '') json = 'null';
+      if (json === undefined) return describe(index, `found ${quoteValue(field)}`);
+      if (json === 'null' && required[index]) return describe(index, 'found an empty value', true);
+      const name = names[index] as string;
+      const value = json === 'null' ? null : (values[index] as (typeof values)[number])(field, json);
+      // A column named `__proto__` is an own property, as JSON.parse would make it.
+      if (name === '__proto__')
+        Object.defineProperty(row, name, { value, enumerable: true, writable: true, configurable: true });
+      else row[name] = value;
+    }
+    return row;
+  }
+
   function describe(index: number, found: string, isRequired = false): string {
     const column = columns[index] as ColumnInfo;
     return `column ${JSON.stringify(column.name)}: expected ${EXPECTED[column.type]}${isRequired ? ' (required)' : ''}, ${found}`;
   }
 
-  return { columns, convert };
+  return { columns, convert, toRow };
 }
 
 function quoteValue(value: string): string {

@@ -62,6 +62,7 @@ export function createBlockJoin(options: BlockJoinOptions): BlockJoin {
           : AppError.fromJSON(error);
       }
       stats.rows += result.rows;
+      stats.dropped += result.dropped;
       stats.rowsBytes += result.ndjson.length;
       stats.columns = result.columns;
       lines += result.lines;

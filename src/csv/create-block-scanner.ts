@@ -8,6 +8,12 @@ export interface CsvBlock {
   readonly offset: number;
   /** Its own memory (not a slice of a shared pool), so it can be moved to a worker thread. */
   readonly bytes: Buffer;
+  /**
+   * With `count`: the physical lines and the data records the block holds, as a
+   * scan can tell them (a parse has the last word: an empty line of quotes, or
+   * one cut by a chunk boundary, is counted as a record).
+   */
+  readonly counts?: { readonly lines: number; readonly records: number };
 }
 
 export interface BlockScannerOptions {
@@ -18,6 +24,8 @@ export interface BlockScannerOptions {
   readonly blockBytes: number;
   /** The same for the first block (smaller: the others wait for its header). Default: `blockBytes`. */
   readonly firstBlockBytes?: number;
+  /** Whether to count each block's lines and records (a transform numbers its rows before the join does). */
+  readonly count?: boolean;
 }
 
 export interface BlockScanner {
@@ -74,7 +82,7 @@ export function canSplit(dialect: Pick<CsvDialect, 'quote' | 'encoding'>, delimi
  * cuts (csv-parse then decodes the whole object in the BOM's encoding).
  */
 export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
-  const { dialect, delimiter, blockBytes } = options;
+  const { dialect, delimiter, blockBytes, count = false } = options;
   const firstBlockBytes = options.firstBlockBytes ?? blockBytes;
   let splitting = canSplit(dialect, delimiter);
   const [delimiterByte] = Buffer.from(delimiter, dialect.encoding);
@@ -92,6 +100,10 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
   /** Whether the object's first bytes have been checked for a BOM. */
   let started = false;
   let drained = false;
+  /** Records ended in the block being gathered (with `count`). */
+  let records = 0;
+  /** Where the record being scanned starts in the chunk: -1 when it began in an earlier one. */
+  let recordStart = 0;
 
   const take = (extra?: Buffer): CsvBlock => {
     if (extra !== undefined && extra.length > 0) {
@@ -101,7 +113,10 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
     const bytes = Buffer.allocUnsafeSlow(pendingBytes);
     let at = 0;
     for (const part of parts) at += part.copy(bytes, at);
-    const block = { index, offset, bytes };
+    const block: CsvBlock = count
+      ? { index, offset, bytes, counts: { lines: lineFeeds(bytes), records } }
+      : { index, offset, bytes };
+    records = 0;
     index += 1;
     offset += pendingBytes;
     parts = [];
@@ -143,6 +158,10 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
       }
       // Outside quotes (FIELD_START, UNQUOTED, or CR_SEEN on its LF).
       if (byte === LF) {
+        if (count) {
+          if (!isEmptyRecord(chunk, recordStart, at)) records += 1;
+          recordStart = at + 1;
+        }
         s = FIELD_START;
         if (splitting && at + 1 - kept >= target) {
           blocks.push(take(chunk.subarray(kept, at + 1)));
@@ -155,6 +174,8 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
       else s = UNQUOTED;
     }
     state = s;
+    // A record that starts right at the next chunk is known to start there.
+    recordStart = recordStart === length ? 0 : -1;
     if (kept < length) {
       parts.push(kept === 0 ? chunk : chunk.subarray(kept));
       pendingBytes += length - kept;
@@ -211,6 +232,20 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
     }
     scan(held.subarray(from), blocks);
   }
+
+  /** Whether the record from `start` to the LF at `end` is an empty line (nothing, or an empty quoted field). */
+  function isEmptyRecord(chunk: Buffer, start: number, end: number): boolean {
+    if (start < 0) return false;
+    const length = chunk[end - 1] === CR && end > start ? end - 1 - start : end - start;
+    return length === 0 || (length === 2 && chunk[start] === quoteByte && chunk[start + 1] === quoteByte);
+  }
+}
+
+/** Line feeds in `bytes`. */
+function lineFeeds(bytes: Buffer): number {
+  let feeds = 0;
+  for (let at = bytes.indexOf(LF); at !== -1; at = bytes.indexOf(LF, at + 1)) feeds += 1;
+  return feeds;
 }
 
 /** The first position at or after `from` holding `a` or `b`, or -1. */

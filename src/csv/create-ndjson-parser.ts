@@ -4,6 +4,7 @@ import { assertCsvParseInternals } from './assert-csv-parse-internals.ts';
 import { compileRecordConverter, type ColumnInfo, type RecordConverter } from './compile-record-converter.ts';
 import type { RejectSink } from './create-reject-writer.ts';
 import { encodeCsvRecord } from './encode-csv-record.ts';
+import type { RowTransformer, TransformedRecord } from './create-row-transformer.ts';
 import { createInvalidUtf8Tracker, type InvalidUtf8Tracker } from './invalid-utf8-tracker.ts';
 import type { Pipeline } from './pipeline-schema.ts';
 import { translateParseError } from './translate-parse-error.ts';
@@ -12,6 +13,8 @@ import { translateParseError } from './translate-parse-error.ts';
 export interface RowStats {
   rows: number;
   rejected: number;
+  /** Records a transform dropped (returned `null` or no rows for). */
+  dropped: number;
   /** UTF-8 bytes of NDJSON pushed to the rows output so far. */
   rowsBytes: number;
   /** UTF-8 bytes written to the rejects output so far. */
@@ -39,6 +42,8 @@ export interface NdjsonParserOptions {
    * object's end would check the pipeline's required columns.
    */
   readonly endsObject?: boolean;
+  /** The pipeline's transform, when it has one: only then are row objects built. */
+  readonly transform?: RowTransformer;
 }
 
 /** Where a parser stands (read once it has ended or failed). */
@@ -223,15 +228,25 @@ class NdjsonParser extends Parser implements ParsePosition {
       return;
     }
     this.#record += 1;
+    const { transform } = this.#options;
     const result =
-      invalidAt === undefined
-        ? this.#converter.convert(fields)
-        : {
+      invalidAt !== undefined
+        ? {
             reason: `the record is not valid UTF-8: byte offset ${this.#byteOffset + invalidAt} of the object holds an invalid sequence`,
-          };
+          }
+        : transform === undefined
+          ? this.#converter.convert(fields)
+          : this.#transformed(transform, fields, start);
     if (typeof result === 'string') {
       stats.rows += 1;
       this.#text += result;
+      if (this.#text.length >= BATCH_CHARS) this.#pushText();
+      return;
+    }
+    if ('ndjson' in result) {
+      stats.rows += result.rows;
+      if (result.rows === 0) stats.dropped += 1;
+      this.#text += result.ndjson;
       if (this.#text.length >= BATCH_CHARS) this.#pushText();
       return;
     }
@@ -243,6 +258,16 @@ class NdjsonParser extends Parser implements ParsePosition {
       raw: encodeCsvRecord(fields, this.#options.delimiter, pipeline.csv.quote),
     };
     if (!this.#options.rejects.write(reject)) this.#wait = true;
+  }
+
+  /** The record through the row conversion and the transform. */
+  #transformed(
+    transform: RowTransformer,
+    fields: readonly string[],
+    line: number,
+  ): TransformedRecord | { readonly reason: string } {
+    const row = (this.#converter as RecordConverter).toRow(fields);
+    return typeof row === 'string' ? { reason: row } : transform(row, line, this.#record);
   }
 }
 

@@ -4,8 +4,10 @@ import { AppError, type AppErrorJson } from '../errors.ts';
 import type { ColumnInfo } from './compile-record-converter.ts';
 import { createNdjsonParser, type RowStats } from './create-ndjson-parser.ts';
 import type { RejectSink } from './create-reject-writer.ts';
+import { createRowTransformer, type RowTransformer } from './create-row-transformer.ts';
 import { csvParseOptions } from './csv-parse-options.ts';
 import { cutUtf8, REJECT_RAW_MAX_BYTES, type Reject } from './format-reject.ts';
+import { loadTransform, type TransformLoader } from './load-transform.ts';
 import type { Pipeline } from './pipeline-schema.ts';
 import { describeParseError, type ParseFailure } from './translate-parse-error.ts';
 
@@ -24,6 +26,14 @@ export interface BlockContext {
   readonly names?: readonly string[];
   /** Whether the object ends with this block. */
   readonly last: boolean;
+  /** The source object's key (a transform is given it). */
+  readonly key: string;
+  /**
+   * With a transform: the physical lines and data records before the block, so the
+   * transform sees absolute numbers (the join checks them, and parses the block again
+   * when they were off).
+   */
+  readonly before?: { readonly lines: number; readonly records: number };
 }
 
 /** A reject whose `line` and `record` count from the block's start (1 = its first line, its first record). */
@@ -39,6 +49,8 @@ export interface BlockResult {
   /** The rows' NDJSON (its own memory, so it can be moved back from a worker thread). */
   readonly ndjson: Buffer;
   readonly rows: number;
+  /** Records the transform dropped. */
+  readonly dropped: number;
   readonly rejects: readonly BlockReject[];
   /** Physical lines the block spans (block 0: its skipped lines included). */
   readonly lines: number;
@@ -59,9 +71,28 @@ export interface BlockResult {
  * as values, not checked against `maxRejected`: only the join, which sees them
  * in source order with their absolute numbers, can do that.
  */
-export async function parseBlock(bytes: Buffer, context: BlockContext): Promise<BlockResult> {
-  const { pipeline: definition, delimiter, maxRecordBytes, index, offset, names, last } = context;
-  const stats: RowStats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
+export async function parseBlock(
+  bytes: Buffer,
+  context: BlockContext,
+  load: TransformLoader = loadTransform,
+): Promise<BlockResult> {
+  const { pipeline: definition, delimiter, maxRecordBytes, index, offset, names, last, key, before } = context;
+  let transform: RowTransformer | undefined;
+  try {
+    const loaded = await load(definition);
+    if (loaded !== undefined) {
+      transform = createRowTransformer({
+        loaded,
+        pipeline: definition.name,
+        key,
+        lineOffset: index === 0 ? 0 : (before?.lines ?? 0),
+        recordOffset: index === 0 ? 0 : (before?.records ?? 0),
+      });
+    }
+  } catch (failure) {
+    return { ...EMPTY_RESULT, bytes: bytes.length, error: blockError(failure, 1) };
+  }
+  const stats: RowStats = { rows: 0, rejected: 0, dropped: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
   const rejects: BlockReject[] = [];
   const sink: RejectSink = {
     write(reject) {
@@ -77,6 +108,7 @@ export async function parseBlock(bytes: Buffer, context: BlockContext): Promise<
     maxRecordBytes,
     rejects: sink,
     stats,
+    ...(transform === undefined ? {} : { transform }),
     start: index === 0 ? undefined : { line: 1, record: 0, byteOffset: offset, names: names ?? [] },
     endsObject: last,
   });
@@ -103,6 +135,7 @@ export async function parseBlock(bytes: Buffer, context: BlockContext): Promise<
   return {
     ndjson,
     rows: stats.rows,
+    dropped: stats.dropped,
     rejects,
     lines: parser.line - 1,
     records: parser.records,
@@ -113,10 +146,23 @@ export async function parseBlock(bytes: Buffer, context: BlockContext): Promise<
   };
 }
 
+const EMPTY_RESULT = {
+  ndjson: Buffer.alloc(0),
+  rows: 0,
+  dropped: 0,
+  rejects: [],
+  lines: 0,
+  records: 0,
+  names: undefined,
+  columns: [],
+} as const;
+
 /** A parse error as plain data: csv-parse's (translated with a cause) by where it stopped, others as they are. */
 function blockError(error: unknown, line: number): BlockError {
   if (error instanceof AppError) {
-    return error.cause instanceof Error ? { line, failure: describeParseError(error.cause) } : error.toJSON();
+    return error.code === 'csv_invalid' && error.cause instanceof Error
+      ? { line, failure: describeParseError(error.cause) }
+      : error.toJSON();
   }
   return { line, failure: describeParseError(error instanceof Error ? error : new Error(String(error))) };
 }

@@ -5,7 +5,9 @@ import { createBlockJoin } from './create-block-join.ts';
 import { canSplit, createBlockScanner, type CsvBlock } from './create-block-scanner.ts';
 import { createNdjsonParser, type ParseStart, type RowStats } from './create-ndjson-parser.ts';
 import { createRejectWriter } from './create-reject-writer.ts';
+import { createRowTransformer } from './create-row-transformer.ts';
 import { csvParseOptions } from './csv-parse-options.ts';
+import { loadTransform, type TransformLoader } from './load-transform.ts';
 import type { BlockContext, BlockResult } from './parse-block.ts';
 import type { Pipeline } from './pipeline-schema.ts';
 
@@ -48,6 +50,17 @@ export interface CsvInBlocksOptions {
   readonly rejects: Writable;
   readonly stats: RowStats;
   readonly signal: AbortSignal;
+  /** The source object's key (a transform is given it). */
+  readonly key: string;
+  /** Gives the pipeline's transform for a pass in this thread (default: its module, imported). */
+  readonly loadTransform?: TransformLoader;
+}
+
+/** A block handed to `parse`, and what it was given. */
+interface InFlight {
+  readonly block: CsvBlock;
+  readonly context: BlockContext;
+  readonly parsed: Promise<BlockResult>;
 }
 
 /**
@@ -72,12 +85,17 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     rejects,
     stats,
     signal,
+    key,
+    loadTransform: load = loadTransform,
   } = options;
   const iterator = input[Symbol.asyncIterator]();
+  const transformed = definition.transform !== undefined;
 
   /** Parses the rest of the input in one pass, from `leading` on. */
   const parseRest = async (leading: readonly Buffer[], start: ParseStart | undefined): Promise<void> => {
+    const loaded = await load(definition);
     const parser = createNdjsonParser({
+      ...(loaded === undefined ? {} : { transform: createRowTransformer({ loaded, pipeline: definition.name, key }) }),
       pipeline: definition,
       csv: csvParseOptions(definition.csv, delimiter, maxRecordBytes),
       delimiter,
@@ -103,14 +121,17 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     delimiter,
     blockBytes,
     firstBlockBytes: options.firstBlockBytes,
+    count: transformed,
   });
   const join = createBlockJoin({ pipeline: definition, maxRecordBytes, stats });
   /** The header's names, once block 0 is joined. */
   let names: readonly string[] | undefined;
   /** Block 0 while it holds no header, and its size. */
   let head: Buffer | undefined;
-  const inFlight: Promise<BlockResult>[] = [];
+  const inFlight: InFlight[] = [];
   let blocks = 0;
+  /** With a transform: the lines and records before the next block, as the scan counts them. */
+  let counted = { lines: 0, records: 0 };
 
   const settle = async (result: BlockResult): Promise<void> => {
     try {
@@ -139,13 +160,13 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
       while (inFlight.length > 0) {
         const first = await Promise.race([
           granted.then(() => true),
-          inFlight[0]!.then(
+          inFlight[0]!.parsed.then(
             () => false,
             () => false,
           ),
         ]);
         if (first) return;
-        await settle(await inFlight.shift()!);
+        await settleInOrder(inFlight.shift()!);
       }
     } catch (error) {
       // The job failed while waiting: the permit, once granted, goes straight back.
@@ -157,6 +178,26 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     }
     await granted;
   };
+  /** A block's result, parsed again when the scan's count of what came before it was off. */
+  const settleInOrder = async ({ block, context, parsed }: InFlight): Promise<void> => {
+    const result = await parsed;
+    const { before } = context;
+    const actual = { lines: join.line - 1, records: join.records };
+    if (
+      before === undefined ||
+      result.error !== undefined ||
+      (before.lines === actual.lines && before.records === actual.records)
+    ) {
+      await settle(result);
+      return;
+    }
+    // Later blocks were counted from the same miss.
+    counted = {
+      lines: counted.lines + actual.lines - before.lines,
+      records: counted.records + actual.records - before.records,
+    };
+    await settle(await parseHeld(block, { ...context, before: actual }));
+  };
   const handle = async (block: CsvBlock, last: boolean): Promise<void> => {
     const context: BlockContext = {
       pipeline: definition,
@@ -165,14 +206,19 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
       index: block.index,
       offset: block.offset,
       last,
+      key,
       ...(names === undefined ? {} : { names }),
+      ...(transformed && names !== undefined ? { before: counted } : {}),
     };
     await acquire();
     if (names !== undefined) {
+      if (block.counts !== undefined) {
+        counted = { lines: counted.lines + block.counts.lines, records: counted.records + block.counts.records };
+      }
       const parsed = parseHeld(block, context);
       parsed.catch(() => undefined);
-      inFlight.push(parsed);
-      while (inFlight.length >= maxInFlight) await settle(await inFlight.shift()!);
+      inFlight.push({ block, context, parsed });
+      while (inFlight.length >= maxInFlight) await settleInOrder(inFlight.shift()!);
       return;
     }
     const bytes = head === undefined ? block.bytes : concat([head, block.bytes]);
@@ -185,13 +231,14 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     head = undefined;
     names = result.names;
     await settle(result);
+    counted = { lines: join.line - 1, records: join.records };
   };
 
   try {
     return await run();
   } catch (error) {
     // Results no one will join give their permits back as they come.
-    for (const parsed of inFlight.splice(0))
+    for (const { parsed } of inFlight.splice(0))
       parsed.then(
         () => permits?.release(),
         () => undefined,
@@ -204,7 +251,7 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
       signal.throwIfAborted();
       for (const block of scanner.push(next.value)) await handle(block, false);
       if (!scanner.splitting || scanner.pendingBytes > maxBlockBytes || (head?.length ?? 0) > maxBlockBytes) {
-        while (inFlight.length > 0) await settle(await inFlight.shift()!);
+        while (inFlight.length > 0) await settleInOrder(inFlight.shift()!);
         const rest = scanner.drain();
         if (names === undefined) await parseRest([...(head === undefined ? [] : [head]), rest.bytes], undefined);
         else await parseRest([rest.bytes], { line: join.line, record: join.records, byteOffset: rest.offset, names });
@@ -215,7 +262,7 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     // The object ended right after a cut while block 0 still waited for its header.
     if (last.length === 0 && names === undefined) last.push({ index: 0, offset: 0, bytes: Buffer.alloc(0) });
     for (const block of last) await handle(block, true);
-    while (inFlight.length > 0) await settle(await inFlight.shift()!);
+    while (inFlight.length > 0) await settleInOrder(inFlight.shift()!);
     return blocks;
   }
 }

@@ -1,15 +1,31 @@
+import path from 'node:path';
 import type { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { pipelinesFileSchema, type Pipeline } from './pipeline-schema.ts';
 
 /**
- * Validates the parsed JSON of `PIPELINES_FILE`. A bad definition throws
+ * Validates the parsed JSON of `PIPELINES_FILE`; a `transform` path is made
+ * absolute from `directory` (the file's). A bad definition throws
  * `config_invalid` with one message naming, for each problem, the pipeline and
  * the field at fault.
  */
-export function parsePipelines(json: unknown, origin = 'PIPELINES_FILE'): readonly Pipeline[] {
+export function parsePipelines(
+  json: unknown,
+  origin = 'PIPELINES_FILE',
+  directory = process.cwd(),
+): readonly Pipeline[] {
   const parsed = pipelinesFileSchema.safeParse(json);
-  if (parsed.success) return Object.freeze(parsed.data.pipelines.map((pipeline) => Object.freeze(pipeline)));
+  if (parsed.success) {
+    return Object.freeze(
+      parsed.data.pipelines.map((pipeline) =>
+        Object.freeze(
+          pipeline.transform === undefined
+            ? pipeline
+            : { ...pipeline, transform: path.resolve(directory, pipeline.transform) },
+        ),
+      ),
+    );
+  }
   const problems = parsed.error.issues.map((issue) => describeIssue(json, issue));
   throw new AppError('config_invalid', `Invalid ${origin} — ${problems.join('; ')}`, {
     details: problems,

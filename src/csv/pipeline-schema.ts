@@ -52,6 +52,14 @@ export const pipelineSchema = z
     columns: z.record(z.string().min(1), columnSchema).default({}),
     /** Rejected records tolerated before the job fails; unset: no limit. */
     maxRejected: z.number().int().min(0).nullable().default(null),
+    /**
+     * A module whose `transform(row, context)` reshapes, drops or rejects each converted row: a path
+     * relative to `PIPELINES_FILE` (absolute once loaded), `.ts` or `.js`.
+     */
+    transform: z
+      .string()
+      .regex(/\.(ts|mts|js|mjs)$/, { message: 'expected the path of a .ts or .js module' })
+      .optional(),
   })
   .superRefine((pipeline, context) => {
     if (!pipeline.csv.header && Object.keys(pipeline.columns).length === 0) {

@@ -14,8 +14,11 @@ export interface CsvJobManifest {
     readonly versionId: string | null;
     readonly size: number | null;
   };
+  /** Lines of `rows.ndjson` (a transform may write several rows for one record, or none). */
   readonly rows: number;
   readonly rejected: number;
+  /** Records the pipeline's transform dropped (0 without a transform). */
+  readonly dropped: number;
   readonly columns: readonly ColumnInfo[];
   /** Blocks the object was parsed in (1: one sequential pass). */
   readonly blocks: number;

@@ -52,11 +52,16 @@ serveTasks<CsvJobTask, JobProgress, CsvJobResult>((task, { signal, progress, req
   ),
 );
 
-/** Blocks go to the shared parse pool through the main thread, moved both ways. */
+/**
+ * Blocks go to the shared parse pool through the main thread, moved both ways. A
+ * transform pipeline's block is copied instead: it is parsed again should the
+ * scan have miscounted the lines before it.
+ */
 function parseOnPool(request: TaskContext<JobProgress>['request']): NonNullable<CsvJobDeps['blocks']>['parse'] {
   return async (block, context) => {
+    const transfer = context.pipeline.transform === undefined ? [block.bytes.buffer as ArrayBuffer] : [];
     const task: BlockRequest = { type: 'parse', bytes: block.bytes, context };
-    const result = (await request(task, [block.bytes.buffer as ArrayBuffer])) as BlockResult;
+    const result = (await request(task, transfer)) as BlockResult;
     const { ndjson } = result;
     return { ...result, ndjson: Buffer.from(ndjson.buffer, ndjson.byteOffset, ndjson.byteLength) };
   };

@@ -72,7 +72,7 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
   const { client } = deps;
   const startedAt = new Date();
   const output = outputKeys(deps.output.bucket, deps.output.prefix, job.source);
-  const stats: RowStats = { rows: 0, rejected: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
+  const stats: RowStats = { rows: 0, rejected: 0, dropped: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
   let bytesRead = 0;
   let totalBytes = job.source.size;
   const progress = (): JobProgress => ({ bytesRead, totalBytes, rows: stats.rows, rejected: stats.rejected });
@@ -119,6 +119,7 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
       },
       rows: stats.rows,
       rejected: stats.rejected,
+      dropped: stats.dropped,
       columns: stats.columns,
       blocks,
       bytesRead,

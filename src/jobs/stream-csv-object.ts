@@ -3,22 +3,16 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { RowStats } from '../csv/create-ndjson-parser.ts';
-import { headerLine } from '../csv/header-line.ts';
 import { parseBlock } from '../csv/parse-block.ts';
-import { parseCsvInBlocks, type BlockParser, type BlockPermits } from '../csv/parse-csv-in-blocks.ts';
-import { peekHead } from '../csv/peek-head.ts';
+import type { BlockParser, BlockPermits } from '../csv/parse-csv-in-blocks.ts';
+import { parseCsvStream } from '../csv/parse-csv-stream.ts';
 import type { Pipeline } from '../csv/pipeline-schema.ts';
-import { sniffDelimiter } from '../csv/sniff-delimiter.ts';
 import { outputPartSize } from './output-part-size.ts';
 import { createS3Upload, type S3UploadOptions, type S3UploadResult } from '../storage/create-s3-upload.ts';
 import type { S3ObjectStream } from '../storage/open-s3-object-stream.ts';
 import type { JobOutput } from './job.ts';
 
-/** Most bytes read ahead to find the header line when the delimiter is detected. */
-const HEAD_LIMIT = 256 * 1024;
 const NDJSON = 'application/x-ndjson';
-/** The first block's size at most: the others wait for its header. */
-const FIRST_BLOCK_BYTES = 64 * 1024;
 
 export interface StreamCsvObjectParams {
   readonly client: S3Client;
@@ -88,27 +82,17 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
   let failure: { error: unknown } | undefined;
   let count = 0;
   try {
-    let input: Readable = gunzip ?? source.stream;
-    let delimiter = definition.csv.delimiter;
-    if (delimiter === undefined) {
-      const peeked = await peekHead(input, { lines: definition.csv.skipLines + 1, limit: HEAD_LIMIT });
-      input = peeked.stream;
-      delimiter = sniffDelimiter(headerLine(peeked.head, definition.csv), definition.csv.quote);
-    }
+    const input: Readable = gunzip ?? source.stream;
     // A failed upload stops the parse too (it may be waiting for that output to drain).
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     for (const done of [rowsUpload.done, rejectsUpload.done]) done.catch((error: unknown) => stop.abort(error));
     try {
-      count = await parseCsvInBlocks(input, {
+      count = await parseCsvStream(input, {
         pipeline: definition,
-        delimiter,
         maxRecordBytes,
         blockBytes: blocks.blockBytes,
-        firstBlockBytes: Math.min(blocks.blockBytes, FIRST_BLOCK_BYTES),
-        // A record may run past its block up to CSV_MAX_RECORD_BYTES (quotes and delimiters not counted there).
-        maxBlockBytes: blocks.blockBytes + 4 * maxRecordBytes,
         maxInFlight: blocks.maxInFlight,
         parse: blocks.parse ?? ((block, context) => parseBlock(block.bytes, context)),
         ...(blocks.permits ? { permits: blocks.permits } : {}),
@@ -116,6 +100,7 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
         rejects: rejectsUpload.stream,
         stats,
         signal: stop.signal,
+        key: sourceKey,
       });
     } finally {
       signal.removeEventListener('abort', onAbort);
