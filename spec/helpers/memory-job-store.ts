@@ -1,7 +1,15 @@
 import { AppError } from '../../src/errors.ts';
 import { isFinished, type Job } from '../../src/jobs/job.ts';
 import { decodeCursor, encodeCursor } from '../../src/jobs/job-cursor.ts';
-import { jobIdentity, type JobPage, type JobPatch, type JobQuery, type JobStore } from '../../src/jobs/job-store.ts';
+import {
+  jobIdentity,
+  meetsCondition,
+  type JobPage,
+  type JobPatch,
+  type JobQuery,
+  type JobStore,
+  type JobUpdateCondition,
+} from '../../src/jobs/job-store.ts';
 
 /** A job store in process memory: for specs and for running without a data directory. */
 export function createMemoryJobStore(): JobStore {
@@ -20,9 +28,9 @@ export function createMemoryJobStore(): JobStore {
     async get(id) {
       return jobs.get(id)?.job;
     },
-    async update(id, patch: JobPatch) {
+    async update(id, patch: JobPatch, condition?: JobUpdateCondition) {
       const entry = jobs.get(id);
-      if (entry === undefined) return undefined;
+      if (entry === undefined || !meetsCondition(entry.job, condition)) return undefined;
       entry.job = { ...entry.job, ...patch };
       return entry.job;
     },

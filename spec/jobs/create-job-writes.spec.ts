@@ -50,6 +50,22 @@ function captureLogs() {
 }
 
 describe('createJobWrites', () => {
+  it('should leave alone a job that ended otherwise (cancelled) or that another instance took over', async () => {
+    const store = createMemoryJobStore();
+    const [cancelled, takenOver] = [
+      queuedJob({ status: 'cancelled', runner: 'here', finishedAt: '2026-01-01T00:00:00.000Z' }),
+      queuedJob({ status: 'running', runner: 'there', attempts: 2 }),
+    ];
+    await store.insert([cancelled, takenOver]);
+    const { logger } = captureLogs();
+    const writes = createJobWrites({ store, logger, condition: { unfinished: true, runner: 'here' } });
+    writes.write(cancelled.id, { status: 'succeeded', finishedAt: '2026-01-02T00:00:00.000Z', output });
+    writes.write(takenOver.id, { status: 'succeeded', attempts: 1, finishedAt: '2026-01-02T00:00:00.000Z', output });
+    expect(await writes.settled(1_000)).to.equal(true);
+    expect(await store.get(cancelled.id)).to.deep.equal(cancelled);
+    expect(await store.get(takenOver.id)).to.deep.equal(takenOver);
+  });
+
   it('should hold the writes while the store is unreachable, then record each job in order, progress merged', async () => {
     const { store, applied, setDown } = outageStore();
     const { logger, lines } = captureLogs();

@@ -73,6 +73,22 @@ for (const { name, open, before: setUp, after: tearDown } of stores) {
       expect(await store.update(randomUUID(), { status: 'failed' })).to.equal(undefined);
     });
 
+    it('should patch only while a condition holds: unfinished, held by the runner named', async () => {
+      const [a, b] = [job(), job({ status: 'running', runner: 'here' })];
+      await store.insert([a!, b!]);
+      const finishedAt = new Date().toISOString();
+      expect(await store.update(a!.id, { status: 'succeeded', finishedAt }, { unfinished: true })).to.include({
+        status: 'succeeded',
+      });
+      expect(await store.update(a!.id, { status: 'cancelled' }, { unfinished: true }), 'finished').to.equal(undefined);
+      expect(await store.get(a!.id)).to.include({ status: 'succeeded', finishedAt });
+      expect(await store.update(b!.id, { attempts: 2 }, { runner: 'elsewhere' }), 'not its runner').to.equal(undefined);
+      expect(await store.update(b!.id, { attempts: 3 }, { unfinished: true, runner: 'here' })).to.include({
+        attempts: 3,
+      });
+      expect(await store.get(b!.id)).to.include({ status: 'running', attempts: 3 });
+    });
+
     it('should insert all of a batch or none of it', async () => {
       const a = job();
       await store.insert([a]);

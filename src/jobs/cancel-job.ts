@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import type { JobQueue } from '../pipeline/job-queue.ts';
-import { isFinished, type Job } from './job.ts';
+import type { Job } from './job.ts';
 import type { JobStore } from './job-store.ts';
 
 export type CancelJob = (id: string) => Promise<Job>;
@@ -19,16 +19,21 @@ export interface CancelJobDeps {
 export function createCancelJob(deps: CancelJobDeps): CancelJob {
   const { store, queue, now = () => new Date() } = deps;
   return async function cancelJob(id) {
-    const job = await store.get(id);
-    if (job === undefined) throw new AppError('not_found', `There is no job ${id}.`);
-    if (isFinished(job.status)) {
+    // Conditional: a job that ends between a read and this write keeps its outcome.
+    const updated = await store.update(
+      id,
+      { status: 'cancelled', finishedAt: now().toISOString() },
+      { unfinished: true },
+    );
+    if (updated === undefined) {
+      const job = await store.get(id);
+      if (job === undefined) throw new AppError('not_found', `There is no job ${id}.`);
       throw new AppError(
         'job_finished',
         `The job ${id} has already finished (${job.status}); only queued or running jobs can be cancelled.`,
       );
     }
-    const updated = await store.update(id, { status: 'cancelled', finishedAt: now().toISOString() });
     queue.cancel(id);
-    return updated ?? job;
+    return updated;
   };
 }

@@ -1,6 +1,6 @@
 import { isAppError } from '../errors.ts';
 import type { Logger } from '../logging/create-logger.ts';
-import type { JobPatch, JobStore } from './job-store.ts';
+import type { JobPatch, JobStore, JobUpdateCondition } from './job-store.ts';
 
 /** Jobs with writes waiting at most, before progress-only writes of further jobs are let go. */
 const MAX_WAITING_JOBS = 10_000;
@@ -10,6 +10,12 @@ const RETRY_MAX_MS = 2_000;
 
 export interface JobWritesDeps {
   readonly store: Pick<JobStore, 'update'>;
+  /**
+   * When a write applies: a running job's changes never replace how it ended
+   * (a cancel through the API), and with a shared store never reach a row that
+   * another instance took over.
+   */
+  readonly condition?: JobUpdateCondition;
   readonly logger: Logger;
   /** Jobs with writes waiting at most; default 10,000. */
   readonly maxWaitingJobs?: number;
@@ -83,7 +89,7 @@ export function createJobWrites(deps: JobWritesDeps): JobWrites {
         waiting.delete(id);
         current = id;
         try {
-          await store.update(id, patch);
+          await store.update(id, patch, deps.condition);
           if (failures > 0)
             logger.info('the job store answers again; waiting job writes go out', { jobs: waiting.size });
           failures = 0;

@@ -18,6 +18,20 @@ export interface JobPage {
   readonly next: string | null;
 }
 
+/** When an update applies; an unset field does not restrict it. */
+export interface JobUpdateCondition {
+  /** Only while the job is queued or running: a finished job's outcome is never replaced. */
+  readonly unfinished?: boolean;
+  /** Only while this instance holds the job (a shared store): an instance that took it over owns its row. */
+  readonly runner?: string;
+}
+
+/** Whether a job as stored meets an update's condition (the stores that test it in code). */
+export function meetsCondition(job: Job, condition: JobUpdateCondition | undefined): boolean {
+  if (condition?.unfinished === true && job.status !== 'queued' && job.status !== 'running') return false;
+  return condition?.runner === undefined || job.runner === condition.runner;
+}
+
 /**
  * Where jobs live. The embedded store is the default; the interface is small so
  * that a shared store can replace it when several instances serve one queue.
@@ -26,8 +40,8 @@ export interface JobStore {
   /** Stores new jobs, all or none; durable when the promise resolves. */
   insert(jobs: readonly Job[]): Promise<void>;
   get(id: string): Promise<Job | undefined>;
-  /** Applies a patch; returns the job as it now is, or undefined if unknown. */
-  update(id: string, patch: JobPatch): Promise<Job | undefined>;
+  /** Applies a patch if the condition holds; returns the job as it now is, or undefined if unknown or not applied. */
+  update(id: string, patch: JobPatch, condition?: JobUpdateCondition): Promise<Job | undefined>;
   /** Newest first. Throws `validation_failed` for a cursor it did not issue. */
   list(query: JobQuery): Promise<JobPage>;
   /** The queued, running or succeeded job for an object identity (see `jobIdentity`). */

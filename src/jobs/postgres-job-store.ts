@@ -187,15 +187,18 @@ export async function createPostgresJobStore(config: PostgresJobStoreConfig): Pr
     get(id) {
       return one('read a job', 'SELECT seq, data FROM jobs WHERE id = $1', [id]);
     },
-    async update(id, patch) {
+    async update(id, patch, condition) {
       // jsonb || merges top-level keys, as the other stores spread a patch over the job.
       const job = await one(
         'update a job',
         `UPDATE jobs SET data = data || $2::jsonb,
            status = (data || $2::jsonb)->>'status',
            finished_at = ((data || $2::jsonb)->>'finishedAt')::timestamptz
-         WHERE id = $1 RETURNING seq, data`,
-        [id, JSON.stringify(patch)],
+         WHERE id = $1
+           AND ($3::boolean IS NOT TRUE OR status IN ('queued', 'running'))
+           AND ($4::text IS NULL OR data->>'runner' = $4::text)
+         RETURNING seq, data`,
+        [id, JSON.stringify(patch), condition?.unfinished ?? null, condition?.runner ?? null],
       ).catch((error: unknown) => {
         // `one` translated it (internal); the driver's error is its cause.
         const { code, constraint } = (error instanceof AppError ? error.cause : error) as {

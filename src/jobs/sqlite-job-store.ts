@@ -4,7 +4,7 @@ import path from 'node:path';
 import { AppError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from './job-cursor.ts';
 import type { Job } from './job.ts';
-import { jobIdentity, type JobStore } from './job-store.ts';
+import { jobIdentity, meetsCondition, type JobStore, type JobUpdateCondition } from './job-store.ts';
 
 /** Version of the table layout below; a store written by a newer version is refused. */
 export const SCHEMA_VERSION = 3;
@@ -83,13 +83,17 @@ export function createSqliteJobStore(config: SqliteJobStoreConfig): JobStore {
       insertJob.run(job.id, job.status, jobIdentity(job) ?? null, job.finishedAt, JSON.stringify(job));
     }
   });
-  const patchOne = db.transaction((id: string, patch: Partial<Job>): Job | undefined => {
-    const row = selectJob.get(id);
-    if (row === undefined) return undefined;
-    const job: Job = { ...(JSON.parse(row.data) as Job), ...patch };
-    updateJob.run(job.status, job.finishedAt, JSON.stringify(job), id);
-    return job;
-  });
+  const patchOne = db.transaction(
+    (id: string, patch: Partial<Job>, condition: JobUpdateCondition | undefined): Job | undefined => {
+      const row = selectJob.get(id);
+      if (row === undefined) return undefined;
+      const stored = JSON.parse(row.data) as Job;
+      if (!meetsCondition(stored, condition)) return undefined;
+      const job: Job = { ...stored, ...patch };
+      updateJob.run(job.status, job.finishedAt, JSON.stringify(job), id);
+      return job;
+    },
+  );
 
   return {
     async insert(jobs) {
@@ -107,8 +111,8 @@ export function createSqliteJobStore(config: SqliteJobStoreConfig): JobStore {
       const row = selectJob.get(id);
       return row === undefined ? undefined : (JSON.parse(row.data) as Job);
     },
-    async update(id, patch) {
-      return patchOne(id, patch);
+    async update(id, patch, condition) {
+      return patchOne(id, patch, condition);
     },
     async list(query) {
       const before = query.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(query.cursor);

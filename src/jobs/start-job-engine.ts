@@ -76,7 +76,11 @@ export async function startJobEngine(config: JobEngineConfig, deps: JobEngineDep
   const events = new Subject<JobLifecycleEvent>();
   const running = trackRunningJobs(events);
   // One writer for both subscribers, so a job's changes reach the store in event order, outage or not.
-  const writes = createJobWrites({ store, logger });
+  const writes = createJobWrites({
+    store,
+    logger,
+    condition: { unfinished: true, ...(deps.shared === undefined ? {} : { runner: config.runner }) },
+  });
   const subscriptions: Subscription[] = [
     recordJobEvents(events, { writes, runner: config.runner }),
     reportJobFailures(events, { writes, logger }),
