@@ -10,7 +10,7 @@ import type { Job, JobProgress } from './job.ts';
 import type { ParseBlockTask } from './parse-block-worker.ts';
 import { runCsvJob, type CsvJobDeps } from './run-csv-job.ts';
 import { createS3Client, type S3ClientConfig } from '../storage/create-s3-client.ts';
-import { collectGarbage } from '../workers/collect-garbage.ts';
+import { createGarbageCollector, type GarbageCollector } from '../workers/collect-garbage.ts';
 import { serveTasks, type TaskContext } from '../workers/serve-tasks.ts';
 
 /** What every CSV job worker is started with (cloneable: no clients, no functions). */
@@ -36,6 +36,8 @@ export interface CsvJobTask {
 }
 
 const data = workerData as CsvJobWorkerData;
+// About one block's input and output: dead memory stays near a block whatever the object's size.
+const garbage = createGarbageCollector(3 * Math.max(data.blocks.blockBytes, 1024 * 1024));
 const deps: CsvJobDeps = {
   client: createS3Client(data.s3),
   pipelines: createPipelineRegistry(data.pipelines),
@@ -47,7 +49,10 @@ const deps: CsvJobDeps = {
 serveTasks<CsvJobTask, JobProgress, CsvJobResult>((task, { signal, progress, request }) =>
   runCsvJob(
     task.job,
-    { ...deps, blocks: { ...data.blocks, parse: parseOnPool(request), permits: permitsOnPool(request) } },
+    {
+      ...deps,
+      blocks: { ...data.blocks, parse: parseOnPool(request, garbage), permits: permitsOnPool(request, garbage) },
+    },
     { signal, attempt: task.attempt, onProgress: progress, progressIntervalMs: data.progressIntervalMs },
   ),
 );
@@ -57,18 +62,22 @@ serveTasks<CsvJobTask, JobProgress, CsvJobResult>((task, { signal, progress, req
  * transform pipeline's block is copied instead: it is parsed again should the
  * scan have miscounted the lines before it.
  */
-function parseOnPool(request: TaskContext<JobProgress>['request']): NonNullable<CsvJobDeps['blocks']>['parse'] {
+function parseOnPool(
+  request: TaskContext<JobProgress>['request'],
+  garbage: GarbageCollector,
+): NonNullable<CsvJobDeps['blocks']>['parse'] {
   return async (block, context) => {
     const transfer = context.pipeline.transform === undefined ? [block.bytes.buffer as ArrayBuffer] : [];
     const task: BlockRequest = { type: 'parse', bytes: block.bytes, context };
     const result = (await request(task, transfer)) as BlockResult;
     const { ndjson } = result;
+    garbage.add(block.bytes.byteLength + ndjson.byteLength);
     return { ...result, ndjson: Buffer.from(ndjson.buffer, ndjson.byteOffset, ndjson.byteLength) };
   };
 }
 
 /** The permits for blocks in flight are the main thread's, shared by every job. */
-function permitsOnPool(request: TaskContext<JobProgress>['request']): BlockPermits {
+function permitsOnPool(request: TaskContext<JobProgress>['request'], garbage: GarbageCollector): BlockPermits {
   return {
     acquire: async () => {
       await request({ type: 'permit' } satisfies BlockRequest);
@@ -77,7 +86,7 @@ function permitsOnPool(request: TaskContext<JobProgress>['request']): BlockPermi
       // Nothing waits on a release; one that fails does so because the attempt ended, which gives back all its permits.
       void request({ type: 'release' } satisfies BlockRequest).catch(() => undefined);
       // A block was joined and handed to the uploads: its NDJSON is dead once they have copied it.
-      collectGarbage();
+      garbage.collectIfDue();
     },
   };
 }

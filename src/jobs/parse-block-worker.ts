@@ -1,7 +1,7 @@
 // Entry of a parse thread: parses the CSV blocks of every running job (the pool
 // of `WORKER_THREADS` the jobs share). Blocks and their NDJSON are moved, not copied.
 import { parseBlock, type BlockContext, type BlockResult } from '../csv/parse-block.ts';
-import { collectGarbage } from '../workers/collect-garbage.ts';
+import { createGarbageCollector } from '../workers/collect-garbage.ts';
 import { serveTasks } from '../workers/serve-tasks.ts';
 
 /** One task: a block and what parsing it needs (a `Buffer` arrives as a `Uint8Array`). */
@@ -10,11 +10,15 @@ export interface ParseBlockTask {
   readonly context: BlockContext;
 }
 
+// About one default block's input and output (CSV_BLOCK_BYTES is not known here).
+const garbage = createGarbageCollector(24 * 1024 * 1024);
+
 serveTasks<ParseBlockTask, never, BlockResult>(
   async ({ bytes, context }) => {
     const result = await parseBlock(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
+    garbage.add(bytes.byteLength + result.ndjson.byteLength);
     // Once the result has left: the block and its pieces are dead by then.
-    setImmediate(collectGarbage);
+    setImmediate(garbage.collectIfDue);
     return result;
   },
   { transferOf: (result) => [result.ndjson.buffer as ArrayBuffer] },
