@@ -36,8 +36,8 @@ export interface CsvJobTask {
 }
 
 const data = workerData as CsvJobWorkerData;
-// About one block's input and output: dead memory stays near a block whatever the object's size.
-const garbage = createGarbageCollector(3 * Math.max(data.blocks.blockBytes, 1024 * 1024));
+// One block's worth: a big object's every block (its input and output exceed it), a small job rarely.
+const garbage = createGarbageCollector(Math.max(data.blocks.blockBytes, 1024 * 1024));
 const deps: CsvJobDeps = {
   client: createS3Client(data.s3),
   pipelines: createPipelineRegistry(data.pipelines),

@@ -10,8 +10,8 @@ export interface ParseBlockTask {
   readonly context: BlockContext;
 }
 
-// About one default block's input and output (CSV_BLOCK_BYTES is not known here).
-const garbage = createGarbageCollector(24 * 1024 * 1024);
+// One default block's worth (CSV_BLOCK_BYTES is not known here): every big block, rarely a small one.
+const garbage = createGarbageCollector(8 * 1024 * 1024);
 
 serveTasks<ParseBlockTask, never, BlockResult>(
   async ({ bytes, context }) => {
