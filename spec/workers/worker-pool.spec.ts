@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { AppError } from '../../src/errors.ts';
+import { transferable } from '../../src/workers/transferable.ts';
+import { rejectionOf } from '../helpers/rejection-of.ts';
 import { createWorkerPool, type WorkerPool } from '../../src/workers/worker-pool.ts';
 
 type Payload = { kind: string; value?: string };
@@ -86,16 +88,36 @@ describe('createWorkerPool', () => {
       size: 1,
       entry,
       onRequest: async (payload) => {
+        // A small Buffer is a slice of Node's shared pool: `transferable` copies it instead of moving the pool.
         const reply = Buffer.from(
           Buffer.from(payload as Uint8Array)
             .toString()
             .toUpperCase(),
         );
-        return { result: reply, transfer: [reply.buffer as ArrayBuffer] };
+        return { result: reply, transfer: transferable(reply) };
       },
     });
     try {
       expect(await asking.run({ kind: 'ask', value: 'block' })).to.equal('BLOCK (0 bytes left here)');
+    } finally {
+      await asking.close();
+    }
+  });
+
+  it('should fail a request whose reply cannot be sent, instead of leaving the task waiting', async () => {
+    const asking = createWorkerPool<Payload, number, string>({
+      size: 1,
+      entry,
+      onRequest: async () => {
+        const reply = Buffer.allocUnsafeSlow(4);
+        // The same buffer named twice: postMessage refuses the whole message.
+        return { result: reply, transfer: [reply.buffer as ArrayBuffer, reply.buffer as ArrayBuffer] };
+      },
+    });
+    try {
+      const error = await rejectionOf(asking.run({ kind: 'ask', value: 'block' }));
+      expect(error.code).to.equal('internal');
+      expect(error.message).to.match(/^A reply to a worker thread could not be sent: /);
     } finally {
       await asking.close();
     }

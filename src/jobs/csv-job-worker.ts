@@ -12,6 +12,7 @@ import { runCsvJob, type CsvJobDeps } from './run-csv-job.ts';
 import { createS3Client, type S3ClientConfig } from '../storage/create-s3-client.ts';
 import { createGarbageCollector, type GarbageCollector } from '../workers/collect-garbage.ts';
 import { serveTasks, type TaskContext } from '../workers/serve-tasks.ts';
+import { transferable } from '../workers/transferable.ts';
 
 /** What every CSV job worker is started with (cloneable: no clients, no functions). */
 export interface CsvJobWorkerData {
@@ -67,7 +68,7 @@ function parseOnPool(
   garbage: GarbageCollector,
 ): NonNullable<CsvJobDeps['blocks']>['parse'] {
   return async (block, context) => {
-    const transfer = context.pipeline.transform === undefined ? [block.bytes.buffer as ArrayBuffer] : [];
+    const transfer = context.pipeline.transform === undefined ? transferable(block.bytes) : [];
     const task: BlockRequest = { type: 'parse', bytes: block.bytes, context };
     const result = (await request(task, transfer)) as BlockResult;
     const { ndjson } = result;

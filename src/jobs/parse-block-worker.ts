@@ -3,6 +3,7 @@
 import { parseBlock, type BlockContext, type BlockResult } from '../csv/parse-block.ts';
 import { createGarbageCollector } from '../workers/collect-garbage.ts';
 import { serveTasks } from '../workers/serve-tasks.ts';
+import { transferable } from '../workers/transferable.ts';
 
 /** One task: a block and what parsing it needs (a `Buffer` arrives as a `Uint8Array`). */
 export interface ParseBlockTask {
@@ -21,5 +22,5 @@ serveTasks<ParseBlockTask, never, BlockResult>(
     setImmediate(garbage.collectIfDue);
     return result;
   },
-  { transferOf: (result) => [result.ndjson.buffer as ArrayBuffer] },
+  { transferOf: (result) => transferable(result.ndjson) },
 );

@@ -81,10 +81,9 @@ export function serveTasks<T, P, R>(
           send({ type: 'request', taskId, requestId, payload }, transfer);
         }),
     })
-      .then(
-        (result) => send({ type: 'done', taskId, result }, options.transferOf?.(result)),
-        (error: unknown) => send({ type: 'failed', taskId, error: serializeError(error) }),
-      )
+      .then((result) => send({ type: 'done', taskId, result }, options.transferOf?.(result)))
+      // The handler's failure, or a result that cannot be sent: either way the task fails, and says why.
+      .catch((error: unknown) => send({ type: 'failed', taskId, error: serializeError(error) }))
       .finally(() => running.delete(taskId));
   });
 }

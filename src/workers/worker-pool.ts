@@ -135,7 +135,18 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
   function request(slot: Slot<P>, message: Extract<FromWorker, { type: 'request' }>): void {
     const task = slot.task!;
     const reply = (answer: ToWorker, transfer: readonly ArrayBuffer[] = []) => {
-      if (slot.task === task) slot.worker.postMessage(answer, [...transfer]);
+      if (slot.task !== task) return;
+      try {
+        slot.worker.postMessage(answer, [...transfer]);
+      } catch (error) {
+        // A reply that cannot be sent (an untransferable buffer named) fails the request instead of leaving it waiting.
+        const failure = new AppError('internal', `A reply to a worker thread could not be sent: ${String(error)}`);
+        slot.worker.postMessage({
+          type: 'reply',
+          requestId: message.requestId,
+          error: serializeError(failure),
+        } satisfies ToWorker);
+      }
     };
     const served =
       onRequest === undefined
