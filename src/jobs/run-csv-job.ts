@@ -6,7 +6,8 @@ import { AppError } from '../errors.ts';
 import { encryptionParams, type S3Encryption } from '../storage/encryption-params.ts';
 import { openS3ObjectStream } from '../storage/open-s3-object-stream.ts';
 import { translateS3Error } from '../storage/translate-s3-error.ts';
-import type { CsvJobManifest, CsvJobResult } from './csv-job-result.ts';
+import { buildCsvJobManifest } from './build-csv-job-manifest.ts';
+import type { CsvJobResult } from './csv-job-result.ts';
 import type { Job, JobProgress } from './job.ts';
 import { outputKeys } from './output-keys.ts';
 import { streamCsvObject } from './stream-csv-object.ts';
@@ -105,8 +106,7 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
       signal,
       blocks: deps.blocks ?? { blockBytes: 0, maxInFlight: 1 },
     });
-    const finishedAt = new Date();
-    const manifest: CsvJobManifest = {
+    const manifest = buildCsvJobManifest({
       jobId: job.id,
       attempt,
       pipeline: pipeline.name,
@@ -117,23 +117,13 @@ export async function runCsvJob(job: Job, deps: CsvJobDeps, options: CsvJobRunOp
         versionId: source.versionId ?? job.source.versionId,
         size: source.size ?? job.source.size,
       },
-      rows: stats.rows,
-      rejected: stats.rejected,
-      dropped: stats.dropped,
-      columns: stats.columns,
+      stats,
       blocks,
       bytesRead,
-      timings: {
-        startedAt: startedAt.toISOString(),
-        finishedAt: finishedAt.toISOString(),
-        durationMs: finishedAt.getTime() - startedAt.getTime(),
-      },
-      outputs: {
-        bucket: output.bucket,
-        rows: { key: output.rows, size: stats.rowsBytes },
-        rejects: { key: output.rejects, size: stats.rejectsBytes },
-      },
-    };
+      startedAt,
+      finishedAt: new Date(),
+      output,
+    });
     try {
       const body = `${JSON.stringify(manifest, null, 2)}\n`;
       await client.send(

@@ -6,6 +6,7 @@ import type { TransformLoader } from '../csv/load-transform.ts';
 import { parseBlock } from '../csv/parse-block.ts';
 import { parseCsvStream } from '../csv/parse-csv-stream.ts';
 import type { Pipeline } from '../csv/pipeline-schema.ts';
+import { buildCsvJobManifest } from './build-csv-job-manifest.ts';
 import type { CsvJobManifest } from './csv-job-result.ts';
 
 /** `CSV_BLOCK_BYTES` and `CSV_MAX_RECORD_BYTES` as the service defaults them. */
@@ -72,27 +73,16 @@ export async function runPipelineOnStream(run: PipelineStreamRun): Promise<CsvJo
     for (const stream of [run.input, counter, gunzip]) stream?.destroy();
     throw error;
   }
-  const finishedAt = new Date();
-  return {
+  return buildCsvJobManifest({
     jobId: 'local',
     attempt: 1,
     pipeline: definition.name,
     source: { bucket: '', key, etag: null, versionId: null, size: bytesRead },
-    rows: stats.rows,
-    rejected: stats.rejected,
-    dropped: stats.dropped,
-    columns: stats.columns,
+    stats,
     blocks,
     bytesRead,
-    timings: {
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-    },
-    outputs: {
-      bucket: '',
-      rows: { key: 'rows.ndjson', size: stats.rowsBytes },
-      rejects: { key: 'rejects.ndjson', size: stats.rejectsBytes },
-    },
-  };
+    startedAt,
+    finishedAt: new Date(),
+    output: { bucket: '', rows: 'rows.ndjson', rejects: 'rejects.ndjson' },
+  });
 }
