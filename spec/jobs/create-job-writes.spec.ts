@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { PassThrough } from 'node:stream';
 import { createJobWrites } from '../../src/jobs/create-job-writes.ts';
 import type { JobPatch, JobStore } from '../../src/jobs/job-store.ts';
+import { captureLogs } from '../helpers/capture-logs.ts';
 import { createMemoryJobStore } from '../helpers/memory-job-store.ts';
 import { translatePostgresError } from '../../src/jobs/translate-postgres-error.ts';
-import { createLogger } from '../../src/logging/create-logger.ts';
 import { queuedJob } from '../helpers/queued-job.ts';
 
 const output = { bucket: 'ingest', rows: 'p/rows.ndjson', rejects: 'p/rejects.ndjson', manifest: 'p/manifest.json' };
@@ -34,19 +33,6 @@ function outageStore() {
       down = value;
     },
   };
-}
-
-function captureLogs() {
-  const stream = new PassThrough();
-  const lines: Record<string, unknown>[] = [];
-  stream.on('data', (chunk: Buffer) =>
-    chunk
-      .toString('utf8')
-      .split('\n')
-      .filter(Boolean)
-      .forEach((line) => lines.push(JSON.parse(line) as Record<string, unknown>)),
-  );
-  return { logger: createLogger({ level: 'debug', format: 'json', stream }), lines };
 }
 
 describe('createJobWrites', () => {

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { PassThrough } from 'node:stream';
 import { Subject } from 'rxjs';
 import { AppError } from '../../src/errors.ts';
 import { createJobWrites } from '../../src/jobs/create-job-writes.ts';
@@ -7,7 +6,7 @@ import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../src/jobs
 import { createMemoryJobStore } from '../helpers/memory-job-store.ts';
 import { recordJobEvents } from '../../src/jobs/record-job-events.ts';
 import { reportJobFailures } from '../../src/jobs/report-job-failures.ts';
-import { createLogger } from '../../src/logging/create-logger.ts';
+import { captureLogs } from '../helpers/capture-logs.ts';
 
 const job: Job = {
   id: '6f9c1a52-52a4-4a5a-9b8b-8f6f0f0f0f0f',
@@ -35,16 +34,7 @@ const now = () => new Date('2026-01-02T00:00:00.000Z');
 async function setUp() {
   const store = createMemoryJobStore();
   await store.insert([job]);
-  const stream = new PassThrough();
-  const lines: Record<string, unknown>[] = [];
-  stream.on('data', (chunk: Buffer) =>
-    chunk
-      .toString('utf8')
-      .split('\n')
-      .filter(Boolean)
-      .forEach((line) => lines.push(JSON.parse(line) as Record<string, unknown>)),
-  );
-  const logger = createLogger({ level: 'debug', format: 'json', stream });
+  const { logger, lines } = captureLogs();
   const events = new Subject<JobLifecycleEvent>();
   const writes = createJobWrites({ store, logger });
   recordJobEvents(events, { writes, runner: 'spec-1', now });
