@@ -8,7 +8,7 @@ const columns = [{ name: 'a', type: 'integer' as const }];
 
 function result(overrides: Partial<BlockResult>): BlockResult {
   return {
-    ndjson: Buffer.from(''),
+    ndjson: [],
     rows: 0,
     dropped: 0,
     rejects: [],
@@ -29,7 +29,7 @@ function join(maxRejected: number | null) {
 describe('createBlockJoin', () => {
   it('should number rejects from the lines and records of the blocks before', () => {
     const { join: joined, stats } = join(null);
-    joined.add(result({ ndjson: Buffer.from('{"a":1}\n'), rows: 1, lines: 3, records: 1 }));
+    joined.add(result({ ndjson: [Buffer.from('{"a":1}\n')], rows: 1, lines: 3, records: 1 }));
     const second = joined.add(
       result({ rejects: [{ line: 2, record: 1, reason: 'bad', raw: 'x' }], lines: 4, records: 2 }),
     );

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseBlock, type BlockContext } from '../../src/csv/parse-block.ts';
+import { NDJSON_PIECE_BYTES, parseBlock, type BlockContext } from '../../src/csv/parse-block.ts';
 import { parsePipelines } from '../../src/csv/parse-pipelines.ts';
 
 const [definition] = parsePipelines({
@@ -20,7 +20,7 @@ const context = (overrides: Partial<BlockContext>): BlockContext => ({
 describe('parseBlock', () => {
   it("should count lines and records from the block's start, with no BOM or skipped line there", async () => {
     const result = await parseBlock(Buffer.from('1,"a\nb"\r\n\uFEFFx,y\n\n2,z\n'), context({}));
-    expect(result.ndjson.toString()).to.equal('{"n":1,"s":"a\\nb"}\n{"n":2,"s":"z"}\n');
+    expect(Buffer.concat(result.ndjson).toString()).to.equal('{"n":1,"s":"a\\nb"}\n{"n":2,"s":"z"}\n');
     expect(result.rejects).to.deep.equal([
       { line: 3, record: 2, reason: 'column "n": expected an integer, found "\uFEFFx"', raw: '\uFEFFx,y' },
     ]);
@@ -47,5 +47,16 @@ describe('parseBlock', () => {
     expect(
       (await parseBlock(Buffer.from('export\nn,s\n'), context({ index: 0, names: undefined }))).names,
     ).to.deep.equal(['n', 's']);
+  });
+
+  it('should return NDJSON that outgrows a piece in pieces, all but the last full', async () => {
+    const lines = Array.from({ length: 30_000 }, (_, i) => `${i},${'y'.repeat(12)}\n`).join('');
+    const result = await parseBlock(Buffer.from(lines), context({ last: true }));
+    const sizes = result.ndjson.map((piece) => piece.length);
+    expect(sizes.length).to.be.greaterThan(2);
+    expect(sizes.slice(0, -1).every((size) => size === NDJSON_PIECE_BYTES)).to.equal(true);
+    const text = Buffer.concat(result.ndjson).toString();
+    expect(text.split('\n')[29_999]).to.equal(`{"n":29999,"s":"${'y'.repeat(12)}"}`);
+    expect(result.rows).to.equal(30_000);
   });
 });

@@ -340,4 +340,57 @@ describe('parseCsvInBlocks', () => {
     expect(split).to.be.greaterThan(100);
     expect(numbered).to.be.greaterThan(120);
   });
+
+  it('should read no further than the block it holds a permit for while no other permit is free', async () => {
+    const [definition] = parsePipelines({ pipelines: [{ name: 'p', columns: { n: 'integer', s: 'string' } }] });
+    const lines = Array.from({ length: 20_000 }, (_, i) => `${i},${'x'.repeat(20)}\n`);
+    const input = Buffer.from(`n,s\n${lines.join('')}`);
+    const blockBytes = 65_536;
+    const chunkSize = 4096;
+    let read = 0;
+    async function* source(): AsyncGenerator<Buffer> {
+      for (const chunk of chunksOf(input, chunkSize)) {
+        read += chunk.length;
+        yield chunk;
+      }
+    }
+    // One permit, held by the block being parsed, whose parse waits until released.
+    const permits = createFairPermits(1);
+    let releaseParse: () => void = () => undefined;
+    let parsing = 0;
+    const parsed: Promise<void> = new Promise((resolve) => {
+      releaseParse = resolve;
+    });
+    const rows = collector();
+    const rejects = collector();
+    const stats: RowStats = { rows: 0, rejected: 0, dropped: 0, rowsBytes: 0, rejectsBytes: 0, columns: [] };
+    const done = parseCsvInBlocks(source(), {
+      pipeline: definition!,
+      delimiter: ',',
+      maxRecordBytes: MAX_RECORD_BYTES,
+      blockBytes,
+      firstBlockBytes: blockBytes,
+      maxBlockBytes: 4 * blockBytes,
+      maxInFlight: 4,
+      rows: rows.stream,
+      rejects: rejects.stream,
+      stats,
+      signal: new AbortController().signal,
+      permits: { acquire: () => permits.acquire('job'), release: () => permits.release('job') },
+      key: 'k.csv',
+      parse: async (block, context) => {
+        parsing += 1;
+        if (block.index === 1) await parsed;
+        return parseBlock(block.bytes, context);
+      },
+    });
+    while (parsing < 2) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Blocks 0 and 1, and at most the chunk that ended block 1: no third block gathered without a permit.
+    expect(read).to.be.at.most(2 * blockBytes + 2 * chunkSize);
+    releaseParse();
+    expect(await done).to.equal(Math.ceil(input.length / blockBytes));
+    expect(stats.rows).to.equal(20_000);
+    expect([permits.held(), permits.waiting()]).to.deep.equal([0, 0]);
+  });
 });

@@ -16,7 +16,8 @@ export interface BlockJoinOptions {
 
 /** What a joined block adds to the outputs. */
 export interface JoinedBlock {
-  readonly rows: Buffer;
+  /** The rows' NDJSON, in the pieces the block was parsed into. */
+  readonly rows: readonly Buffer[];
   /** Lines of `rejects.ndjson`. */
   readonly rejects: string;
 }
@@ -63,7 +64,7 @@ export function createBlockJoin(options: BlockJoinOptions): BlockJoin {
       }
       stats.rows += result.rows;
       stats.dropped += result.dropped;
-      stats.rowsBytes += result.ndjson.length;
+      for (const piece of result.ndjson) stats.rowsBytes += piece.length;
       stats.columns = result.columns;
       lines += result.lines;
       records += result.records;

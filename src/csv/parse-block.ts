@@ -1,8 +1,9 @@
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, type AppErrorJson } from '../errors.ts';
 import type { ColumnInfo } from './compile-record-converter.ts';
 import { createNdjsonParser, type RowStats } from './create-ndjson-parser.ts';
+import { createPieceCollector } from './create-piece-collector.ts';
 import type { RejectSink } from './create-reject-writer.ts';
 import { createRowTransformer, type RowTransformer } from './create-row-transformer.ts';
 import { csvParseOptions } from './csv-parse-options.ts';
@@ -46,8 +47,8 @@ export type BlockReject = Reject;
 export type BlockError = { readonly line: number; readonly failure: ParseFailure } | AppErrorJson;
 
 export interface BlockResult {
-  /** The rows' NDJSON (its own memory, so it can be moved back from a worker thread). */
-  readonly ndjson: Buffer;
+  /** The rows' NDJSON in pieces of `NDJSON_PIECE_BYTES`, each its own memory (movable between threads). */
+  readonly ndjson: readonly Buffer[];
   readonly rows: number;
   /** Records the transform dropped. */
   readonly dropped: number;
@@ -63,6 +64,13 @@ export interface BlockResult {
   /** Set when the parse stopped; what came before it is kept. */
   readonly error?: BlockError;
 }
+
+/**
+ * Size of the pieces a block's NDJSON is returned in. The upload joins what it
+ * is given into a part once it passes the part's size, so small pieces keep
+ * each part's buffer close to the part.
+ */
+export const NDJSON_PIECE_BYTES = 256 * 1024;
 
 /**
  * Parses one block of whole records exactly as the one-pass parser would have
@@ -112,28 +120,17 @@ export async function parseBlock(
     start: index === 0 ? undefined : { line: 1, record: 0, byteOffset: offset, names: names ?? [] },
     endsObject: last,
   });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const collect = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk);
-      size += chunk.length;
-      callback();
-    },
-  });
+  const collect = createPieceCollector(NDJSON_PIECE_BYTES);
   let error: BlockError | undefined;
   try {
-    await pipeline(Readable.from([bytes], { objectMode: false }), parser, collect);
+    await pipeline(Readable.from([bytes], { objectMode: false }), parser, collect.stream);
   } catch (failure) {
     error = blockError(failure, parser.line);
   }
   // Block 0 names the columns once csv-parse has passed the skipped lines, i.e. once it handed over a record.
   const pastHead = index > 0 || parser.line > definition.csv.skipLines + 1;
-  const ndjson = Buffer.allocUnsafeSlow(size);
-  let at = 0;
-  for (const chunk of chunks) at += chunk.copy(ndjson, at);
   return {
-    ndjson,
+    ndjson: collect.take(),
     rows: stats.rows,
     dropped: stats.dropped,
     rejects,
@@ -147,7 +144,7 @@ export async function parseBlock(
 }
 
 const EMPTY_RESULT = {
-  ndjson: Buffer.alloc(0),
+  ndjson: [],
   rows: 0,
   dropped: 0,
   rejects: [],

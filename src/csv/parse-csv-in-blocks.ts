@@ -137,7 +137,8 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     try {
       const joined = join.add(result);
       blocks += 1;
-      await write(rows, joined.rows, signal);
+      // Piece by piece: the upload copies each into its parts, so each can be freed on its own.
+      for (const piece of joined.rows) await write(rows, piece, signal);
       await write(rejects, joined.rejects, signal);
     } finally {
       permits?.release();
@@ -178,6 +179,22 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     }
     await granted;
   };
+  /**
+   * Whether this job holds a permit for the block being gathered. The permit is
+   * taken before the block's bytes are read, not once it is cut: reading waits
+   * for it, so a job never holds a whole block beyond the permitted ones.
+   */
+  let held = false;
+  const hold = async (): Promise<void> => {
+    if (held) return;
+    await acquire();
+    held = true;
+  };
+  const giveBackHeld = (): void => {
+    if (!held) return;
+    held = false;
+    permits?.release();
+  };
   /** A block's result, parsed again when the scan's count of what came before it was off. */
   const settleInOrder = async ({ block, context, parsed }: InFlight): Promise<void> => {
     const result = await parsed;
@@ -210,7 +227,9 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
       ...(names === undefined ? {} : { names }),
       ...(transformed && names !== undefined ? { before: counted } : {}),
     };
-    await acquire();
+    await hold();
+    // The permit is the block's now.
+    held = false;
     if (names !== undefined) {
       if (block.counts !== undefined) {
         counted = { lines: counted.lines + block.counts.lines, records: counted.records + block.counts.records };
@@ -237,6 +256,7 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
   try {
     return await run();
   } catch (error) {
+    giveBackHeld();
     // Results no one will join give their permits back as they come.
     for (const { parsed } of inFlight.splice(0))
       parsed.then(
@@ -249,8 +269,10 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
   async function run(): Promise<number> {
     for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
       signal.throwIfAborted();
+      await hold();
       for (const block of scanner.push(next.value)) await handle(block, false);
       if (!scanner.splitting || scanner.pendingBytes > maxBlockBytes || (head?.length ?? 0) > maxBlockBytes) {
+        giveBackHeld();
         while (inFlight.length > 0) await settleInOrder(inFlight.shift()!);
         const rest = scanner.drain();
         if (names === undefined) await parseRest([...(head === undefined ? [] : [head]), rest.bytes], undefined);
@@ -262,6 +284,7 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     // The object ended right after a cut while block 0 still waited for its header.
     if (last.length === 0 && names === undefined) last.push({ index: 0, offset: 0, bytes: Buffer.alloc(0) });
     for (const block of last) await handle(block, true);
+    giveBackHeld();
     while (inFlight.length > 0) await settleInOrder(inFlight.shift()!);
     return blocks;
   }

@@ -64,7 +64,7 @@ export function createCsvWorkerPool(config: Config, pipelines: readonly Pipeline
       }
       const task: ParseBlockTask = { bytes: request.bytes, context: request.context };
       const result = await parsePool.run(task, { signal, group, transfer: transferable(task.bytes) });
-      return { result, transfer: transferable(result.ndjson) };
+      return { result, transfer: transferable(...result.ndjson) };
     },
   });
   return {

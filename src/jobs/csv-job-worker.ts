@@ -71,9 +71,10 @@ function parseOnPool(
     const transfer = context.pipeline.transform === undefined ? transferable(block.bytes) : [];
     const task: BlockRequest = { type: 'parse', bytes: block.bytes, context };
     const result = (await request(task, transfer)) as BlockResult;
-    const { ndjson } = result;
-    garbage.add(block.bytes.byteLength + ndjson.byteLength);
-    return { ...result, ndjson: Buffer.from(ndjson.buffer, ndjson.byteOffset, ndjson.byteLength) };
+    // Moved buffers arrive as plain Uint8Arrays.
+    const ndjson = result.ndjson.map((piece) => Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+    garbage.add(ndjson.reduce((total, piece) => total + piece.byteLength, block.bytes.byteLength));
+    return { ...result, ndjson };
   };
 }
 

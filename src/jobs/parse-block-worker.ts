@@ -17,10 +17,10 @@ const garbage = createGarbageCollector(8 * 1024 * 1024);
 serveTasks<ParseBlockTask, never, BlockResult>(
   async ({ bytes, context }) => {
     const result = await parseBlock(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
-    garbage.add(bytes.byteLength + result.ndjson.byteLength);
+    garbage.add(result.ndjson.reduce((total, piece) => total + piece.byteLength, bytes.byteLength));
     // Once the result has left: the block and its pieces are dead by then.
     setImmediate(garbage.collectIfDue);
     return result;
   },
-  { transferOf: (result) => transferable(result.ndjson) },
+  { transferOf: (result) => transferable(...result.ndjson) },
 );
