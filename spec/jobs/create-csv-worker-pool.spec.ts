@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { loadPipelines } from '../../src/csv/load-pipelines.ts';
 import type { AppError } from '../../src/errors.ts';
@@ -65,6 +65,14 @@ async function largest(read: () => number, until: Promise<unknown>): Promise<num
   return Math.max(most, read());
 }
 
+/** The nice value of each of this process's threads (the main thread first), from /proc (Linux). */
+async function threadNices(): Promise<number[]> {
+  const tasks = (await readdir('/proc/self/task')).sort((a, b) => Number(a) - Number(b));
+  const stats = await Promise.all(tasks.map((id) => readFile(`/proc/self/task/${id}/stat`, 'utf8').catch(() => '')));
+  // Field 19 of the line is the nice value: the 17th after the command name.
+  return stats.filter(Boolean).map((stat) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+}
+
 describe('the CSV worker pool: blocks of every job on one parse pool (real threads)', function () {
   this.timeout(120_000);
   let s3: TestS3;
@@ -105,6 +113,20 @@ describe('the CSV worker pool: blocks of every job on one parse pool (real threa
       expect(texts, key).to.deep.equal(reference.texts);
       expect(manifest?.['blocks'], key).to.be.greaterThan(40);
     }
+  });
+
+  it('should run its parse threads at a lower priority than the threads that serve HTTP and move bytes', async function () {
+    const [own] = await threadNices();
+    // Started at nice 10 or more already, no thread can be told apart.
+    if (own === undefined || own >= 10) this.skip();
+    pool = await poolFor(s3, 2);
+    await run(jobFor('pool/a.csv'));
+    // Each parse thread lowered its own priority as it started; every other thread (this main thread, the job
+    // threads) kept the process's.
+    const nices = await threadNices();
+    expect(nices.filter((nice) => nice === 10)).to.have.length(2);
+    expect(nices.filter((nice) => nice !== 10 && nice !== own)).to.deep.equal([]);
+    expect(nices.length).to.be.greaterThan(5);
   });
 
   it("should stop a cancelled job's block tasks at once and abort its uploads", async () => {
