@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { MessagePort } from 'node:worker_threads';
 import { AppError } from '../../src/errors.ts';
 import { transferable } from '../../src/workers/transferable.ts';
 import { rejectionOf } from '../helpers/rejection-of.ts';
@@ -101,6 +102,31 @@ describe('createWorkerPool', () => {
       expect(await asking.run({ kind: 'ask', value: 'block' })).to.equal('BLOCK (0 bytes left here)');
     } finally {
       await asking.close();
+    }
+  });
+
+  it('should move a payload and its answer between two workers, past the main thread that relays the task', async () => {
+    const relayed: unknown[] = [];
+    const takers = createWorkerPool<{ kind: string; port: MessagePort }, number, string>({ size: 1, entry });
+    const senders = createWorkerPool<Payload, number, string>({
+      size: 1,
+      entry,
+      onRequest: async (payload) => {
+        relayed.push(payload);
+        const { port } = payload as { port: MessagePort };
+        return { result: await takers.run({ kind: 'take-direct', port }, { transfer: [port] }) };
+      },
+    });
+    try {
+      expect(await senders.run({ kind: 'send-direct', value: 'block' })).to.equal(
+        'BLOCK, took 5 bytes (0 bytes left here)',
+      );
+      // The main thread saw the channel, never the bytes.
+      expect(relayed).to.have.length(1);
+      expect(Object.values(relayed[0] as object).map((value) => value instanceof MessagePort)).to.deep.equal([true]);
+    } finally {
+      await senders.close();
+      await takers.close();
     }
   });
 

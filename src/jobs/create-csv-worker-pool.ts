@@ -5,7 +5,6 @@ import type { BlockResult } from '../csv/parse-block.ts';
 import type { Pipeline } from '../csv/pipeline-schema.ts';
 import type { S3ClientConfig } from '../storage/create-s3-client.ts';
 import { createFairPermits } from '../workers/create-fair-permits.ts';
-import { transferable } from '../workers/transferable.ts';
 import { createWorkerPool, type RequestReply } from '../workers/worker-pool.ts';
 import type { CsvJobResult } from './csv-job-result.ts';
 import type { BlockRequest, CsvJobTask, CsvJobWorkerData } from './csv-job-worker.ts';
@@ -62,9 +61,9 @@ export function createCsvWorkerPool(config: Config, pipelines: readonly Pipeline
         await permits.acquire(group, signal);
         return { result: null };
       }
-      const task: ParseBlockTask = { bytes: request.bytes, context: request.context };
-      const result = await parsePool.run(task, { signal, group, transfer: transferable(task.bytes) });
-      return { result, transfer: transferable(...result.ndjson) };
+      // The block and its NDJSON go straight between the two threads; only the channel passes here.
+      const task: ParseBlockTask = { port: request.port, context: request.context };
+      return { result: await parsePool.run(task, { signal, group, transfer: [task.port] }) };
     },
   });
   return {

@@ -11,6 +11,7 @@ import type { ParseBlockTask } from './parse-block-worker.ts';
 import { runCsvJob, type CsvJobDeps } from './run-csv-job.ts';
 import { createS3Client, type S3ClientConfig } from '../storage/create-s3-client.ts';
 import { createGarbageCollector, type GarbageCollector } from '../workers/collect-garbage.ts';
+import { openDirectChannel } from '../workers/direct-channel.ts';
 import { serveTasks, type TaskContext } from '../workers/serve-tasks.ts';
 import { transferable } from '../workers/transferable.ts';
 
@@ -59,22 +60,33 @@ serveTasks<CsvJobTask, JobProgress, CsvJobResult>((task, { signal, progress, req
 );
 
 /**
- * Blocks go to the shared parse pool through the main thread, moved both ways. A
- * transform pipeline's block is copied instead: it is parsed again should the
- * scan have miscounted the lines before it.
+ * Blocks go to the shared parse pool, which the main thread schedules; the
+ * block and its NDJSON move straight between this thread and the parse thread
+ * (see openDirectChannel). A transform pipeline's block is copied instead: it
+ * is parsed again should the scan have miscounted the lines before it.
  */
 function parseOnPool(
   request: TaskContext<JobProgress>['request'],
   garbage: GarbageCollector,
 ): NonNullable<CsvJobDeps['blocks']>['parse'] {
   return async (block, context) => {
-    const transfer = context.pipeline.transform === undefined ? transferable(block.bytes) : [];
-    const task: BlockRequest = { type: 'parse', bytes: block.bytes, context };
-    const result = (await request(task, transfer)) as BlockResult;
-    // Moved buffers arrive as plain Uint8Arrays.
-    const ndjson = result.ndjson.map((piece) => Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
-    garbage.add(ndjson.reduce((total, piece) => total + piece.byteLength, block.bytes.byteLength));
-    return { ...result, ndjson };
+    const channel = openDirectChannel(
+      block.bytes,
+      context.pipeline.transform === undefined ? transferable(block.bytes) : [],
+    );
+    try {
+      const task: BlockRequest = { type: 'parse', port: channel.port, context };
+      const result = (await request(task, [channel.port])) as BlockResult;
+      // Moved buffers arrive as plain Uint8Arrays.
+      const ndjson = (channel.answer() as Uint8Array[]).map((piece) =>
+        Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength),
+      );
+      // A moved block counts nothing here (its memory went with it); a copied one is dead once joined.
+      garbage.add(ndjson.reduce((total, piece) => total + piece.byteLength, block.bytes.byteLength));
+      return { ...result, ndjson };
+    } finally {
+      channel.close();
+    }
   };
 }
 

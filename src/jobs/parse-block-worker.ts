@@ -1,14 +1,21 @@
 // Entry of a parse thread: parses the CSV blocks of every running job (the pool
-// of `WORKER_THREADS` the jobs share). Blocks and their NDJSON are moved, not copied.
+// of `WORKER_THREADS` the jobs share). Blocks and their NDJSON are moved, not
+// copied, straight between the job's thread and this one (see openDirectChannel).
+import type { MessagePort } from 'node:worker_threads';
 import { parseBlock, type BlockContext, type BlockResult } from '../csv/parse-block.ts';
 import { createGarbageCollector } from '../workers/collect-garbage.ts';
+import { answerDirect, takeDirect } from '../workers/direct-channel.ts';
 import { lowerThreadPriority } from '../workers/lower-thread-priority.ts';
 import { serveTasks } from '../workers/serve-tasks.ts';
 import { transferable } from '../workers/transferable.ts';
 
-/** One task: a block and what parsing it needs (a `Buffer` arrives as a `Uint8Array`). */
+/**
+ * One task: what parsing a block needs, and the channel that carries the block
+ * (a `Buffer` arrives as a `Uint8Array`) and takes back its NDJSON pieces. The
+ * task's result is the block's result without them (`ndjson` empty).
+ */
 export interface ParseBlockTask {
-  readonly bytes: Uint8Array;
+  readonly port: MessagePort;
   readonly context: BlockContext;
 }
 
@@ -23,13 +30,16 @@ lowerThreadPriority(PARSE_THREAD_NICE);
 // One default block's worth (CSV_BLOCK_BYTES is not known here): every big block, rarely a small one.
 const garbage = createGarbageCollector(8 * 1024 * 1024);
 
-serveTasks<ParseBlockTask, never, BlockResult>(
-  async ({ bytes, context }) => {
+serveTasks<ParseBlockTask, never, BlockResult>(async ({ port, context }) => {
+  try {
+    const bytes = takeDirect(port) as Uint8Array;
     const result = await parseBlock(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
+    answerDirect(port, result.ndjson, transferable(...result.ndjson));
     garbage.add(result.ndjson.reduce((total, piece) => total + piece.byteLength, bytes.byteLength));
     // Once the result has left: the block and its pieces are dead by then.
     setImmediate(garbage.collectIfDue);
-    return result;
-  },
-  { transferOf: (result) => transferable(...result.ndjson) },
-);
+    return { ...result, ndjson: [] };
+  } finally {
+    port.close();
+  }
+});

@@ -1,4 +1,4 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, type TransferListItem } from 'node:worker_threads';
 import { AppError } from '../errors.ts';
 import { deserializeError, serializeError, type FromWorker, type ToWorker } from './worker-protocol.ts';
 
@@ -11,12 +11,12 @@ export interface TaskContext<P> {
    * Asks the main thread (the pool's `onRequest`) for a result; `transfer` moves buffers instead of copying them.
    * Rejects with `cancelled` as soon as the task is cancelled (a late reply is dropped).
    */
-  request(payload: unknown, transfer?: readonly ArrayBuffer[]): Promise<unknown>;
+  request(payload: unknown, transfer?: readonly TransferListItem[]): Promise<unknown>;
 }
 
 export interface ServeTasksOptions<R> {
   /** Buffers of a result to move to the main thread instead of copying them. */
-  readonly transferOf?: (result: R) => readonly ArrayBuffer[];
+  readonly transferOf?: (result: R) => readonly TransferListItem[];
 }
 
 /**
@@ -34,7 +34,8 @@ export function serveTasks<T, P, R>(
   // Requests waiting for the main thread's reply, by id.
   const requests = new Map<number, { resolve: (result: unknown) => void; reject: (error: unknown) => void }>();
   let nextRequestId = 1;
-  const send = (message: FromWorker, transfer: readonly ArrayBuffer[] = []) => port.postMessage(message, [...transfer]);
+  const send = (message: FromWorker, transfer: readonly TransferListItem[] = []) =>
+    port.postMessage(message, [...transfer]);
 
   port.on('message', (message: ToWorker) => {
     if (message.type === 'reply') {

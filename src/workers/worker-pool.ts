@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { Worker, type TransferListItem, type WorkerOptions } from 'node:worker_threads';
 import { AppError, cancelledError } from '../errors.ts';
 import { deserializeError, serializeError, type FromWorker, type ToWorker } from './worker-protocol.ts';
 
@@ -25,10 +25,10 @@ export interface WorkerPoolConfig {
   ) => Promise<RequestReply>;
 }
 
-/** A reply to a worker's request; `transfer` moves its buffers. */
+/** A reply to a worker's request; `transfer` moves its buffers (or ports). */
 export interface RequestReply {
   readonly result: unknown;
-  readonly transfer?: readonly ArrayBuffer[];
+  readonly transfer?: readonly TransferListItem[];
 }
 
 export interface RunOptions<P> {
@@ -36,8 +36,8 @@ export interface RunOptions<P> {
   readonly onProgress?: (progress: P) => void;
   /** Tasks of one group (one job's blocks) share the threads fairly with other groups. */
   readonly group?: unknown;
-  /** Buffers of the payload to move to the worker instead of copying them. */
-  readonly transfer?: readonly ArrayBuffer[];
+  /** Buffers (or ports) of the payload to move to the worker instead of copying them. */
+  readonly transfer?: readonly TransferListItem[];
 }
 
 export interface WorkerPool<T, P, R> {
@@ -60,7 +60,7 @@ interface Task<P> {
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly group: unknown;
-  transfer: readonly ArrayBuffer[];
+  transfer: readonly TransferListItem[];
   /** Aborted when the task ends or is cancelled: its requests under way stop. */
   readonly ended: AbortController;
   cancelling: boolean;
@@ -134,7 +134,7 @@ export function createWorkerPool<T, P, R>(config: WorkerPoolConfig): WorkerPool<
 
   function request(slot: Slot<P>, message: Extract<FromWorker, { type: 'request' }>): void {
     const task = slot.task!;
-    const reply = (answer: ToWorker, transfer: readonly ArrayBuffer[] = []) => {
+    const reply = (answer: ToWorker, transfer: readonly TransferListItem[] = []) => {
       if (slot.task !== task) return;
       try {
         slot.worker.postMessage(answer, [...transfer]);
