@@ -1,13 +1,24 @@
 // The block-parallel part of `npm run bench` (`--only blocks`): one 64 MiB job at
 // WORKER_THREADS=2 against WORKER_THREADS=1, one job at the defaults against the naive seed-style
 // peer (bench/naive-peer.ts), and two jobs at once in a fresh service for peak RSS and /healthz.
+// Then, on the same bytes from disk with no S3, what bounds them: csv-parse alone and the
+// conversion alone on one core, and the block-parallel parse and join alone with 1, 2 and 4
+// parse threads, from which one job on 8 and 16 cores is estimated.
 import { CopyObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServiceProcess, type Child } from '../spec/helpers/child-process.ts';
-import { cpuSecondsOf, memoryOf, round, sampleLatency, startControlServer, threadTimesOf } from './measure.ts';
+import {
+  cpuSecondsOf,
+  memoryOf,
+  round,
+  sampleLatency,
+  startControlServer,
+  threadGroupsOf,
+  threadTimesOf,
+} from './measure.ts';
 import { bestOf, runJobs, stopService, timed } from './run-jobs.ts';
 
 const execFileAsync = promisify(execFile);
@@ -26,7 +37,14 @@ export interface BlocksContext {
 }
 
 type Row = { measured: unknown; ratio: string; target: string };
-type Run = { seconds: number; cores: { self: number; s3Server: number } };
+type Run = {
+  seconds: number;
+  cores: { self: number; s3Server: number };
+  /** The service's cores by thread: main, parse threads, the rest (the job thread and helpers). */
+  threads?: { main: number; parse: number; other: number };
+};
+/** A run of a bench script in its own process (it prints its own seconds). */
+type Alone = { seconds: number; cpuSeconds?: number; mainCpuSeconds?: number };
 
 export async function runBlocks(
   ctx: BlocksContext,
@@ -45,15 +63,26 @@ export async function runBlocks(
     );
   // Cores = CPU seconds over wall seconds, for the measured process (every thread) and the S3 server.
   const measured = async (pid: () => number, work: () => Promise<unknown>): Promise<Run> => {
-    const before = { self: await cpuSecondsOf(pid()), s3: await cpuSecondsOf(s3Pid) };
+    const before = {
+      self: await cpuSecondsOf(pid()),
+      s3: await cpuSecondsOf(s3Pid),
+      threads: await threadGroupsOf(pid()),
+    };
     const run = await timed(work);
+    const threads = await threadGroupsOf(pid());
+    const coresOf = (group: keyof typeof threads) => round((threads[group] - before.threads[group]) / run.seconds, 2);
     return {
       seconds: run.seconds,
       cores: {
         self: round(((await cpuSecondsOf(pid())) - before.self) / run.seconds, 2),
         s3Server: round(((await cpuSecondsOf(s3Pid)) - before.s3) / run.seconds, 2),
       },
+      threads: { main: coresOf('main'), parse: coresOf('parse'), other: coresOf('other') },
     };
+  };
+  const alone = async (script: string, ...args: string[]): Promise<Alone> => {
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', script, ...args]);
+    return JSON.parse(stdout) as Alone;
   };
   // The peer's own process ends with the run: it reports its CPU itself.
   const naiveRun = async (outKey: string): Promise<Run> => {
@@ -126,6 +155,34 @@ export async function runBlocks(
     waitingShare: round((mainAfter.waitSeconds - mainBefore.waitSeconds) / pair.seconds, 2),
   };
 
+  // What bounds the figures, on the same bytes from disk, nothing else running: each twice,
+  // interleaved, the faster counting.
+  const bounds = {
+    parse: [] as Alone[],
+    convert: [] as Alone[],
+    t1: [] as Alone[],
+    t2: [] as Alone[],
+    t4: [] as Alone[],
+  };
+  for (let pass = 0; pass < 2; pass += 1) {
+    bounds.parse.push(await alone('bench/parse-only.ts', ctx.file));
+    bounds.convert.push(await alone('bench/convert-only.ts', ctx.file));
+    for (const threads of [1, 2, 4] as const)
+      bounds[`t${threads}`].push(await alone('bench/parse-and-join.ts', ctx.file, String(threads)));
+  }
+  const fastest = (runs: readonly Alone[]) => bestOf(runs);
+  const alonembs = (run: Alone) => round(sizeMb / run.seconds);
+  const join = { t1: fastest(bounds.t1), t2: fastest(bounds.t2), t4: fastest(bounds.t4) };
+  // Amdahl's law fitted to the 1 → 2 thread step of the parse and join alone, capped by the part that does
+  // not grow with threads: the thread that reads, cuts and joins (MB per second of its CPU).
+  const step = join.t1.seconds / join.t2.seconds;
+  const serial = Math.min(1, Math.max(0, 2 / step - 1));
+  const cap = sizeMb / (join.t2.mainCpuSeconds ?? NaN);
+  const estimate = (cores: number) => {
+    const speedup = 1 / (serial + (1 - serial) / cores);
+    return { speedup: round(speedup, 1), MBs: round(Math.min(alonembs(join.t1) * speedup, cap)) };
+  };
+
   const mbs = (run: Run, jobs = 1) => round((jobs * sizeMb) / run.seconds);
   const best = { w2: bestOf(w2Runs), w1: bestOf(w1Runs), naive: bestOf(naiveRuns) };
   const threadsRatio = round(best.w1.seconds / best.w2.seconds, 2);
@@ -151,6 +208,17 @@ export async function runBlocks(
     blocksHealthzTwoJobsMs: healthz,
     blocksControlServerMs: controlLatency,
     blocksMainThreadTwoJobs: mainThread,
+    blocksThreadCoresW2: best.w2.threads,
+    blocksParseOnlyMBs: alonembs(fastest(bounds.parse)),
+    blocksConvertOnlyMBs: alonembs(fastest(bounds.convert)),
+    blocksParseAndJoinMBs: { t1: alonembs(join.t1), t2: alonembs(join.t2), t4: alonembs(join.t4) },
+    blocksParseAndJoinRunsMBs: {
+      t1: bounds.t1.map(alonembs),
+      t2: bounds.t2.map(alonembs),
+      t4: bounds.t4.map(alonembs),
+    },
+    blocksReadCutJoinMBsPerCore: round(cap),
+    blocksEstimate: { serialShare: round(serial, 2), cores8: estimate(8), cores16: estimate(16) },
   };
   const table: Record<string, Row> = {
     [`one ${sizeMb} MiB job, WORKER_THREADS=2 (MB/s)`]: {
@@ -191,6 +259,26 @@ export async function runBlocks(
     "service's main thread during the two jobs: cores / share of time waiting for a core": {
       measured: `${mainThread.cores} / ${mainThread.waitingShare}`,
       ratio: '',
+      target: '',
+    },
+    'cores, WORKER_THREADS=2, by thread: main / parse threads / job thread and helpers': {
+      measured: `${best.w2.threads?.main} / ${best.w2.threads?.parse} / ${best.w2.threads?.other}`,
+      ratio: '',
+      target: '',
+    },
+    'alone, from disk, one core: csv-parse / csv-parse + conversion (MB/s)': {
+      measured: `${result.blocksParseOnlyMBs} / ${result.blocksConvertOnlyMBs}`,
+      ratio: `a job at the defaults: ${result.blocksW2MBs}`,
+      target: '',
+    },
+    'alone, from disk: parse and join, 1 / 2 / 4 parse threads (MB/s)': {
+      measured: `${result.blocksParseAndJoinMBs.t1} / ${result.blocksParseAndJoinMBs.t2} / ${result.blocksParseAndJoinMBs.t4}`,
+      ratio: `${round(step, 2)} × and ${round(join.t1.seconds / join.t4.seconds, 2)} × one thread`,
+      target: '',
+    },
+    'estimate, one job on 8 / 16 cores (parse and join, MB/s)': {
+      measured: `${result.blocksEstimate.cores8.MBs} / ${result.blocksEstimate.cores16.MBs}`,
+      ratio: `serial share ${round(serial, 2)}; reading, cutting and joining alone: ${round(cap)} MB/s a core`,
       target: '',
     },
   };
