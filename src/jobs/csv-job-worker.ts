@@ -53,7 +53,7 @@ serveTasks<CsvJobTask, JobProgress, CsvJobResult>((task, { signal, progress, req
     task.job,
     {
       ...deps,
-      blocks: { ...data.blocks, parse: parseOnPool(request, garbage), permits: permitsOnPool(request, garbage) },
+      blocks: { ...data.blocks, parse: parseOnPool(request, garbage), permits: permitsOnPool(request) },
     },
     { signal, attempt: task.attempt, onProgress: progress, progressIntervalMs: data.progressIntervalMs },
   ),
@@ -70,10 +70,14 @@ function parseOnPool(
   garbage: GarbageCollector,
 ): NonNullable<CsvJobDeps['blocks']>['parse'] {
   return async (block, context) => {
+    const cut = block.bytes.byteLength;
     const channel = openDirectChannel(
       block.bytes,
       context.pipeline.transform === undefined ? transferable(block.bytes) : [],
     );
+    // The chunks the block was cut from died as it was cut; with them, what the uploads copied since.
+    garbage.add(cut);
+    garbage.collectIfDue();
     try {
       const task: BlockRequest = { type: 'parse', port: channel.port, context };
       const result = (await request(task, [channel.port])) as BlockResult;
@@ -81,8 +85,7 @@ function parseOnPool(
       const ndjson = (channel.answer() as Uint8Array[]).map((piece) =>
         Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength),
       );
-      // A moved block counts nothing here (its memory went with it); a copied one is dead once joined.
-      garbage.add(ndjson.reduce((total, piece) => total + piece.byteLength, block.bytes.byteLength));
+      garbage.add(ndjson.reduce((total, piece) => total + piece.byteLength, 0));
       return { ...result, ndjson };
     } finally {
       channel.close();
@@ -91,7 +94,7 @@ function parseOnPool(
 }
 
 /** The permits for blocks in flight are the main thread's, shared by every job. */
-function permitsOnPool(request: TaskContext<JobProgress>['request'], garbage: GarbageCollector): BlockPermits {
+function permitsOnPool(request: TaskContext<JobProgress>['request']): BlockPermits {
   return {
     acquire: async () => {
       await request({ type: 'permit' } satisfies BlockRequest);
@@ -99,8 +102,6 @@ function permitsOnPool(request: TaskContext<JobProgress>['request'], garbage: Ga
     release: () => {
       // Nothing waits on a release; one that fails does so because the attempt ended, which gives back all its permits.
       void request({ type: 'release' } satisfies BlockRequest).catch(() => undefined);
-      // A block was joined and handed to the uploads: its NDJSON is dead once they have copied it.
-      garbage.collectIfDue();
     },
   };
 }
