@@ -130,6 +130,8 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
     let target = (index === 0 ? firstBlockBytes : blockBytes) - pendingBytes;
     let s = state;
     const length = chunk.length;
+    /** The next quote byte at or after the current line's start (`length`: none in the chunk). */
+    let quoteAt = -1;
     for (let at = 0; at < length; at += 1) {
       const byte = chunk[at]!;
       if (s === QUOTED) {
@@ -167,6 +169,19 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
           blocks.push(take(chunk.subarray(kept, at + 1)));
           kept = at + 1;
           target = blockBytes;
+        }
+        // A line that holds no quote byte is outside quotes to its end, whatever its fields: on to its LF at
+        // once (most lines of most objects; the others are scanned byte by byte).
+        const lineEnd = chunk.indexOf(LF, at + 1);
+        if (lineEnd !== -1) {
+          if (quoteAt <= at) {
+            const next = quoteByte === -1 ? -1 : chunk.indexOf(quoteByte, at + 1);
+            quoteAt = next === -1 ? length : next;
+          }
+          if (quoteAt > lineEnd) {
+            at = lineEnd - 1;
+            s = UNQUOTED;
+          }
         }
       } else if (byte === CR) s = CR_SEEN;
       else if (byte === delimiterByte) s = FIELD_START;
