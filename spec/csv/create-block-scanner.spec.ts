@@ -52,6 +52,14 @@ describe('createBlockScanner', () => {
     ]);
   });
 
+  it('should ramp the blocks after the first up to blockBytes, doubling, never below the first', () => {
+    const text = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(3, '0')}\n`).join('');
+    const blocks = cut(text, { firstBlockBytes: 4, blockBytes: 32, rampBlocks: 3 }, 7);
+    // Lines of 4 bytes: targets 4, then 4 (32 ÷ 8), 8, 16, then 32.
+    expect(blocks.map((block) => block.bytes.length)).to.deep.equal([4, 4, 8, 16, 32, 32, 32, 32]);
+    expect(texts(blocks).join('')).to.equal(text);
+  });
+
   it('should give every block memory of its own, to be moved to a worker thread', () => {
     for (const block of cut('aa\nbb\ncc\n', {}, 2))
       expect(block.bytes.byteOffset === 0 && block.bytes.buffer.byteLength === block.bytes.length).to.equal(true);

@@ -96,6 +96,7 @@ interface BlockSettings {
   chunkSize: number;
   blockBytes: number;
   firstBlockBytes: number;
+  rampBlocks?: number;
   maxBlockBytes: number;
   maxInFlight: number;
 }
@@ -193,6 +194,7 @@ const csvCases = (minFields: number, maxFields: number) =>
         chunkSize: fc.integer({ min: 1, max: 64 }),
         blockBytes: fc.integer({ min: 1, max: 48 }),
         firstBlockBytes: fc.integer({ min: 1, max: 48 }),
+        rampBlocks: fc.integer({ min: 0, max: 3 }),
         maxBlockBytes: fc.integer({ min: 48, max: 700 }),
         maxInFlight: fc.integer({ min: 1, max: 4 }),
       }),

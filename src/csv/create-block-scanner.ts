@@ -24,6 +24,12 @@ export interface BlockScannerOptions {
   readonly blockBytes: number;
   /** The same for the first block (smaller: the others wait for its header). Default: `blockBytes`. */
   readonly firstBlockBytes?: number;
+  /**
+   * Blocks after block 0 that ramp up to `blockBytes`, each twice the one before
+   * (3: ⅛, ¼, ½ of it, then whole), never below `firstBlockBytes`: the parse
+   * threads start while the first whole blocks are still being read. Default 0.
+   */
+  readonly rampBlocks?: number;
   /** Whether to count each block's lines and records (a transform numbers its rows before the join does). */
   readonly count?: boolean;
 }
@@ -84,6 +90,14 @@ export function canSplit(dialect: Pick<CsvDialect, 'quote' | 'encoding'>, delimi
 export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
   const { dialect, delimiter, blockBytes, count = false } = options;
   const firstBlockBytes = options.firstBlockBytes ?? blockBytes;
+  const rampBlocks = options.rampBlocks ?? 0;
+  /** Where block `at` is cut: at the first record boundary this many bytes past its start. */
+  const targetOf = (at: number): number =>
+    at === 0
+      ? firstBlockBytes
+      : at > rampBlocks
+        ? blockBytes
+        : Math.max(firstBlockBytes, Math.floor(blockBytes / 2 ** (rampBlocks - at + 1)));
   let splitting = canSplit(dialect, delimiter);
   const [delimiterByte] = Buffer.from(delimiter, dialect.encoding);
   const quoteByte = dialect.quote === null ? -1 : Buffer.from(dialect.quote, dialect.encoding)[0]!;
@@ -127,7 +141,7 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
   /** Scans `chunk`, cutting blocks as it passes boundaries past the target. */
   const scan = (chunk: Buffer, blocks: CsvBlock[]): void => {
     let kept = 0;
-    let target = (index === 0 ? firstBlockBytes : blockBytes) - pendingBytes;
+    let target = targetOf(index) - pendingBytes;
     let s = state;
     const length = chunk.length;
     /** The next quote byte at or after the current line's start (`length`: none in the chunk). */
@@ -168,7 +182,7 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
         if (splitting && at + 1 - kept >= target) {
           blocks.push(take(chunk.subarray(kept, at + 1)));
           kept = at + 1;
-          target = blockBytes;
+          target = targetOf(index);
         }
         // A line that holds no quote byte is outside quotes to its end, whatever its fields: on to its LF at
         // once (most lines of most objects; the others are scanned byte by byte).

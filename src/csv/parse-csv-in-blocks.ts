@@ -34,6 +34,8 @@ export interface CsvInBlocksOptions {
   readonly blockBytes: number;
   /** The first block's size (it is parsed before the others start: they need its header). */
   readonly firstBlockBytes: number;
+  /** Blocks after the first that ramp up to `blockBytes` (see `createBlockScanner`); default 0. */
+  readonly rampBlocks?: number;
   /**
    * Most bytes gathered for one block. Past it (a record with no end in sight, or a
    * header that does not come) the rest of the object is parsed in one pass, which
@@ -121,6 +123,7 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     delimiter,
     blockBytes,
     firstBlockBytes: options.firstBlockBytes,
+    ...(options.rampBlocks === undefined ? {} : { rampBlocks: options.rampBlocks }),
     count: transformed,
   });
   const join = createBlockJoin({ pipeline: definition, maxRecordBytes, stats });

@@ -8,8 +8,13 @@ import { sniffDelimiter } from './sniff-delimiter.ts';
 const HEAD_LIMIT = 256 * 1024;
 /** The first block's size at most: the others wait for its header. */
 const FIRST_BLOCK_BYTES = 64 * 1024;
+/** Blocks that ramp up to `CSV_BLOCK_BYTES` after the first, so parse threads start early. */
+const RAMP_BLOCKS = 3;
 
-export type CsvStreamOptions = Omit<CsvInBlocksOptions, 'delimiter' | 'firstBlockBytes' | 'maxBlockBytes'>;
+export type CsvStreamOptions = Omit<
+  CsvInBlocksOptions,
+  'delimiter' | 'firstBlockBytes' | 'rampBlocks' | 'maxBlockBytes'
+>;
 
 /**
  * A CSV byte stream (decoded from gzip already) into the rows and rejects
@@ -30,6 +35,7 @@ export async function parseCsvStream(input: Readable, options: CsvStreamOptions)
     ...options,
     delimiter,
     firstBlockBytes: Math.min(blockBytes, FIRST_BLOCK_BYTES),
+    rampBlocks: RAMP_BLOCKS,
     // A record may run past its block up to CSV_MAX_RECORD_BYTES (quotes and delimiters not counted there).
     maxBlockBytes: blockBytes + 4 * maxRecordBytes,
   });
