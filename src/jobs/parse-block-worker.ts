@@ -35,8 +35,9 @@ serveTasks<ParseBlockTask, never, BlockResult>(async ({ port, context }) => {
     const bytes = takeDirect(port) as Uint8Array;
     const result = await parseBlock(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
     answerDirect(port, result.ndjson, transferable(...result.ndjson));
-    garbage.add(result.ndjson.reduce((total, piece) => total + piece.byteLength, bytes.byteLength));
-    // Once the result has left: the block and its pieces are dead by then.
+    // The block dies here; its NDJSON has left with the answer.
+    garbage.add(bytes.byteLength);
+    // Once the result has left too.
     setImmediate(garbage.collectIfDue);
     return { ...result, ndjson: [] };
   } finally {
