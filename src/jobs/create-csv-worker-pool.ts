@@ -63,7 +63,12 @@ export function createCsvWorkerPool(config: Config, pipelines: readonly Pipeline
       }
       // The block and its NDJSON go straight between the two threads; only the channel passes here.
       const task: ParseBlockTask = { port: request.port, context: request.context };
-      return { result: await parsePool.run(task, { signal, group, transfer: [task.port] }) };
+      try {
+        return { result: await parsePool.run(task, { signal, group, transfer: [task.port] }) };
+      } finally {
+        // A task dropped before it ran (its job cancelled) frees its block now; a port already sent on is untouched.
+        task.port.close();
+      }
     },
   });
   return {
