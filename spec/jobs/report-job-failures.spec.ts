@@ -2,27 +2,19 @@ import { expect } from 'chai';
 import { Subject } from 'rxjs';
 import { AppError } from '../../src/errors.ts';
 import { createJobWrites } from '../../src/jobs/create-job-writes.ts';
-import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../src/jobs/job.ts';
+import type { Job, JobLifecycleEvent } from '../../src/jobs/job.ts';
 import { createMemoryJobStore } from '../helpers/memory-job-store.ts';
 import { recordJobEvents } from '../../src/jobs/record-job-events.ts';
 import { reportJobFailures } from '../../src/jobs/report-job-failures.ts';
 import { captureLogs } from '../helpers/capture-logs.ts';
+import { queuedJob } from '../helpers/queued-job.ts';
 
-const job: Job = {
+const job: Job = queuedJob({
   id: '6f9c1a52-52a4-4a5a-9b8b-8f6f0f0f0f0f',
-  status: 'queued',
-  source: { bucket: 'ingest', key: 'iot/a.csv', versionId: null, etag: '"e"', size: 10 },
-  trigger: 'rest',
-  pipeline: 'default',
-  attempts: 0,
+  key: 'iot/a.csv',
+  etag: '"e"',
   createdAt: '2026-01-01T00:00:00.000Z',
-  startedAt: null,
-  finishedAt: null,
-  progress: EMPTY_PROGRESS,
-  output: null,
-  error: null,
-  runner: null,
-};
+});
 const output = {
   bucket: 'ingest',
   rows: 'processed/ingest/iot/a.csv/rows.ndjson',

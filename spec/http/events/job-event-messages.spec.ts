@@ -4,23 +4,10 @@ import { TestScheduler } from 'rxjs/testing';
 import { AppError } from '../../../src/errors.ts';
 import { jobEventMessages, type EventMessage, type JobChange } from '../../../src/http/events/job-event-messages.ts';
 import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../../src/jobs/job.ts';
+import { queuedJob } from '../../helpers/queued-job.ts';
 
 function job(id: string): Job {
-  return {
-    id,
-    status: 'queued',
-    trigger: 'rest',
-    pipeline: 'default',
-    attempts: 0,
-    source: { bucket: 'ingest', key: `${id}.csv`, versionId: null, etag: '"e"', size: 10 },
-    createdAt: '2024-01-01T00:00:00.000Z',
-    startedAt: null,
-    finishedAt: null,
-    progress: EMPTY_PROGRESS,
-    output: null,
-    error: null,
-    runner: null,
-  };
+  return queuedJob({ id, key: `${id}.csv`, etag: '"e"', createdAt: '2024-01-01T00:00:00.000Z' });
 }
 
 const a = job('a');

@@ -10,24 +10,11 @@ import { eventRoutes, type EventStreamConfig } from '../../../src/http/routes/ev
 import { EMPTY_PROGRESS, type Job, type JobLifecycleEvent } from '../../../src/jobs/job.ts';
 import { createMemoryJobStore } from '../../helpers/memory-job-store.ts';
 import { createLogger } from '../../../src/logging/create-logger.ts';
+import { queuedJob } from '../../helpers/queued-job.ts';
 import { openSse } from '../../helpers/read-sse.ts';
 
 function job(id: string, status: Job['status'] = 'queued'): Job {
-  return {
-    id,
-    status,
-    trigger: 'rest',
-    pipeline: 'default',
-    attempts: 0,
-    source: { bucket: 'ingest', key: `k/${id}.csv`, versionId: null, etag: '"e"', size: 10 },
-    createdAt: new Date().toISOString(),
-    startedAt: null,
-    finishedAt: null,
-    progress: EMPTY_PROGRESS,
-    output: null,
-    error: null,
-    runner: null,
-  };
+  return queuedJob({ id, status, key: `k/${id}.csv`, etag: '"e"' });
 }
 
 interface EventServer {
