@@ -1,5 +1,8 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { postTrigger } from '../helpers/post-trigger.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/test-service.ts';
@@ -44,19 +47,35 @@ async function run(svc: TestService, key: string, body: Buffer) {
   };
 }
 
+/** Lines before the header in `preamble/` objects: about 150 KB, over two first blocks. */
+const PREAMBLE_LINES = 4000;
+
 describe('one object in blocks (whole service)', function () {
   this.timeout(120_000);
   let blocks: TestService;
   let sequential: TestService;
+  let dir: string;
 
   before(async () => {
-    const env = { LOG_LEVEL: 'warn', JOB_CONCURRENCY: '1', WORKER_THREADS: '2' };
+    dir = await mkdtemp(path.join(os.tmpdir(), 'csv-blocks-'));
+    // Lines before the header: more than the first block holds.
+    await writeFile(
+      path.join(dir, 'pipelines.json'),
+      JSON.stringify({ pipelines: [{ name: 'preamble', match: 'preamble/**', csv: { skipLines: PREAMBLE_LINES } }] }),
+    );
+    const env = {
+      LOG_LEVEL: 'warn',
+      JOB_CONCURRENCY: '1',
+      WORKER_THREADS: '2',
+      PIPELINES_FILE: path.join(dir, 'pipelines.json'),
+    };
     blocks = await startTestService({ env: { ...env, CSV_BLOCK_BYTES: '65536' }, embeddedS3Events: false });
     sequential = await startTestService({ env: { ...env, CSV_BLOCK_BYTES: '0' }, embeddedS3Events: false });
   });
   after(async () => {
     await blocks?.stop();
     await sequential?.stop();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('should write the same rows, rejects and manifest at CSV_BLOCK_BYTES=65536 as at 0, plain and gzip', async () => {
@@ -73,6 +92,21 @@ describe('one object in blocks (whole service)', function () {
       expect(split.status, key).to.equal('succeeded');
       expect(split.rejects.split('\n').length, key).to.be.greaterThan(100);
     }
+  });
+
+  it('should read a header that comes after more than the first block of skipped lines, split or not', async () => {
+    const preamble = Array.from({ length: PREAMBLE_LINES }, (_, i) => `# report line ${i}, not CSV at all\n`);
+    const body = Buffer.concat([Buffer.from(preamble.join('')), object()]);
+    const split = await run(blocks, 'preamble/data.csv', body);
+    const whole = await run(sequential, 'preamble/data.csv', body);
+    expect(split.status).to.equal('succeeded');
+    expect(split.manifest['blocks']).to.be.greaterThan(5);
+    expect({ ...split, manifest: { ...split.manifest, blocks: 1 } }).to.deep.equal(whole);
+    expect(JSON.parse(whole.rows.slice(0, whole.rows.indexOf('\n')))).to.deep.equal({
+      id: '0',
+      name: 'multi\n1;looks;like a record\r\nend',
+      note: 'x',
+    });
   });
 
   it('should fail a job whose quote never closes with csv_invalid and the line as a field, split or not', async () => {

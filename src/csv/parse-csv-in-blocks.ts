@@ -11,7 +11,7 @@ import { loadTransform, type TransformLoader } from './load-transform.ts';
 import type { BlockContext, BlockResult } from './parse-block.ts';
 import type { Pipeline } from './pipeline-schema.ts';
 
-/** Parses one block (on a worker thread, or in place). */
+/** Parses one block (on a worker thread, or in place); it may move `block.bytes` there (they are empty after). */
 export type BlockParser = (block: CsvBlock, context: BlockContext) => Promise<BlockResult>;
 
 /**
@@ -244,7 +244,11 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
       return;
     }
     const bytes = head === undefined ? block.bytes : concat([head, block.bytes]);
-    const result = await parseHeld({ index: 0, offset: 0, bytes }, { ...context, index: 0, offset: 0 });
+    // `parse` may move what it is given to another thread; these bytes are needed again if they hold no header.
+    const result = await parseHeld(
+      { index: 0, offset: 0, bytes: concat([bytes]) },
+      { ...context, index: 0, offset: 0 },
+    );
     if (result.names === undefined && result.error === undefined && !last) {
       permits?.release();
       head = bytes;
