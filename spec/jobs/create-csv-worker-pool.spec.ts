@@ -1,12 +1,15 @@
 import { expect } from 'chai';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { loadConfig } from '../../src/config/load-config.ts';
+import { DEFAULT_PIPELINE } from '../../src/csv/default-pipeline.ts';
 import { loadPipelines } from '../../src/csv/load-pipelines.ts';
 import type { AppError } from '../../src/errors.ts';
 import { createCsvWorkerPool } from '../../src/jobs/create-csv-worker-pool.ts';
 import type { Job } from '../../src/jobs/job.ts';
+import type { ParseBlockAnswer } from '../../src/jobs/parse-block-worker.ts';
 import { runCsvJob } from '../../src/jobs/run-csv-job.ts';
 import { depsFor, jobFor, listKeys, OUTPUT_BASE, readOutputs, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
+import { openDirectChannel } from '../../src/workers/direct-channel.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
 import { eventually, putGenerated, tempDir } from '../faults/fault-fixture.ts';
 
@@ -113,6 +116,32 @@ describe('the CSV worker pool: blocks of every job on one parse pool (real threa
       expect(texts, key).to.deep.equal(reference.texts);
       expect(manifest?.['blocks'], key).to.be.greaterThan(40);
     }
+  });
+
+  it('should move a block to a parse thread in its room and move the room back with the NDJSON, for the next block', async () => {
+    pool = await poolFor(s3, 1);
+    const room = Buffer.allocUnsafeSlow(1024 * 1024);
+    const csv = 'a,b\n1,2\n3,4\n';
+    const block = room.subarray(0, room.write(csv));
+    const channel = openDirectChannel(block, [room.buffer]);
+    // Moved: no copy of the block stays behind.
+    expect(room.buffer.byteLength).to.equal(0);
+    const context = {
+      pipeline: DEFAULT_PIPELINE,
+      delimiter: ',',
+      maxRecordBytes: 1024,
+      index: 0,
+      offset: 0,
+      last: true,
+      key: 'k',
+    };
+    const result = await pool.parsePool.run({ port: channel.port, context }, { transfer: [channel.port] });
+    const answer = channel.answer() as ParseBlockAnswer;
+    channel.close();
+    expect(result).to.include({ rows: 2, records: 2 });
+    expect(Buffer.concat(answer.ndjson).toString()).to.equal('{"a":"1","b":"2"}\n{"a":"3","b":"4"}\n');
+    expect(answer.room.byteLength).to.equal(1024 * 1024);
+    expect(Buffer.from(answer.room, 0, csv.length).toString()).to.equal(csv);
   });
 
   it('should run its parse threads at a lower priority than the threads that serve HTTP and move bytes', async function () {

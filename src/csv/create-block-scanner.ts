@@ -6,7 +6,10 @@ export interface CsvBlock {
   readonly index: number;
   /** Byte offset of `bytes[0]` in the object. */
   readonly offset: number;
-  /** Its own memory (not a slice of a shared pool), so it can be moved to a worker thread. */
+  /**
+   * The start of memory of its own (never a slice of a shared pool), which may run
+   * past the block: the room it was gathered in. Its `buffer` can be moved to a worker thread.
+   */
   readonly bytes: Buffer;
   /**
    * With `count`: the physical lines and the data records the block holds, as a
@@ -32,6 +35,11 @@ export interface BlockScannerOptions {
   readonly rampBlocks?: number;
   /** Whether to count each block's lines and records (a transform numbers its rows before the join does). */
   readonly count?: boolean;
+  /**
+   * Room to gather a block in: at least `atLeast` bytes at the start of memory of
+   * its own, maybe more (all of it is used). Default: fresh memory of that size.
+   */
+  readonly allocate?: (atLeast: number) => Buffer;
 }
 
 export interface BlockScanner {
@@ -65,6 +73,13 @@ const LF = 0x0a;
 const CR = 0x0d;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const UTF16LE_BOM = Buffer.from([0xff, 0xfe]);
+/** Room past a block's target when it is first allocated: a cut falls at the first record end past the target. */
+const ROOM_PAST_TARGET = 64 * 1024;
+
+/** The room a whole block of `blockBytes` is first gathered in (what `allocate` is asked for). */
+export function blockRoomBytes(blockBytes: number): number {
+  return blockBytes + ROOM_PAST_TARGET;
+}
 
 /**
  * Whether an object in this dialect can be cut by a byte scan: a single-byte
@@ -88,7 +103,7 @@ export function canSplit(dialect: Pick<CsvDialect, 'quote' | 'encoding'>, delimi
  * cuts (csv-parse then decodes the whole object in the BOM's encoding).
  */
 export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
-  const { dialect, delimiter, blockBytes, count = false } = options;
+  const { dialect, delimiter, blockBytes, count = false, allocate = Buffer.allocUnsafeSlow } = options;
   const firstBlockBytes = options.firstBlockBytes ?? blockBytes;
   const rampBlocks = options.rampBlocks ?? 0;
   /** Where block `at` is cut: at the first record boundary this many bytes past its start. */
@@ -104,9 +119,14 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
   const escapeByte = Buffer.from('"', dialect.encoding)[0]!;
   const escapeIsQuote = escapeByte === quoteByte;
 
-  /** The parts of the block being gathered, and their size. */
-  let parts: Buffer[] = [];
+  /**
+   * The block being gathered: each chunk is copied in as it is scanned (and can be
+   * freed then), and `room` is handed over as the block when it is cut.
+   */
+  let room: Buffer | undefined;
   let pendingBytes = 0;
+  /** The object's first bytes, until there are enough to look for a BOM. */
+  let early: Buffer[] = [];
   /** Object offset of the block being gathered. */
   let offset = 0;
   let index = 0;
@@ -119,21 +139,30 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
   /** Where the record being scanned starts in the chunk: -1 when it began in an earlier one. */
   let recordStart = 0;
 
-  const take = (extra?: Buffer): CsvBlock => {
-    if (extra !== undefined && extra.length > 0) {
-      parts.push(extra);
-      pendingBytes += extra.length;
+  /** Copies `bytes` into the block being gathered, making room (twice as much) when they do not fit. */
+  const append = (bytes: Buffer): void => {
+    if (bytes.length === 0) return;
+    const needed = pendingBytes + bytes.length;
+    if (room === undefined || needed > room.length) {
+      const grown = allocate(
+        room === undefined ? Math.max(needed, blockRoomBytes(targetOf(index))) : Math.max(needed, room.length * 2),
+      );
+      room?.copy(grown, 0, 0, pendingBytes);
+      room = grown;
     }
-    const bytes = Buffer.allocUnsafeSlow(pendingBytes);
-    let at = 0;
-    for (const part of parts) at += part.copy(bytes, at);
+    pendingBytes += bytes.copy(room, pendingBytes);
+  };
+
+  const take = (extra?: Buffer): CsvBlock => {
+    if (extra !== undefined) append(extra);
+    const bytes = room === undefined ? Buffer.allocUnsafeSlow(0) : room.subarray(0, pendingBytes);
     const block: CsvBlock = count
       ? { index, offset, bytes, counts: { lines: lineFeeds(bytes), records } }
       : { index, offset, bytes };
     records = 0;
     index += 1;
     offset += pendingBytes;
-    parts = [];
+    room = undefined;
     pendingBytes = 0;
     return block;
   };
@@ -205,10 +234,7 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
     state = s;
     // A record that starts right at the next chunk is known to start there.
     recordStart = recordStart === length ? 0 : -1;
-    if (kept < length) {
-      parts.push(kept === 0 ? chunk : chunk.subarray(kept));
-      pendingBytes += length - kept;
-    }
+    if (kept < length) append(kept === 0 ? chunk : chunk.subarray(kept));
   };
 
   return {
@@ -219,7 +245,7 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
         scan(chunk, blocks);
         return blocks;
       }
-      parts.push(chunk);
+      early.push(chunk);
       pendingBytes += chunk.length;
       if (pendingBytes >= UTF8_BOM.length) start(blocks);
       return blocks;
@@ -240,6 +266,7 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
     drain() {
       drained = true;
       splitting = false;
+      if (!started) append(Buffer.concat(early.splice(0)));
       return take();
     },
   };
@@ -247,18 +274,15 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
   /** Checks the object's first bytes for a BOM, then scans what is held. */
   function start(blocks: CsvBlock[]): void {
     started = true;
-    const held = Buffer.concat(parts, pendingBytes);
-    parts = [];
+    const held = Buffer.concat(early, pendingBytes);
+    early = [];
     pendingBytes = 0;
     const from = held.subarray(0, UTF8_BOM.length).equals(UTF8_BOM) ? UTF8_BOM.length : 0;
     // csv-parse decodes the whole object in the encoding its BOM names: the later blocks could not know.
     if (held.subarray(0, UTF16LE_BOM.length).equals(UTF16LE_BOM) || (from > 0 && dialect.encoding !== 'utf8'))
       splitting = false;
     // The BOM stays in block 0 (csv-parse drops it there and counts it in its byte offsets).
-    if (from > 0) {
-      parts.push(held.subarray(0, from));
-      pendingBytes = from;
-    }
+    append(held.subarray(0, from));
     scan(held.subarray(from), blocks);
   }
 

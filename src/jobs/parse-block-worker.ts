@@ -3,7 +3,6 @@
 // copied, straight between the job's thread and this one (see openDirectChannel).
 import type { MessagePort } from 'node:worker_threads';
 import { parseBlock, type BlockContext, type BlockResult } from '../csv/parse-block.ts';
-import { createGarbageCollector } from '../workers/collect-garbage.ts';
 import { answerDirect, takeDirect } from '../workers/direct-channel.ts';
 import { lowerThreadPriority } from '../workers/lower-thread-priority.ts';
 import { serveTasks } from '../workers/serve-tasks.ts';
@@ -11,12 +10,19 @@ import { transferable } from '../workers/transferable.ts';
 
 /**
  * One task: what parsing a block needs, and the channel that carries the block
- * (a `Buffer` arrives as a `Uint8Array`) and takes back its NDJSON pieces. The
- * task's result is the block's result without them (`ndjson` empty).
+ * (a `Buffer` arrives as a `Uint8Array`, the start of the room it moved in) and
+ * takes back a `ParseBlockAnswer`. The task's result is the block's result
+ * without its NDJSON (`ndjson` empty).
  */
 export interface ParseBlockTask {
   readonly port: MessagePort;
   readonly context: BlockContext;
+}
+
+/** What the channel takes back, moved: the block's NDJSON pieces, and the room the block came in, for another. */
+export interface ParseBlockAnswer {
+  readonly ndjson: readonly Uint8Array[];
+  readonly room: ArrayBuffer;
 }
 
 /**
@@ -27,18 +33,16 @@ export interface ParseBlockTask {
 const PARSE_THREAD_NICE = 10;
 lowerThreadPriority(PARSE_THREAD_NICE);
 
-// One default block's worth (CSV_BLOCK_BYTES is not known here): every big block, rarely a small one.
-const garbage = createGarbageCollector(8 * 1024 * 1024);
-
 serveTasks<ParseBlockTask, never, BlockResult>(async ({ port, context }) => {
   try {
     const bytes = takeDirect(port) as Uint8Array;
-    const result = await parseBlock(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
-    answerDirect(port, result.ndjson, transferable(...result.ndjson));
-    // The block dies here; its NDJSON has left with the answer.
-    garbage.add(bytes.byteLength);
-    // Once the result has left too.
-    setImmediate(garbage.collectIfDue);
+    const room = bytes.buffer as ArrayBuffer;
+    const result = await parseBlock(Buffer.from(room, bytes.byteOffset, bytes.byteLength), context);
+    // Nothing big dies here: the block's room and its NDJSON leave with the answer.
+    answerDirect(port, { ndjson: result.ndjson, room } satisfies ParseBlockAnswer, [
+      ...transferable(...result.ndjson),
+      room,
+    ]);
     return { ...result, ndjson: [] };
   } finally {
     port.close();

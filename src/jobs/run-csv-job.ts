@@ -35,6 +35,8 @@ export interface CsvJobDeps {
   readonly blocks?: {
     readonly blockBytes: number;
     readonly maxInFlight: number;
+    /** Room to gather each block in (default: fresh memory). */
+    readonly allocate?: (atLeast: number) => Buffer;
     readonly parse?: BlockParser;
     readonly permits?: BlockPermits;
   };
