@@ -9,13 +9,11 @@ import { createReadStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { RowStats } from '../src/csv/create-ndjson-parser.ts';
 import type { BlockResult } from '../src/csv/parse-block.ts';
-import type { BlockParser } from '../src/csv/parse-csv-in-blocks.ts';
 import { parseCsvStream } from '../src/csv/parse-csv-stream.ts';
 import { parsePipelines } from '../src/csv/parse-pipelines.ts';
+import { createPoolBlockParser } from '../src/jobs/create-pool-block-parser.ts';
 import type { ParseBlockTask } from '../src/jobs/parse-block-worker.ts';
 import { createFairPermits } from '../src/workers/create-fair-permits.ts';
-import { openDirectChannel } from '../src/workers/direct-channel.ts';
-import { transferable } from '../src/workers/transferable.ts';
 import { createWorkerPool } from '../src/workers/worker-pool.ts';
 import { GENERATED_COLUMNS } from './generate-csv.ts';
 import { threadTimesOf } from './measure.ts';
@@ -31,18 +29,8 @@ const pool = createWorkerPool<ParseBlockTask, never, BlockResult>({
   size: threads,
   entry: new URL('../dist/jobs/parse-block-worker.js', import.meta.url),
 });
-const parse: BlockParser = async (block, context) => {
-  const channel = openDirectChannel(block.bytes, transferable(block.bytes));
-  try {
-    const result = await pool.run({ port: channel.port, context }, { transfer: [channel.port] });
-    const ndjson = (channel.answer() as Uint8Array[]).map((piece) =>
-      Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength),
-    );
-    return { ...result, ndjson };
-  } finally {
-    channel.close();
-  }
-};
+// As a job thread sends its blocks.
+const parse = createPoolBlockParser({ run: (task) => pool.run(task, { transfer: [task.port] }) });
 const permits = createFairPermits(2 * threads);
 const sink = () =>
   new Writable({

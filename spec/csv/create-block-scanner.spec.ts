@@ -66,22 +66,11 @@ describe('createBlockScanner', () => {
     expect(new Set(blocks.map((block) => block.bytes.buffer)).size).to.equal(3);
   });
 
-  it('should gather each block in the room allocate gives, and in more for a record longer than that', () => {
-    const rooms: Buffer[] = [];
-    const allocate = (atLeast: number) => {
-      rooms.push(Buffer.alloc(atLeast));
-      return rooms.at(-1)!;
-    };
+  it('should gather a record longer than the room a block starts with in more room, whole', () => {
     const long = `${'x'.repeat(200_000)}\n`;
-    const blocks = cut(`aa\n${long}bb\n`, { allocate, blockBytes: 3, firstBlockBytes: 3 }, 1000);
+    const blocks = cut(`aa\n${long}bb\n`, { blockBytes: 3, firstBlockBytes: 3 }, 1000);
     expect(texts(blocks)).to.deep.equal(['aa\n', long, 'bb\n']);
-    expect(blocks.map((block) => rooms.findIndex((room) => room.buffer === block.bytes.buffer))).to.deep.equal([
-      0,
-      rooms.length - 2,
-      rooms.length - 1,
-    ]);
-    // The long record's first room held 64 KiB past its target; it was grown, doubling, and copied over.
-    expect(rooms.map((room) => room.length).slice(1, -1)).to.deep.equal([65_539, 131_078, 262_156]);
+    expect(blocks.map((block) => block.bytes.byteOffset)).to.deep.equal([0, 0, 0]);
   });
 
   it('should keep a UTF-8 BOM in block 0 and open a quote right after it', () => {

@@ -99,30 +99,6 @@ interface BlockSettings {
   rampBlocks?: number;
   maxBlockBytes: number;
   maxInFlight: number;
-  /** Bytes past what is asked that each room to gather a block in has: rooms then go round, as on the parse pool. */
-  roomsPast?: number;
-}
-
-/**
- * Rooms as a job's pool hands them out: larger than asked, holding an earlier
- * block's bytes (here quotes and line breaks, which a scan must never read),
- * and given back once a block is parsed.
- */
-function roomsGoingRound(past: number) {
-  const free: Buffer[] = [];
-  return {
-    take(atLeast: number): Buffer {
-      const room = free.find((candidate) => candidate.length >= atLeast);
-      if (room !== undefined) {
-        free.splice(free.indexOf(room), 1);
-        return room;
-      }
-      return Buffer.alloc(atLeast + past, '"\r\n');
-    },
-    giveBack(bytes: Buffer): void {
-      free.push(Buffer.from(bytes.buffer, 0, bytes.buffer.byteLength).fill('"\n'));
-    },
-  };
 }
 
 function inBlocks(
@@ -132,16 +108,13 @@ function inBlocks(
   settings: BlockSettings,
   permits?: BlockPermits,
 ) {
-  const { roomsPast, ...options } = settings;
-  const rooms = roomsPast === undefined ? undefined : roomsGoingRound(roomsPast);
   return outcome(async (rows, rejects, stats) => {
     const controller = new AbortController();
     const blocks = await parseCsvInBlocks(Readable.from(chunksOf(input, settings.chunkSize)), {
       pipeline: definition,
       delimiter,
       maxRecordBytes: MAX_RECORD_BYTES,
-      ...options,
-      ...(rooms === undefined ? {} : { allocateBlock: rooms.take }),
+      ...settings,
       rows,
       rejects,
       stats,
@@ -152,10 +125,7 @@ function inBlocks(
       // Each block on its own, in any order of completion.
       parse: async (block, context) => {
         await new Promise((resolve) => setTimeout(resolve, (block.index * 7) % 3));
-        const result = await parseBlock(block.bytes, context, loadNumbering);
-        // A transform's block is copied to the parse pool, and its room kept: it may be parsed again.
-        if (definition.transform === undefined) rooms?.giveBack(block.bytes);
-        return result;
+        return parseBlock(block.bytes, context, loadNumbering);
       },
     });
     rows.end();
@@ -227,7 +197,6 @@ const csvCases = (minFields: number, maxFields: number) =>
         rampBlocks: fc.integer({ min: 0, max: 3 }),
         maxBlockBytes: fc.integer({ min: 48, max: 700 }),
         maxInFlight: fc.integer({ min: 1, max: 4 }),
-        roomsPast: fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }),
       }),
     });
   });

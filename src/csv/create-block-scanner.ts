@@ -35,11 +35,6 @@ export interface BlockScannerOptions {
   readonly rampBlocks?: number;
   /** Whether to count each block's lines and records (a transform numbers its rows before the join does). */
   readonly count?: boolean;
-  /**
-   * Room to gather a block in: at least `atLeast` bytes at the start of memory of
-   * its own, maybe more (all of it is used). Default: fresh memory of that size.
-   */
-  readonly allocate?: (atLeast: number) => Buffer;
 }
 
 export interface BlockScanner {
@@ -76,11 +71,6 @@ const UTF16LE_BOM = Buffer.from([0xff, 0xfe]);
 /** Room past a block's target when it is first allocated: a cut falls at the first record end past the target. */
 const ROOM_PAST_TARGET = 64 * 1024;
 
-/** The room a whole block of `blockBytes` is first gathered in (what `allocate` is asked for). */
-export function blockRoomBytes(blockBytes: number): number {
-  return blockBytes + ROOM_PAST_TARGET;
-}
-
 /**
  * Whether an object in this dialect can be cut by a byte scan: a single-byte
  * encoding of the delimiter, the quote and csv-parse's escape (`"`, its default).
@@ -103,7 +93,7 @@ export function canSplit(dialect: Pick<CsvDialect, 'quote' | 'encoding'>, delimi
  * cuts (csv-parse then decodes the whole object in the BOM's encoding).
  */
 export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
-  const { dialect, delimiter, blockBytes, count = false, allocate = Buffer.allocUnsafeSlow } = options;
+  const { dialect, delimiter, blockBytes, count = false } = options;
   const firstBlockBytes = options.firstBlockBytes ?? blockBytes;
   const rampBlocks = options.rampBlocks ?? 0;
   /** Where block `at` is cut: at the first record boundary this many bytes past its start. */
@@ -144,8 +134,8 @@ export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
     if (bytes.length === 0) return;
     const needed = pendingBytes + bytes.length;
     if (room === undefined || needed > room.length) {
-      const grown = allocate(
-        room === undefined ? Math.max(needed, blockRoomBytes(targetOf(index))) : Math.max(needed, room.length * 2),
+      const grown = Buffer.allocUnsafeSlow(
+        room === undefined ? Math.max(needed, targetOf(index) + ROOM_PAST_TARGET) : Math.max(needed, room.length * 2),
       );
       room?.copy(grown, 0, 0, pendingBytes);
       room = grown;

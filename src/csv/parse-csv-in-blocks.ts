@@ -44,8 +44,6 @@ export interface CsvInBlocksOptions {
   readonly maxBlockBytes: number;
   /** Blocks being parsed at once. */
   readonly maxInFlight: number;
-  /** Room to gather a block in (see `createBlockScanner`); default: fresh memory for each. */
-  readonly allocateBlock?: (atLeast: number) => Buffer;
   readonly parse: BlockParser;
   /** Shared with other jobs; unset: only `maxInFlight` bounds the blocks. */
   readonly permits?: BlockPermits;
@@ -127,7 +125,6 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     firstBlockBytes: options.firstBlockBytes,
     ...(options.rampBlocks === undefined ? {} : { rampBlocks: options.rampBlocks }),
     count: transformed,
-    ...(options.allocateBlock === undefined ? {} : { allocate: options.allocateBlock }),
   });
   const join = createBlockJoin({ pipeline: definition, maxRecordBytes, stats });
   /** The header's names, once block 0 is joined. */

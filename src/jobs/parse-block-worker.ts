@@ -4,25 +4,20 @@
 import type { MessagePort } from 'node:worker_threads';
 import { parseBlock, type BlockContext, type BlockResult } from '../csv/parse-block.ts';
 import { answerDirect, takeDirect } from '../workers/direct-channel.ts';
+import { freeNow } from '../workers/free-now.ts';
 import { lowerThreadPriority } from '../workers/lower-thread-priority.ts';
 import { serveTasks } from '../workers/serve-tasks.ts';
 import { transferable } from '../workers/transferable.ts';
 
 /**
  * One task: what parsing a block needs, and the channel that carries the block
- * (a `Buffer` arrives as a `Uint8Array`, the start of the room it moved in) and
- * takes back a `ParseBlockAnswer`. The task's result is the block's result
- * without its NDJSON (`ndjson` empty).
+ * (a `Buffer` arrives as a `Uint8Array`, at the start of the memory it moved in)
+ * and takes back its NDJSON pieces. The task's result is the block's result
+ * without them (`ndjson` empty).
  */
 export interface ParseBlockTask {
   readonly port: MessagePort;
   readonly context: BlockContext;
-}
-
-/** What the channel takes back, moved: the block's NDJSON pieces, and the room the block came in, for another. */
-export interface ParseBlockAnswer {
-  readonly ndjson: readonly Uint8Array[];
-  readonly room: ArrayBuffer;
 }
 
 /**
@@ -36,13 +31,10 @@ lowerThreadPriority(PARSE_THREAD_NICE);
 serveTasks<ParseBlockTask, never, BlockResult>(async ({ port, context }) => {
   try {
     const bytes = takeDirect(port) as Uint8Array;
-    const room = bytes.buffer as ArrayBuffer;
-    const result = await parseBlock(Buffer.from(room, bytes.byteOffset, bytes.byteLength), context);
-    // Nothing big dies here: the block's room and its NDJSON leave with the answer.
-    answerDirect(port, { ndjson: result.ndjson, room } satisfies ParseBlockAnswer, [
-      ...transferable(...result.ndjson),
-      room,
-    ]);
+    const result = await parseBlock(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
+    answerDirect(port, result.ndjson, transferable(...result.ndjson));
+    // The block dies here: its memory goes now, with no collection of this thread's heap (its NDJSON has left).
+    freeNow(bytes.buffer as ArrayBuffer);
     return { ...result, ndjson: [] };
   } finally {
     port.close();

@@ -35,8 +35,6 @@ export interface CsvJobDeps {
   readonly blocks?: {
     readonly blockBytes: number;
     readonly maxInFlight: number;
-    /** Room to gather each block in (default: fresh memory). */
-    readonly allocate?: (atLeast: number) => Buffer;
     readonly parse?: BlockParser;
     readonly permits?: BlockPermits;
   };

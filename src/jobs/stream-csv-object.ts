@@ -24,14 +24,10 @@ export interface StreamCsvObjectParams {
   readonly maxRecordBytes: number;
   readonly stats: RowStats;
   readonly signal: AbortSignal;
-  /**
-   * `CSV_BLOCK_BYTES` (0: one pass), blocks in flight, where blocks are parsed (default: in place), permits, the
-   * room each block is gathered in (default: fresh memory).
-   */
+  /** `CSV_BLOCK_BYTES` (0: one pass), blocks in flight, where blocks are parsed (default: in place), permits. */
   readonly blocks: {
     readonly blockBytes: number;
     readonly maxInFlight: number;
-    readonly allocate?: (atLeast: number) => Buffer;
     readonly parse?: BlockParser;
     readonly permits?: BlockPermits;
   };
@@ -100,7 +96,6 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
         maxInFlight: blocks.maxInFlight,
         parse: blocks.parse ?? ((block, context) => parseBlock(block.bytes, context)),
         ...(blocks.permits ? { permits: blocks.permits } : {}),
-        ...(blocks.allocate ? { allocateBlock: blocks.allocate } : {}),
         rows: rowsUpload.stream,
         rejects: rejectsUpload.stream,
         stats,
