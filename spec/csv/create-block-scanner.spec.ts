@@ -60,6 +60,17 @@ describe('createBlockScanner', () => {
     expect(texts(blocks).join('')).to.equal(text);
   });
 
+  it('should shrink the blocks near the end of an object of known size, never below an eighth of blockBytes', () => {
+    const text = Array.from({ length: 100 }, (_, i) => `${String(i).padStart(3, '0')}\n`).join('');
+    const blocks = cut(text, { firstBlockBytes: 4, blockBytes: 64, tail: { totalBytes: text.length, share: 4 } }, 7);
+    // Lines of 4 bytes, 400 in all: 64 while a quarter of what is left is more (after 196 bytes, 204 are left:
+    // 51, so 52), then a quarter of what is left, down to 8 (64 ÷ 8).
+    expect(blocks.map((block) => block.bytes.length)).to.deep.equal([
+      4, 64, 64, 64, 52, 40, 28, 24, 16, 12, 8, 8, 8, 8,
+    ]);
+    expect(texts(blocks).join('')).to.equal(text);
+  });
+
   it('should start every block at memory of its own, to be moved to a worker thread', () => {
     const blocks = cut('aa\nbb\ncc\n', {}, 2);
     expect(blocks.map((block) => block.bytes.byteOffset)).to.deep.equal([0, 0, 0]);

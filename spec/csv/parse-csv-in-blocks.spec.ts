@@ -99,6 +99,8 @@ interface BlockSettings {
   rampBlocks?: number;
   maxBlockBytes: number;
   maxInFlight: number;
+  /** The object's size as given (maybe off by a few bytes, as a hint can be), when known. */
+  totalBytesOff?: number;
 }
 
 function inBlocks(
@@ -108,13 +110,15 @@ function inBlocks(
   settings: BlockSettings,
   permits?: BlockPermits,
 ) {
+  const { totalBytesOff, ...options } = settings;
   return outcome(async (rows, rejects, stats) => {
     const controller = new AbortController();
     const blocks = await parseCsvInBlocks(Readable.from(chunksOf(input, settings.chunkSize)), {
       pipeline: definition,
       delimiter,
       maxRecordBytes: MAX_RECORD_BYTES,
-      ...settings,
+      ...options,
+      ...(totalBytesOff === undefined ? {} : { totalBytes: input.length + totalBytesOff }),
       rows,
       rejects,
       stats,
@@ -197,6 +201,7 @@ const csvCases = (minFields: number, maxFields: number) =>
         rampBlocks: fc.integer({ min: 0, max: 3 }),
         maxBlockBytes: fc.integer({ min: 48, max: 700 }),
         maxInFlight: fc.integer({ min: 1, max: 4 }),
+        totalBytesOff: fc.option(fc.integer({ min: -30, max: 30 }), { nil: undefined }),
       }),
     });
   });

@@ -35,6 +35,14 @@ export interface BlockScannerOptions {
   readonly rampBlocks?: number;
   /** Whether to count each block's lines and records (a transform numbers its rows before the join does). */
   readonly count?: boolean;
+  /**
+   * The object's size, when known before it is read, and the blocks that are parsed
+   * at once: near the end each block is at most what is left divided by `share`
+   * (never below an eighth of `blockBytes`), so the parse threads finish together
+   * rather than one parsing the last whole block alone. A size that is off only
+   * moves the cuts.
+   */
+  readonly tail?: { readonly totalBytes: number; readonly share: number };
 }
 
 export interface BlockScanner {
@@ -68,6 +76,8 @@ const LF = 0x0a;
 const CR = 0x0d;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const UTF16LE_BOM = Buffer.from([0xff, 0xfe]);
+/** Blocks near the end are at least `blockBytes` divided by this: each block has costs of its own. */
+const TAIL_FLOOR_SHARE = 8;
 /** Room past a block's target when it is first allocated: a cut falls at the first record end past the target. */
 const ROOM_PAST_TARGET = 64 * 1024;
 
@@ -93,16 +103,18 @@ export function canSplit(dialect: Pick<CsvDialect, 'quote' | 'encoding'>, delimi
  * cuts (csv-parse then decodes the whole object in the BOM's encoding).
  */
 export function createBlockScanner(options: BlockScannerOptions): BlockScanner {
-  const { dialect, delimiter, blockBytes, count = false } = options;
+  const { dialect, delimiter, blockBytes, count = false, tail } = options;
   const firstBlockBytes = options.firstBlockBytes ?? blockBytes;
   const rampBlocks = options.rampBlocks ?? 0;
-  /** Where block `at` is cut: at the first record boundary this many bytes past its start. */
-  const targetOf = (at: number): number =>
-    at === 0
-      ? firstBlockBytes
-      : at > rampBlocks
-        ? blockBytes
-        : Math.max(firstBlockBytes, Math.floor(blockBytes / 2 ** (rampBlocks - at + 1)));
+  const tailFloor = Math.max(firstBlockBytes, Math.floor(blockBytes / TAIL_FLOOR_SHARE));
+  /** Where block `at`, starting at `offset`, is cut: at the first record boundary this many bytes past its start. */
+  const targetOf = (at: number): number => {
+    if (at === 0) return firstBlockBytes;
+    const ramped =
+      at > rampBlocks ? blockBytes : Math.max(firstBlockBytes, Math.floor(blockBytes / 2 ** (rampBlocks - at + 1)));
+    if (tail === undefined) return ramped;
+    return Math.min(ramped, Math.max(tailFloor, Math.ceil((tail.totalBytes - offset) / tail.share)));
+  };
   let splitting = canSplit(dialect, delimiter);
   const [delimiterByte] = Buffer.from(delimiter, dialect.encoding);
   const quoteByte = dialect.quote === null ? -1 : Buffer.from(dialect.quote, dialect.encoding)[0]!;

@@ -44,6 +44,8 @@ export interface CsvInBlocksOptions {
   readonly maxBlockBytes: number;
   /** Blocks being parsed at once. */
   readonly maxInFlight: number;
+  /** The object's size, when known: blocks shrink towards its end (see `createBlockScanner`'s `tail`). */
+  readonly totalBytes?: number;
   readonly parse: BlockParser;
   /** Shared with other jobs; unset: only `maxInFlight` bounds the blocks. */
   readonly permits?: BlockPermits;
@@ -125,6 +127,7 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
     firstBlockBytes: options.firstBlockBytes,
     ...(options.rampBlocks === undefined ? {} : { rampBlocks: options.rampBlocks }),
     count: transformed,
+    ...(options.totalBytes === undefined ? {} : { tail: { totalBytes: options.totalBytes, share: maxInFlight } }),
   });
   const join = createBlockJoin({ pipeline: definition, maxRecordBytes, stats });
   /** The header's names, once block 0 is joined. */

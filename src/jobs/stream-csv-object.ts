@@ -96,6 +96,8 @@ export async function streamCsvObject(params: StreamCsvObjectParams): Promise<St
         maxInFlight: blocks.maxInFlight,
         parse: blocks.parse ?? ((block, context) => parseBlock(block.bytes, context)),
         ...(blocks.permits ? { permits: blocks.permits } : {}),
+        // A gzip object's size says little of its CSV's.
+        ...(source.size === undefined || gzip ? {} : { totalBytes: source.size }),
         rows: rowsUpload.stream,
         rejects: rejectsUpload.stream,
         stats,
