@@ -28,8 +28,7 @@ ENV NODE_ENV=production \
     PORT=8080 \
     DATA_DIR=/data \
     MALLOC_MMAP_THRESHOLD_=131072 \
-    MALLOC_ARENA_MAX=2 \
-    GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 # package.json is needed at run time: it makes dist/*.js ES modules ("type": "module").
 COPY --chown=node:node package.json ./
@@ -48,6 +47,5 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=15s --retries=3 \
 STOPSIGNAL SIGTERM
 # Small V8 semi-spaces: rows and upload chunks die young. --expose-gc lets the threads that pass whole blocks
 # around collect after each one. MALLOC_MMAP_THRESHOLD_ (above) keeps glibc from moving freed multipart part
-# buffers into its heap, where RSS kept growing with the object; glibc.malloc.hugetlb=1 has glibc ask for
-# transparent huge pages for those buffers (one page fault per 2 MiB, not per 4 KiB); see docs/memory-and-speed.md.
+# buffers into its heap, where RSS kept growing with the object; see docs/memory-and-speed.md.
 CMD ["node", "--max-semi-space-size=1", "--expose-gc", "dist/main.js"]

@@ -128,9 +128,9 @@ if (parts.has('job-rss')) {
 }
 
 // The image's command and environment: node --max-semi-space-size=1 --expose-gc dist/main.js, with glibc's
-// mmap threshold fixed, two malloc arenas and huge pages for large buffers (see Dockerfile).
+// mmap threshold fixed and two malloc arenas (see Dockerfile).
 const IMAGE_NODE_ARGS = ['--max-semi-space-size=1', '--expose-gc'];
-const IMAGE_ENV = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
+const IMAGE_ENV = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' };
 const env = {
   ...IMAGE_ENV,
   S3_ENDPOINT: s3.endpoint,

@@ -9,8 +9,7 @@ import { readTrigger } from '../../src/http/triggers/read-trigger.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const read = (file: string) => readFile(path.join(ROOT, file), 'utf8');
-// MALLOC_MMAP_THRESHOLD_, MALLOC_ARENA_MAX and GLIBC_TUNABLES are glibc's, set in the image for memory and speed
-// (docs/memory-and-speed.md).
+// MALLOC_MMAP_THRESHOLD_ and MALLOC_ARENA_MAX are glibc's, set in the image for memory (docs/memory-and-speed.md).
 const known = new Set([
   ...Object.keys(envSchema.shape),
   'AWS_ACCESS_KEY_ID',
@@ -18,7 +17,6 @@ const known = new Set([
   'NODE_ENV',
   'MALLOC_MMAP_THRESHOLD_',
   'MALLOC_ARENA_MAX',
-  'GLIBC_TUNABLES',
 ]);
 
 describe('deployment files', () => {

@@ -68,12 +68,11 @@ export interface BlockResult {
 /**
  * Size of the pieces a block's NDJSON is returned in. The upload joins what it
  * is given into a part once it passes the part's size, so small pieces keep
- * each part's buffer close to the part. Above glibc's mmap threshold (128 KiB in
- * the image), so each piece is mapped on its own and unmapped when freed: pieces
- * under it came from glibc's arenas, which with huge pages (the image asks for
- * them) kept tens of MB more resident during a 1 GiB job.
+ * each part's buffer close to the part. Under glibc's mmap threshold (128 KiB,
+ * fixed in the image): a piece comes from memory that earlier pieces freed,
+ * not from fresh pages, each of which costs a page fault when first written.
  */
-export const NDJSON_PIECE_BYTES = 256 * 1024;
+export const NDJSON_PIECE_BYTES = 120 * 1024;
 
 /**
  * Parses one block of whole records exactly as the one-pass parser would have
