@@ -140,8 +140,10 @@ describe('the CSV worker pool: blocks of every job on one parse pool (real threa
         channel.close();
       }
     };
-    // The parse thread starts (and loads its code) first.
-    await parse(Buffer.from('a,b\n1,2\n'));
+    // The parse thread starts (and loads its code) first; with a buffer of its own (a pooled one cannot move).
+    const warmUp = Buffer.allocUnsafeSlow(8);
+    warmUp.write('a,b\n1,2\n');
+    await parse(warmUp);
     const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
     const before = rssMb();
     const result = await parse(block);
