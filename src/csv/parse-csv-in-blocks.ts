@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createBlockJoin } from './create-block-join.ts';
+import { copyToOwnMemory } from './copy-to-own-memory.ts';
 import { canSplit, createBlockScanner, type CsvBlock } from './create-block-scanner.ts';
 import { createNdjsonParser, type ParseStart, type RowStats } from './create-ndjson-parser.ts';
 import { createRejectWriter } from './create-reject-writer.ts';
@@ -246,10 +247,10 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
       while (inFlight.length >= maxInFlight) await settleInOrder(inFlight.shift()!);
       return;
     }
-    const bytes = head === undefined ? block.bytes : concat([head, block.bytes]);
+    const bytes = head === undefined ? block.bytes : copyToOwnMemory([head, block.bytes]);
     // `parse` may move what it is given to another thread; these bytes are needed again if they hold no header.
     const result = await parseHeld(
-      { index: 0, offset: 0, bytes: concat([bytes]) },
+      { index: 0, offset: 0, bytes: copyToOwnMemory([bytes]) },
       { ...context, index: 0, offset: 0 },
     );
     if (result.names === undefined && result.error === undefined && !last) {
@@ -303,13 +304,4 @@ export async function parseCsvInBlocks(input: AsyncIterable<Buffer>, options: Cs
 async function write(stream: Writable, data: Buffer | string, signal: AbortSignal): Promise<void> {
   if (data.length === 0) return;
   if (!stream.write(data)) await once(stream, 'drain', { signal });
-}
-
-/** The parts in one buffer of its own memory (it may be moved to a worker thread). */
-function concat(parts: readonly Buffer[]): Buffer {
-  const size = parts.reduce((total, part) => total + part.length, 0);
-  const bytes = Buffer.allocUnsafeSlow(size);
-  let at = 0;
-  for (const part of parts) at += part.copy(bytes, at);
-  return bytes;
 }

@@ -1,3 +1,4 @@
+import { copyToOwnMemory } from '../csv/copy-to-own-memory.ts';
 import type { BlockResult } from '../csv/parse-block.ts';
 import type { BlockParser } from '../csv/parse-csv-in-blocks.ts';
 import type { GarbageCollector } from '../workers/collect-garbage.ts';
@@ -20,7 +21,7 @@ export interface PoolBlockParserOptions {
 export function createPoolBlockParser({ run, garbage }: PoolBlockParserOptions): BlockParser {
   return async (block, context) => {
     const cut = block.bytes.byteLength;
-    const sent = context.pipeline.transform === undefined ? block.bytes : ownCopy(block.bytes);
+    const sent = context.pipeline.transform === undefined ? block.bytes : copyToOwnMemory([block.bytes]);
     // A block starts memory of its own, its room: the whole room moves, past the block's end too.
     const channel = openDirectChannel(sent, [sent.buffer as ArrayBuffer]);
     // The chunks the block was cut from died as it was gathered; with them, what the uploads copied since.
@@ -38,11 +39,4 @@ export function createPoolBlockParser({ run, garbage }: PoolBlockParserOptions):
       channel.close();
     }
   };
-}
-
-/** `bytes` in memory of their own (never a slice of Node's shared pool, which must not move). */
-function ownCopy(bytes: Buffer): Buffer {
-  const copy = Buffer.allocUnsafeSlow(bytes.length);
-  bytes.copy(copy);
-  return copy;
 }
