@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { startServiceProcess, type Child } from '../spec/helpers/child-process.ts';
 import {
   cpuSecondsOf,
+  machineBusySecondsOf,
   memoryOf,
   round,
   sampleLatency,
@@ -39,7 +40,8 @@ export interface BlocksContext {
 type Row = { measured: unknown; ratio: string; target: string };
 type Run = {
   seconds: number;
-  cores: { self: number; s3Server: number };
+  /** `machine`: every process's and the kernel's, the bench's own included. */
+  cores: { self: number; s3Server: number; machine?: number };
   /** The service's cores by thread: main, parse threads, the rest (the job thread and helpers). */
   threads?: { main: number; parse: number; other: number };
 };
@@ -67,6 +69,7 @@ export async function runBlocks(
       self: await cpuSecondsOf(pid()),
       s3: await cpuSecondsOf(s3Pid),
       threads: await threadGroupsOf(pid()),
+      machine: await machineBusySecondsOf(),
     };
     const run = await timed(work);
     const threads = await threadGroupsOf(pid());
@@ -76,6 +79,7 @@ export async function runBlocks(
       cores: {
         self: round(((await cpuSecondsOf(pid())) - before.self) / run.seconds, 2),
         s3Server: round(((await cpuSecondsOf(s3Pid)) - before.s3) / run.seconds, 2),
+        machine: round(((await machineBusySecondsOf()) - before.machine) / run.seconds, 2),
       },
       threads: { main: coresOf('main'), parse: coresOf('parse'), other: coresOf('other') },
     };
@@ -188,6 +192,18 @@ export async function runBlocks(
   const threadsRatio = round(best.w1.seconds / best.w2.seconds, 2);
   const naiveRatio = round(best.naive.seconds / best.w2.seconds, 2);
   const totalCores = (run: Run) => round(run.cores.self + run.cores.s3Server, 2);
+  // What the cores allow. A run's speed is the machine's cores in use over its CPU per MB, so
+  // W2 ÷ W1 = (cores in use, W2 ÷ W1) ÷ (CPU per MB, W2 ÷ W1); with all the cores in use at W1's
+  // CPU per MB, W2 could be at most cores ÷ (W1's cores in use) × W1.
+  const cores = os.cpus().length;
+  const machineCores = (run: Run) => run.cores.machine ?? NaN;
+  const cpuPerMb = (run: Run) => (machineCores(run) * run.seconds) / sizeMb;
+  const coreBounds = {
+    coresRatio: round(machineCores(best.w2) / machineCores(best.w1), 2),
+    cpuPerMbRatio: round(cpuPerMb(best.w2) / cpuPerMb(best.w1), 2),
+    threadsAtMost: round(cores / machineCores(best.w1), 2),
+    defaultsCeilingMBs: round(cores / cpuPerMb(best.w2)),
+  };
   const result = {
     blocksMachineCores: os.cpus().length,
     blocksDataMb: sizeMb,
@@ -202,6 +218,11 @@ export async function runBlocks(
     blocksCoresW2: best.w2.cores,
     blocksCoresW1: best.w1.cores,
     blocksCoresNaive: best.naive.cores,
+    blocksCpuSecondsPerMb: { w2: round(cpuPerMb(best.w2), 3), w1: round(cpuPerMb(best.w1), 3) },
+    blocksCoreBounds: {
+      ...coreBounds,
+      defaultsVsNaiveAtMost: round(coreBounds.defaultsCeilingMBs / mbs(best.naive), 2),
+    },
     blocksTwoJobsMBs: round((2 * sizeMb) / pair.seconds),
     blocksTwoJobsIdleRssMb: round(idleRss),
     blocksTwoJobsPeakRssMb: round(pairRss.peakMb),
@@ -234,6 +255,20 @@ export async function runBlocks(
     'cores, WORKER_THREADS=1: service / S3 server': {
       measured: `${best.w1.cores.self} / ${best.w1.cores.s3Server}`,
       ratio: `${totalCores(best.w1)} of ${os.cpus().length}`,
+      target: '',
+    },
+    "the machine's cores in use (every process), WORKER_THREADS=2 / 1": {
+      measured: `${machineCores(best.w2)} / ${machineCores(best.w1)} of ${cores}`,
+      ratio:
+        `W2 ÷ W1 = ${coreBounds.coresRatio} × (cores in use) ÷ ${coreBounds.cpuPerMbRatio} × (CPU per MB); ` +
+        `at most ${coreBounds.threadsAtMost} × with every core in use at W1's CPU per MB`,
+      target: '',
+    },
+    'CPU per MB, all processes, WORKER_THREADS=2 / 1 (core-seconds)': {
+      measured: `${result.blocksCpuSecondsPerMb.w2} / ${result.blocksCpuSecondsPerMb.w1}`,
+      ratio:
+        `every core at the defaults' CPU per MB: ${coreBounds.defaultsCeilingMBs} MB/s, ` +
+        `${result.blocksCoreBounds.defaultsVsNaiveAtMost} × the naive peer`,
       target: '',
     },
     'naive peer, S3 → csv-parse → JSON → S3 (MB/s)': {

@@ -15,6 +15,19 @@ export async function cpuSecondsOf(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * CPU seconds the whole machine has spent busy so far (every process and the kernel: all
+ * but idle and I/O wait), from /proc/stat (Linux). Over a run, busy seconds ÷ wall seconds
+ * is how many of the machine's cores were in use.
+ */
+export async function machineBusySecondsOf(): Promise<number> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0] ?? '';
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already within user).
+  const [user, nice, system, , , irq, softirq, steal] = ticks;
+  return ((user ?? NaN) + (nice ?? NaN) + (system ?? NaN) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
+}
+
 /** Samples `GET url` latency every `intervalMs` until `stop` resolves; returns p50/p99 in ms. */
 export async function sampleLatency(
   url: string,
