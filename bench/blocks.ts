@@ -42,8 +42,8 @@ type Run = {
   seconds: number;
   /** `machine`: every process's and the kernel's, the bench's own included. */
   cores: { self: number; s3Server: number; machine?: number };
-  /** The service's cores by thread: main, parse threads, the rest (the job thread and helpers). */
-  threads?: { main: number; parse: number; other: number };
+  /** The service's cores by thread: main, job threads, parse threads, the rest (V8's and libuv's helpers). */
+  threads?: { main: number; job: number; parse: number; other: number };
 };
 /** A run of a bench script in its own process (it prints its own seconds). */
 type Alone = { seconds: number; cpuSeconds?: number; mainCpuSeconds?: number };
@@ -81,7 +81,7 @@ export async function runBlocks(
         s3Server: round(((await cpuSecondsOf(s3Pid)) - before.s3) / run.seconds, 2),
         machine: round(((await machineBusySecondsOf()) - before.machine) / run.seconds, 2),
       },
-      threads: { main: coresOf('main'), parse: coresOf('parse'), other: coresOf('other') },
+      threads: { main: coresOf('main'), job: coresOf('job'), parse: coresOf('parse'), other: coresOf('other') },
     };
   };
   const alone = async (script: string, ...args: string[]): Promise<Alone> => {
@@ -229,6 +229,7 @@ export async function runBlocks(
     blocksControlServerMs: controlLatency,
     blocksMainThreadTwoJobs: mainThread,
     blocksThreadCoresW2: best.w2.threads,
+    blocksThreadCoresW1: best.w1.threads,
     blocksParseOnlyMBs: alonembs(fastest(bounds.parse)),
     blocksConvertOnlyMBs: alonembs(fastest(bounds.convert)),
     blocksParseAndJoinMBs: { t1: alonembs(join.t1), t2: alonembs(join.t2), t4: alonembs(join.t4) },
@@ -293,8 +294,17 @@ export async function runBlocks(
       ratio: '',
       target: '',
     },
-    'cores, WORKER_THREADS=2, by thread: main / parse threads / job thread and helpers': {
-      measured: `${best.w2.threads?.main} / ${best.w2.threads?.parse} / ${best.w2.threads?.other}`,
+    "cores, WORKER_THREADS=2, by thread: main / job thread / parse threads / V8's and libuv's helpers": {
+      measured: [best.w2.threads?.main, best.w2.threads?.job, best.w2.threads?.parse, best.w2.threads?.other].join(
+        ' / ',
+      ),
+      ratio: '',
+      target: '',
+    },
+    "cores, WORKER_THREADS=1, by thread: main / job thread / parse thread / V8's and libuv's helpers": {
+      measured: [best.w1.threads?.main, best.w1.threads?.job, best.w1.threads?.parse, best.w1.threads?.other].join(
+        ' / ',
+      ),
       ratio: '',
       target: '',
     },

@@ -111,19 +111,22 @@ export async function startControlServer(): Promise<{ url: string; stop: () => v
 }
 
 /**
- * CPU seconds of a process's threads, in groups: its main thread, its parse threads (the
- * threads at nice 10: they lower their own priority as they start), and all the others (the
- * job threads, V8's and libuv's helpers). Threads that ended meanwhile are not counted.
+ * CPU seconds of a process's threads, in groups: its main thread, its job threads (nice 5)
+ * and parse threads (nice 10), which lower their own priority as they start, and all the
+ * others (V8's and libuv's helpers). Threads that ended meanwhile are not counted.
  */
-export async function threadGroupsOf(pid: number): Promise<{ main: number; parse: number; other: number }> {
-  const groups = { main: 0, parse: 0, other: 0 };
+export async function threadGroupsOf(
+  pid: number,
+): Promise<{ main: number; job: number; parse: number; other: number }> {
+  const groups = { main: 0, job: 0, parse: 0, other: 0 };
   for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
     const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => undefined);
     if (stat === undefined) continue;
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime, stime and nice are fields 14, 15 and 19 of the whole line.
     const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
-    const group = Number(tid) === pid ? 'main' : Number(fields[16]) === 10 ? 'parse' : 'other';
+    const nice = Number(fields[16]);
+    const group = Number(tid) === pid ? 'main' : nice === 10 ? 'parse' : nice === 5 ? 'job' : 'other';
     groups[group] += seconds;
   }
   return groups;

@@ -12,6 +12,7 @@ import type { ParseBlockTask } from './parse-block-worker.ts';
 import { runCsvJob, type CsvJobDeps } from './run-csv-job.ts';
 import { createS3Client, type S3ClientConfig } from '../storage/create-s3-client.ts';
 import { createGarbageCollector } from '../workers/collect-garbage.ts';
+import { lowerThreadPriority } from '../workers/lower-thread-priority.ts';
 import { serveTasks, type TaskContext } from '../workers/serve-tasks.ts';
 
 /** What every CSV job worker is started with (cloneable: no clients, no functions). */
@@ -35,6 +36,14 @@ export interface CsvJobTask {
   readonly job: Job;
   readonly attempt: number;
 }
+
+/**
+ * Job threads yield to the main thread when the cores are busy (it answers HTTP, health
+ * checks among it), and go before the parse threads (nice 10): they read the blocks those
+ * parse and upload what they return.
+ */
+const JOB_THREAD_NICE = 5;
+lowerThreadPriority(JOB_THREAD_NICE);
 
 const data = workerData as CsvJobWorkerData;
 // One block's worth: a big object's every block (its input and output exceed it), a small job rarely.
