@@ -24,8 +24,13 @@ export interface FaultProxy {
    * `times` arms it for that many GETs.
    */
   cutGet(afterBytes: number, options?: { times?: number; match?: RequestMatcher; stall?: boolean }): void;
-  /** Holds every matching request until what `until` returns (called when it arrives) settles, then forwards it. */
+  /**
+   * Holds every matching request until what `until` returns (called when it arrives) settles, then
+   * forwards it, unless its client has closed the connection meanwhile.
+   */
   hold(match: RequestMatcher, until: (request: ProxiedRequest) => Promise<unknown>): void;
+  /** Client connections open now. */
+  readonly openConnections: number;
   close(): Promise<void>;
 }
 
@@ -48,16 +53,19 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
   const cuts: Cut[] = [];
   const holds: { match: RequestMatcher; until: (request: ProxiedRequest) => Promise<unknown> }[] = [];
   const sockets = new Set<Socket>();
+  const clients = new Set<Socket>();
 
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host ?? '127.0.0.1');
     sockets.add(client).add(upstream);
+    clients.add(client);
     const closeBoth = () => {
       client.destroy();
       upstream.destroy();
     };
     client.on('error', closeBoth).on('close', () => {
       sockets.delete(client);
+      clients.delete(client);
       upstream.destroy();
     });
     upstream.on('error', closeBoth).on('close', () => {
@@ -158,6 +166,9 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
     },
     hold(match, until) {
       holds.push({ match, until });
+    },
+    get openConnections() {
+      return clients.size;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

@@ -8,6 +8,7 @@ import { createS3Upload } from '../../src/storage/create-s3-upload.ts';
 import { AppError } from '../../src/errors.ts';
 import { listKeys, readText, unfinishedUploads } from '../helpers/csv-job-fixture.ts';
 import { createS3Client } from '../../src/storage/create-s3-client.ts';
+import { eventually } from '../faults/fault-fixture.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { startSlowDownProxy } from '../helpers/slow-down-proxy.ts';
 import { startTestS3, type TestS3 } from '../helpers/test-s3.ts';
@@ -157,6 +158,41 @@ describe('createS3Upload', () => {
       client.destroy();
       await proxy.close();
     }
+  });
+
+  it('should stop its PutObject under way when destroyed after its body ended: nothing is stored', async () => {
+    await throughProxy('WHEN_REQUIRED', async (client, proxy) => {
+      // The PutObject waits at the proxy: its body was all written, S3 has not stored it yet.
+      let letPutGo!: () => void;
+      const putHeld = new Promise<void>((resolve) => (letPutGo = resolve));
+      let putArrived!: () => void;
+      const putSeen = new Promise<void>((resolve) => (putArrived = resolve));
+      proxy.hold(
+        (request) => request.method === 'PUT' && request.path.startsWith('/ingest/out/late.txt'),
+        () => {
+          putArrived();
+          return putHeld;
+        },
+      );
+      const upload = createS3Upload(client, {
+        bucket: 'ingest',
+        key: 'out/late.txt',
+        contentType: 'text/plain',
+        partSize: 5 * MIB,
+        queueSize: 2,
+      });
+      upload.stream.end(Buffer.from('one small body\n'));
+      await putSeen;
+      upload.stream.destroy(new AppError('cancelled', 'The job was cancelled.'));
+      const error = await upload.done.catch((e: unknown) => e);
+      expect(error).to.include({ code: 'cancelled', message: 'The job was cancelled.' });
+      // Its connection closed (the proxy drops a held request then); were it still open, the proxy would now
+      // hand the request to S3.
+      await eventually(async () => (proxy.openConnections === 0 ? true : undefined), 5_000, 'the PUT to be dropped');
+      letPutGo();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await listKeys(s3.client, 'out/'), 'nothing stored once done settled').to.deep.equal([]);
+    });
   });
 
   it('should reject with the reason it was destroyed with', async () => {

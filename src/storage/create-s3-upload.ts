@@ -1,4 +1,4 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable, Writable } from 'node:stream';
 import { cancelledError } from '../errors.ts';
@@ -30,7 +30,7 @@ export interface S3Upload {
   /**
    * Write the object's bytes here and end it; it finishes once the object is
    * stored. Destroying it (with an error, as `stream.pipeline` does on failure)
-   * cancels the upload: the parts in flight finish, the multipart upload is
+   * cancels the upload: its requests under way stop, the multipart upload is
    * aborted, and only then `done` rejects and the stream closes.
    */
   readonly stream: Writable;
@@ -72,6 +72,8 @@ class UploadWriter extends Writable {
   /** The write waiting for lib-storage to read (backpressure). */
   #resume: (() => void) | undefined;
   #settled = false;
+  /** Aborted as the writer is destroyed: stops this upload's PutObject and parts under way. */
+  readonly #stop = new AbortController();
   /** Why the writer was destroyed: what `done` reports, whatever the abort that follows gives. */
   #reason: Error | undefined;
   #size = 0;
@@ -84,7 +86,7 @@ class UploadWriter extends Writable {
     // Its errors are the ones this writer was destroyed with, reported through `done`.
     this.#body.on('error', () => undefined);
     const upload = (this.#upload = new Upload({
-      client,
+      client: this.#stoppable(client),
       params: { Bucket: bucket, Key: key, ContentType: contentType, Body: this.#body, ...encryptionParams(sse) },
       partSize,
       queueSize,
@@ -131,16 +133,33 @@ class UploadWriter extends Writable {
       return;
     }
     this.#reason = error ?? cancelledError(`uploading to ${this.#location}`);
+    this.#stop.abort(this.#reason);
     // lib-storage's reader fails with the reason; its uploaders stop, and it aborts the multipart upload.
     this.#body.destroy(this.#reason);
-    // Read to its end already: the parts in flight finish, then lib-storage aborts the multipart upload
-    // instead of completing it (in the background: `done` rejects at once here). A single PutObject
-    // already sent cannot be called back.
+    // Read to its end already: the parts in flight stop, then lib-storage aborts the multipart upload
+    // instead of completing it (in the background). A PutObject under way stops, unless S3 has it already.
     if (this.#ended) void this.#upload.abort();
     this.done.then(
       () => callback(error),
       (failure: Error) => callback(error ?? failure),
     );
+  }
+
+  /**
+   * The client lib-storage sends through: its PutObject and UploadPart requests stop when the writer
+   * is destroyed (lib-storage sends them with no abort signal of its own). Requests that create,
+   * complete or abort a multipart upload are left to finish: stopping them could leave a multipart
+   * upload that nobody aborts.
+   */
+  #stoppable(client: S3Client): S3Client {
+    const send = (command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown> => {
+      const stoppable = command instanceof PutObjectCommand || command instanceof UploadPartCommand;
+      return (client.send as (command: unknown, options?: object) => Promise<unknown>)(
+        command,
+        stoppable ? { ...options, abortSignal: this.#stop.signal } : options,
+      );
+    };
+    return Object.create(client, { send: { value: send } }) as S3Client;
   }
 
   #wake(): void {
