@@ -29,6 +29,11 @@ export interface FaultProxy {
    * forwards it, unless its client has closed the connection meanwhile.
    */
   hold(match: RequestMatcher, until: (request: ProxiedRequest) => Promise<unknown>): void;
+  /**
+   * Holds every matching request (as `hold`) until `release` is called; `arrived` settles as
+   * the first one arrives.
+   */
+  holdUntilReleased(match: RequestMatcher): { readonly arrived: Promise<void>; readonly release: () => void };
   /** Client connections open now. */
   readonly openConnections: number;
   close(): Promise<void>;
@@ -166,6 +171,20 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
     },
     hold(match, until) {
       holds.push({ match, until });
+    },
+    holdUntilReleased(match) {
+      let arrive!: () => void;
+      const arrived = new Promise<void>((resolve) => (arrive = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      holds.push({
+        match,
+        until: () => {
+          arrive();
+          return released;
+        },
+      });
+      return { arrived, release };
     },
     get openConnections() {
       return clients.size;

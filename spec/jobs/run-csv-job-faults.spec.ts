@@ -66,26 +66,16 @@ describe('runCsvJob (faults, cancellation, re-runs)', () => {
     // long before the end, so the cancel always finds the body still streaming, never a finished one.
     await putObject(s3.client, 'faults/big.csv', generateCsv(200_000));
     const controller = new AbortController();
-    let partSeen!: () => void;
-    const partUnderWay = new Promise<void>((resolve) => {
-      partSeen = resolve;
-    });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const isPart = (request: ProxiedRequest) => request.method === 'PUT' && request.path.includes('partNumber=');
-    proxy.hold(isPart, () => {
-      partSeen();
-      return released;
-    });
+    const parts = proxy.holdUntilReleased(
+      (request) => request.method === 'PUT' && request.path.includes('partNumber='),
+    );
 
     const running = runCsvJob(jobFor('faults/big.csv'), depsFor(client), { signal: controller.signal }).catch(
       (e: unknown) => e,
     );
-    await partUnderWay;
+    await parts.arrived;
     controller.abort();
-    release();
+    parts.release();
     const error = await running;
 
     expect(error).to.include({ code: 'cancelled', retryable: false });

@@ -56,14 +56,8 @@ describe('failover after an instance is killed', function () {
       JOB_CONCURRENCY: '1',
     };
     // The doomed instance's first part upload never gets through: it is mid-job, its rows half written, when killed.
-    let partArrived!: () => void;
-    const partSeen = new Promise<void>((resolve) => (partArrived = resolve));
-    proxy.hold(
+    const parts = proxy.holdUntilReleased(
       (request) => request.method === 'PUT' && request.path.includes('partNumber='),
-      () => {
-        partArrived();
-        return new Promise(() => {});
-      },
     );
     killed = await startServiceProcess({
       ...env,
@@ -78,7 +72,7 @@ describe('failover after an instance is killed', function () {
     });
     expect(response.status).to.equal(202);
     const id = ((await response.json()) as { jobs: { id: string }[] }).jobs[0]!.id;
-    await partSeen;
+    await parts.arrived;
 
     survivor = await startTestService({ env: { ...env, S3_ENDPOINT: s3.endpoint, INSTANCE_ID: 'spec-survivor' } });
     const events: { at: number; event: JobLifecycleEvent }[] = [];

@@ -46,16 +46,8 @@ describe('a job that loses its lease', function () {
   it('should stop at once, abort its uploads and record nothing more on the row', async () => {
     const url = await postgres.createDatabase();
     // The job's first part upload waits here: the job is mid-way, its multipart upload open.
-    let letPartsGo!: () => void;
-    const partsHeld = new Promise<void>((resolve) => (letPartsGo = resolve));
-    let partArrived!: () => void;
-    const partSeen = new Promise<void>((resolve) => (partArrived = resolve));
-    proxy.hold(
+    const parts = proxy.holdUntilReleased(
       (request) => request.method === 'PUT' && request.path.includes('partNumber='),
-      () => {
-        partArrived();
-        return partsHeld;
-      },
     );
     svc = await startTestService({
       env: {
@@ -77,7 +69,7 @@ describe('a job that loses its lease', function () {
     const answer = await postTrigger(svc, { key: KEY });
     expect(answer.status).to.equal(202);
     const id: string = answer.body.jobs[0].id;
-    await partSeen;
+    await parts.arrived;
 
     // Another instance takes the job over, as a claim of an expired lease does.
     db = new pg.Client({ connectionString: url });
@@ -98,7 +90,7 @@ describe('a job that loses its lease', function () {
     const row = async () => (await db!.query<{ data: unknown }>('SELECT data FROM jobs WHERE id = $1', [id])).rows[0]!;
     const atRelease = await row();
     const requestsAtRelease = proxy.requests.length;
-    letPartsGo();
+    parts.release();
 
     // What it wrote before the takeover stays for the new holder, which writes the same keys again.
     await eventually(

@@ -163,16 +163,8 @@ describe('createS3Upload', () => {
   it('should stop its PutObject under way when destroyed after its body ended: nothing is stored', async () => {
     await throughProxy('WHEN_REQUIRED', async (client, proxy) => {
       // The PutObject waits at the proxy: its body was all written, S3 has not stored it yet.
-      let letPutGo!: () => void;
-      const putHeld = new Promise<void>((resolve) => (letPutGo = resolve));
-      let putArrived!: () => void;
-      const putSeen = new Promise<void>((resolve) => (putArrived = resolve));
-      proxy.hold(
+      const put = proxy.holdUntilReleased(
         (request) => request.method === 'PUT' && request.path.startsWith('/ingest/out/late.txt'),
-        () => {
-          putArrived();
-          return putHeld;
-        },
       );
       const upload = createS3Upload(client, {
         bucket: 'ingest',
@@ -182,14 +174,14 @@ describe('createS3Upload', () => {
         queueSize: 2,
       });
       upload.stream.end(Buffer.from('one small body\n'));
-      await putSeen;
+      await put.arrived;
       upload.stream.destroy(new AppError('cancelled', 'The job was cancelled.'));
       const error = await upload.done.catch((e: unknown) => e);
       expect(error).to.include({ code: 'cancelled', message: 'The job was cancelled.' });
       // Its connection closed (the proxy drops a held request then); were it still open, the proxy would now
       // hand the request to S3.
       await eventually(async () => (proxy.openConnections === 0 ? true : undefined), 5_000, 'the PUT to be dropped');
-      letPutGo();
+      put.release();
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(await listKeys(s3.client, 'out/'), 'nothing stored once done settled').to.deep.equal([]);
     });
